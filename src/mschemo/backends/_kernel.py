@@ -1,0 +1,549 @@
+"""The compiled solver: exact linear PK between actions, Dormand-Prince 5(4) for the transit states.
+
+PK is carried in modal coordinates w = V^-1 A (K = V diag(lam) V^-1), so between actions each mode
+is exact: w_j(tau) = exp(lam_j tau) w_j + beta_j phi1(lam_j, tau), beta = V^-1 R. The transit (PD)
+states are integrated by an adaptive embedded Runge-Kutta method (Dormand & Prince 1980, with the
+4th-order continuous extension for output between steps). The drug concentration inside the PD
+right-hand side is the closed form, never an ODE state. The cap of a linear drug effect,
+min(SLOPE*C, CAP), is a discontinuity in the derivative: its crossings are located on the closed-form
+concentration and become step boundaries, so each step integrates a smooth field.
+
+One patient per thread (numba prange); a patient's result does not depend on the thread count.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from ._events import BOLUS, RATE_OFF, RATE_ON, RESET, SS, expand_actions, rate_and_duration, ss_first_completed, ss_first_given
+
+# times closer than TIME_EPS * max(1, |t|) days count as equal (doses and outputs in other units)
+TIME_EPS = 1e-9
+
+# status codes
+OK, MAX_STEPS, STEP_TOO_SMALL, NOT_FINITE = 0, 1, 2, 3
+
+# Dormand-Prince 5(4) tableau
+C2, C3, C4, C5 = 1.0 / 5.0, 3.0 / 10.0, 4.0 / 5.0, 8.0 / 9.0
+A21 = 1.0 / 5.0
+A31, A32 = 3.0 / 40.0, 9.0 / 40.0
+A41, A42, A43 = 44.0 / 45.0, -56.0 / 15.0, 32.0 / 9.0
+A51, A52, A53, A54 = 19372.0 / 6561.0, -25360.0 / 2187.0, 64448.0 / 6561.0, -212.0 / 729.0
+A61, A62, A63, A64, A65 = 9017.0 / 3168.0, -355.0 / 33.0, 46732.0 / 5247.0, 49.0 / 176.0, -5103.0 / 18656.0
+B1, B3, B4, B5, B6 = 35.0 / 384.0, 500.0 / 1113.0, 125.0 / 192.0, -2187.0 / 6784.0, 11.0 / 84.0
+E1, E3, E4, E5, E6, E7 = 71.0 / 57600.0, -71.0 / 16695.0, 71.0 / 1920.0, -17253.0 / 339200.0, 22.0 / 525.0, -1.0 / 40.0
+# continuous extension (Hairer, Norsett & Wanner; as in scipy's RK45): y(t+th) = y + h * sum_k Q[:,k] th^(k+1)
+P = np.array([
+    [1.0, -8048581381.0 / 2820520608.0, 8663915743.0 / 2820520608.0, -12715105075.0 / 11282082432.0],
+    [0.0, 0.0, 0.0, 0.0],
+    [0.0, 131558114200.0 / 32700410799.0, -68118460800.0 / 10900136933.0, 87487479700.0 / 32700410799.0],
+    [0.0, -1754552775.0 / 470086768.0, 14199869525.0 / 1410260304.0, -10690763975.0 / 1880347072.0],
+    [0.0, 127303824393.0 / 49829197408.0, -318862633887.0 / 49829197408.0, 701980252875.0 / 199316789632.0],
+    [0.0, -282668133.0 / 205662961.0, 2019193451.0 / 616988883.0, -1453857185.0 / 822651844.0],
+    [0.0, 40617522.0 / 29380423.0, -110615467.0 / 29380423.0, 69997945.0 / 29380423.0],
+])
+STAGE_C = np.array([0.0, C2, C3, C4, C5, 1.0, 1.0])
+
+# PD block layout
+BI_NTRANSIT, BI_EFFECT, BI_KILL = 0, 1, 2          # int columns; effect 0 linear (capped), 1 Emax
+BP_CIRC0, BP_KTR, BP_KCIRC, BP_GAMMA, BP_SLOPE, BP_CAP, BP_EMAX, BP_EC50, BP_HILL, BP_KILL = range(10)
+N_BLOCK_PAR = 10
+
+
+@nb.njit(cache=True)
+def phi1(lam: float, tau: float) -> float:
+    """(exp(lam*tau) - 1)/lam, accurate for small lam*tau."""
+    x = lam * tau
+    if abs(x) < 1e-5:
+        return tau * (1.0 + x * (0.5 + x / 6.0))
+    return math.expm1(x) / lam
+
+
+@nb.njit(cache=True)
+def phi2(lam: float, tau: float) -> float:
+    """(exp(lam*tau) - 1 - lam*tau)/lam^2, the integral of phi1 over [0, tau]."""
+    x = lam * tau
+    if abs(x) < 1e-4:
+        return tau * tau * (0.5 + x * (1.0 / 6.0 + x / 24.0))
+    return (math.expm1(x) - x) / (lam * lam)
+
+
+@nb.njit(cache=True)
+def advance_modes(w, beta, lam, tau, auc_coef, ic_row):
+    """Move modal amounts ``w`` by ``tau`` days under input ``beta``; return the AUC (mg*d/L) gained."""
+    auc = 0.0
+    for j in range(w.size):
+        e = math.exp(lam[j] * tau)
+        p1 = phi1(lam[j], tau)
+        auc += ic_row[j] * (w[j] * p1 + beta[j] * phi2(lam[j], tau))
+        w[j] = e * w[j] + beta[j] * p1
+    return auc * auc_coef
+
+
+@nb.njit(cache=True)
+def conc_at(w, beta, lam, ic_row, inv_v1, tau):
+    """Central concentration (mg/L) ``tau`` days after the segment start."""
+    s = 0.0
+    for j in range(w.size):
+        s += ic_row[j] * (math.exp(lam[j] * tau) * w[j] + beta[j] * phi1(lam[j], tau))
+    return s * inv_v1
+
+
+@nb.njit(cache=True)
+def segment_coefficients(w, beta, lam, ic_row, inv_v1, seg_g):
+    """C(tau) = c_inf + sum_j g_j exp(lam_j tau) within a segment; fills g, returns c_inf."""
+    c_inf = 0.0
+    for j in range(w.size):
+        q = beta[j] / lam[j]
+        seg_g[j] = ic_row[j] * (w[j] + q) * inv_v1
+        c_inf -= ic_row[j] * q * inv_v1
+    return c_inf
+
+
+@nb.njit(cache=True)
+def conc_seg(c_inf, seg_g, lam, tau):
+    s = c_inf
+    for j in range(seg_g.size):
+        s += seg_g[j] * math.exp(lam[j] * tau)
+    return s
+
+
+@nb.njit(cache=True)
+def conc_and_slope(c_inf, seg_g, lam, tau):
+    c = c_inf
+    dc = 0.0
+    for j in range(seg_g.size):
+        e = seg_g[j] * math.exp(lam[j] * tau)
+        c += e
+        dc += lam[j] * e
+    return c, dc
+
+
+@nb.njit(cache=True)
+def ss_modes(dw, lam, vinv_col, amt_f, R, D, ii, lag):
+    """Add to ``dw`` the modal steady state of implied doses at TIME + lag - n*II (n >= 1), at TIME."""
+    for j in range(lam.size):
+        l = lam[j]
+        u = vinv_col[j]
+        if ii <= 0.0:  # constant-rate infusion at steady state
+            dw[j] += R * u * (-1.0 / l)
+            continue
+        geo = 1.0 / (-math.expm1(l * ii))
+        n0 = ss_first_given(lag, ii)
+        if R <= 0.0:
+            dw[j] += amt_f * u * math.exp(l * (n0 * ii - lag)) * geo
+        else:
+            n1 = ss_first_completed(lag, ii, D)
+            for n in range(n0, n1):
+                dw[j] += R * u * phi1(l, n * ii - lag)
+            dw[j] += R * u * phi1(l, D) * math.exp(l * (n1 * ii - lag - D)) * geo
+
+
+@nb.njit(cache=True)
+def pd_rhs(y, c, capped, bint, bpar, dy):
+    """Transit-model derivatives at concentration c; ``capped[b]`` picks the branch of min()."""
+    off = 0
+    for b in range(bint.shape[0]):
+        nt = bint[b, BI_NTRANSIT]
+        ktr = bpar[b, BP_KTR]
+        kcirc = bpar[b, BP_KCIRC]
+        if bint[b, BI_EFFECT] == 0:
+            e = bpar[b, BP_CAP] if capped[b] else bpar[b, BP_SLOPE] * c
+        else:
+            cc = c if c > 0.0 else 0.0
+            h = bpar[b, BP_HILL]
+            if h == 1.0:
+                e = bpar[b, BP_EMAX] * cc / (bpar[b, BP_EC50] + cc)
+            else:
+                ch = cc ** h
+                e = bpar[b, BP_EMAX] * ch / (bpar[b, BP_EC50] ** h + ch)
+        prol = y[off]
+        circ = y[off + nt + 1]
+        fb = (bpar[b, BP_CIRC0] / circ) ** bpar[b, BP_GAMMA]
+        dy[off] = ktr * prol * (1.0 - e) * fb - ktr * prol
+        for i in range(1, nt + 1):
+            dy[off + i] = ktr * (y[off + i - 1] - y[off + i])
+        kill = bpar[b, BP_KILL] * c if bint[b, BI_KILL] != 0 else 0.0
+        dy[off + nt + 1] = kcirc * y[off + nt] - kcirc * circ - kill * circ
+        off += nt + 2
+
+
+@nb.njit(cache=True)
+def _switch_index(c, capped, bint, bpar):
+    """First linear-capped block whose branch disagrees with concentration c, else -1."""
+    for b in range(bint.shape[0]):
+        if bint[b, BI_EFFECT] == 0:
+            g = bpar[b, BP_SLOPE] * c - bpar[b, BP_CAP]
+            if (g > 0.0) != capped[b]:
+                return b
+    return -1
+
+
+@nb.njit(cache=True)
+def _crossing(c_inf, seg_g, lam, lo, hi, slope, cap, above_at_lo):
+    """Time in (lo, hi] (segment-relative) where slope*C = cap; returns the last time on lo's side."""
+    for _ in range(200):
+        if hi - lo <= 1e-15 * max(1.0, abs(hi)):
+            break
+        mid = 0.5 * (lo + hi)
+        c, dc = conc_and_slope(c_inf, seg_g, lam, mid)
+        # Newton from mid, kept inside the bracket, else bisection
+        g = slope * c - cap
+        if (g > 0.0) == above_at_lo:
+            lo = mid
+        else:
+            hi = mid
+        if dc != 0.0:
+            tn = mid - g / (slope * dc)
+            if lo < tn < hi:
+                cn = conc_seg(c_inf, seg_g, lam, tn)
+                if ((slope * cn - cap) > 0.0) == above_at_lo:
+                    lo = tn
+                else:
+                    hi = tn
+    return lo
+
+
+@nb.njit(cache=True)
+def _record(out, i_out, c, auc, w, vrow, y, bint, record_states, n_pk):
+    """Write one output row: conc, circ of each block, AUC, then (optionally) every state."""
+    out[i_out, 0] = c
+    off = 0
+    for b in range(bint.shape[0]):
+        nt = bint[b, BI_NTRANSIT]
+        out[i_out, 1 + b] = y[off + nt + 1]
+        off += nt + 2
+    nb_ = bint.shape[0]
+    out[i_out, 1 + nb_] = auc
+    if record_states:
+        for i in range(n_pk):
+            s = 0.0
+            for j in range(n_pk):
+                s += vrow[i, j] * w[j]
+            out[i_out, 2 + nb_ + i] = s
+        for i in range(y.size):
+            out[i_out, 2 + nb_ + n_pk + i] = y[i]
+
+
+@nb.njit(cache=True)
+def solve_patient(lam, vm, vinv, ic, v1, cl,
+                  r_time, r_evid, r_cmt, r_amt, r_rate, r_dur, r_ii, r_addl, r_ss, r_f, r_lag, act_cap,
+                  bint, bpar, t_out, rtol, atol, max_steps, record_states, out):
+    """Solve one patient; fill ``out`` (n_out, n_cols). Returns (status, accepted steps, rejected steps)."""
+    n_pk = lam.size
+    n_out = t_out.size
+    n_blocks = bint.shape[0]
+    n_pd = 0
+    n_linear = 0
+    for b in range(n_blocks):
+        n_pd += bint[b, BI_NTRANSIT] + 2
+        if bint[b, BI_EFFECT] == 0:
+            n_linear += 1
+    inv_v1 = 1.0 / v1
+    ic_row = vm[ic, :].copy()
+
+    # actions
+    a_time = np.empty(act_cap)
+    a_kind = np.empty(act_cap, np.int64)
+    a_cmt = np.empty(act_cap, np.int64)
+    a_val = np.empty(act_cap)
+    a_rec = np.empty(act_cap, np.int64)
+    n_act = expand_actions(r_time, r_evid, r_cmt, r_amt, r_rate, r_dur, r_ii, r_addl, r_ss, r_f, r_lag,
+                           a_time, a_kind, a_cmt, a_val, a_rec)
+
+    # state
+    w = np.zeros(n_pk)
+    beta = np.zeros(n_pk)
+    rates = np.zeros(n_pk)
+    counts = np.zeros(n_pk, np.int64)
+    y0 = np.empty(n_pd)
+    off = 0
+    for b in range(n_blocks):
+        nt = bint[b, BI_NTRANSIT]
+        for i in range(nt + 2):
+            y0[off + i] = bpar[b, BP_CIRC0]
+        off += nt + 2
+    y = y0.copy()
+    capped = np.zeros(max(n_blocks, 1), np.bool_)
+    auc = 0.0
+    dtmp = np.empty(n_pd)
+
+    # RK workspace
+    k1 = np.empty(n_pd)
+    k2 = np.empty(n_pd)
+    k3 = np.empty(n_pd)
+    k4 = np.empty(n_pd)
+    k5 = np.empty(n_pd)
+    k6 = np.empty(n_pd)
+    k7 = np.empty(n_pd)
+    ys = np.empty(n_pd)
+    ynew = np.empty(n_pd)
+    cst = np.empty(7)
+
+    t = 0.0
+    if n_act > 0 and a_time[0] < t:
+        t = a_time[0]
+    if n_out > 0 and t_out[0] < t:
+        t = t_out[0]
+    t_end = t_out[n_out - 1] if n_out > 0 else t
+    i_act = 0
+    i_out = 0
+    min_rec = 0
+    h = 0.0
+    n_acc = 0
+    n_rej = 0
+    status = OK
+    dw = np.zeros(n_pk)
+    seg_g = np.zeros(n_pk)
+    c_inf = 0.0
+
+    while True:
+        # 1. actions at time t
+        changed_rate = False
+        t_eps = t + TIME_EPS * max(1.0, abs(t))
+        while i_act < n_act and a_time[i_act] <= t_eps:
+            kind = a_kind[i_act]
+            if a_rec[i_act] < min_rec:
+                i_act += 1
+                continue
+            c_ = a_cmt[i_act]
+            if kind == BOLUS:
+                for j in range(n_pk):
+                    w[j] += a_val[i_act] * vinv[j, c_]
+            elif kind == RATE_ON:
+                rates[c_] += a_val[i_act]
+                counts[c_] += 1
+                changed_rate = True
+            elif kind == RATE_OFF:
+                counts[c_] -= 1
+                rates[c_] = rates[c_] - a_val[i_act] if counts[c_] > 0 else 0.0
+                changed_rate = True
+            elif kind == RESET:
+                w[:] = 0.0
+                rates[:] = 0.0
+                counts[:] = 0
+                y[:] = y0
+                min_rec = a_rec[i_act]
+                changed_rate = True
+            else:  # SS
+                r = a_rec[i_act]
+                R, D = rate_and_duration(r_amt[r], r_rate[r], r_dur[r], r_f[r])
+                dw[:] = 0.0
+                vcol = vinv[:, c_].copy()
+                ss_modes(dw, lam, vcol, r_f[r] * r_amt[r], R, D, r_ii[r], r_lag[r])
+                for j in range(n_pk):
+                    w[j] += dw[j]
+            i_act += 1
+        if changed_rate:
+            for j in range(n_pk):
+                s = 0.0
+                for i in range(n_pk):
+                    s += vinv[j, i] * rates[i]
+                beta[j] = s
+        # 2. outputs at time t (after the actions)
+        while i_out < n_out and t_out[i_out] <= t_eps:
+            c_now = conc_at(w, beta, lam, ic_row, inv_v1, 0.0)
+            _record(out, i_out, c_now, auc, w, vm, y, bint, record_states, n_pk)
+            i_out += 1
+        if i_out >= n_out:
+            break
+        t_stop = t_end
+        if i_act < n_act and a_time[i_act] < t_stop:
+            t_stop = a_time[i_act]
+        seg_len = t_stop - t
+        # outputs within rounding of the segment's end belong to its end (after its actions)
+        t_stop_out = t_stop - TIME_EPS * max(1.0, abs(t_stop)) if t_stop < t_end else t_stop
+
+        if n_pd == 0:
+            # PK only: exact values at the outputs inside the segment
+            while i_out < n_out and t_out[i_out] < t_stop_out:
+                tau = t_out[i_out] - t
+                wt = w.copy()
+                a_ = auc + advance_modes(wt, beta, lam, tau, inv_v1, ic_row)
+                _record(out, i_out, conc_at(w, beta, lam, ic_row, inv_v1, tau), a_, wt, vm, y, bint,
+                        record_states, n_pk)
+                i_out += 1
+            auc += advance_modes(w, beta, lam, seg_len, inv_v1, ic_row)
+            t = t_stop
+            continue
+
+        # 3. PD integration over [t, t_stop] with the closed-form concentration
+        seg_t0 = t
+        c_inf = segment_coefficients(w, beta, lam, ic_row, inv_v1, seg_g)
+        c0 = conc_at(w, beta, lam, ic_row, inv_v1, 0.0)
+        for b in range(n_blocks):
+            if bint[b, BI_EFFECT] == 0:
+                capped[b] = bpar[b, BP_SLOPE] * c0 > bpar[b, BP_CAP]
+        pd_rhs(y, c0, capped, bint, bpar, k1)
+        # initial step after each action (Hairer, Norsett & Wanner 1993, II.4): the input just changed
+        d0 = 0.0
+        d1 = 0.0
+        for i in range(n_pd):
+            sc = atol + rtol * abs(y[i])
+            d0 += (y[i] / sc) ** 2
+            d1 += (k1[i] / sc) ** 2
+        d0 = math.sqrt(d0 / n_pd)
+        d1 = math.sqrt(d1 / n_pd)
+        h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
+        h0 = min(h0, seg_len)
+        for i in range(n_pd):
+            ys[i] = y[i] + h0 * k1[i]
+        pd_rhs(ys, conc_seg(c_inf, seg_g, lam, h0), capped, bint, bpar, k2)
+        d2 = 0.0
+        for i in range(n_pd):
+            d2 += ((k2[i] - k1[i]) / (atol + rtol * abs(y[i]))) ** 2
+        d2 = math.sqrt(d2 / n_pd) / h0
+        dm = max(d1, d2)
+        h1 = max(1e-6, h0 * 1e-3) if dm <= 1e-15 else (0.01 / dm) ** 0.2
+        h = min(100.0 * h0, h1)
+        while t < t_stop:
+            if n_acc + n_rej >= max_steps:
+                status = MAX_STEPS
+                break
+            last = False
+            h_free = h
+            if h >= t_stop - t:
+                h = t_stop - t
+                last = True
+            tau = t - seg_t0
+            # stages
+            cst[0] = conc_seg(c_inf, seg_g, lam, tau)
+            for i in range(n_pd):
+                ys[i] = y[i] + h * A21 * k1[i]
+            cst[1] = conc_seg(c_inf, seg_g, lam, tau + C2 * h)
+            pd_rhs(ys, cst[1], capped, bint, bpar, k2)
+            for i in range(n_pd):
+                ys[i] = y[i] + h * (A31 * k1[i] + A32 * k2[i])
+            cst[2] = conc_seg(c_inf, seg_g, lam, tau + C3 * h)
+            pd_rhs(ys, cst[2], capped, bint, bpar, k3)
+            for i in range(n_pd):
+                ys[i] = y[i] + h * (A41 * k1[i] + A42 * k2[i] + A43 * k3[i])
+            cst[3] = conc_seg(c_inf, seg_g, lam, tau + C4 * h)
+            pd_rhs(ys, cst[3], capped, bint, bpar, k4)
+            for i in range(n_pd):
+                ys[i] = y[i] + h * (A51 * k1[i] + A52 * k2[i] + A53 * k3[i] + A54 * k4[i])
+            cst[4] = conc_seg(c_inf, seg_g, lam, tau + C5 * h)
+            pd_rhs(ys, cst[4], capped, bint, bpar, k5)
+            for i in range(n_pd):
+                ys[i] = y[i] + h * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i])
+            t_new = t_stop if last else t + h
+            h_eff = t_new - t
+            cst[5] = conc_seg(c_inf, seg_g, lam, t_new - seg_t0)
+            pd_rhs(ys, cst[5], capped, bint, bpar, k6)
+            for i in range(n_pd):
+                ynew[i] = y[i] + h * (B1 * k1[i] + B3 * k3[i] + B4 * k4[i] + B5 * k5[i] + B6 * k6[i])
+
+            # a crossing of the effect cap inside the step? shorten the step to end at it
+            hit = -1
+            for s in range(1, 6):
+                b = _switch_index(cst[s], capped, bint, bpar)
+                if b >= 0:
+                    hit = s
+                    break
+            if hit >= 0:
+                lo = tau + STAGE_C[hit - 1] * h
+                hi = tau + STAGE_C[hit] * h
+                best = hi
+                bbest = -1
+                for b in range(n_blocks):
+                    if bint[b, BI_EFFECT] != 0:
+                        continue
+                    g_hi = bpar[b, BP_SLOPE] * cst[hit] - bpar[b, BP_CAP]
+                    if (g_hi > 0.0) == capped[b]:
+                        continue
+                    tc = _crossing(c_inf, seg_g, lam, lo, hi, bpar[b, BP_SLOPE], bpar[b, BP_CAP], capped[b])
+                    if tc < best:
+                        best = tc
+                        bbest = b
+                hnew = best - tau
+                if hnew <= 1e-14 * max(1.0, abs(t)):
+                    # the crossing is at t itself: switch the branch now
+                    if bbest < 0:
+                        bbest = _switch_index(cst[hit], capped, bint, bpar)
+                    capped[bbest] = not capped[bbest]
+                    c0 = conc_seg(c_inf, seg_g, lam, tau)
+                    pd_rhs(y, c0, capped, bint, bpar, k1)
+                    continue
+                h = hnew
+                n_rej += 1
+                continue
+
+            # error estimate
+            pd_rhs(ynew, cst[5], capped, bint, bpar, k7)
+            err = 0.0
+            for i in range(n_pd):
+                sc = atol + rtol * max(abs(y[i]), abs(ynew[i]))
+                e = h * (E1 * k1[i] + E3 * k3[i] + E4 * k4[i] + E5 * k5[i] + E6 * k6[i] + E7 * k7[i]) / sc
+                err += e * e
+            err = math.sqrt(err / n_pd)
+            if not math.isfinite(err):
+                status = NOT_FINITE
+                break
+            if err > 1.0:
+                h *= max(0.2, 0.9 * err ** -0.2)
+                n_rej += 1
+                if h < 1e-14 * max(1.0, abs(t)):
+                    status = STEP_TOO_SMALL
+                    break
+                continue
+
+            # accepted: dense output for outputs inside (t, t_new)
+            while i_out < n_out and t_out[i_out] < t_new and t_out[i_out] < t_stop_out:
+                th = (t_out[i_out] - t) / h_eff
+                for i in range(n_pd):
+                    q0 = k1[i] * P[0, 0] + k3[i] * P[2, 0] + k4[i] * P[3, 0] + k5[i] * P[4, 0] + k6[i] * P[5, 0] + k7[i] * P[6, 0]
+                    q1 = k1[i] * P[0, 1] + k3[i] * P[2, 1] + k4[i] * P[3, 1] + k5[i] * P[4, 1] + k6[i] * P[5, 1] + k7[i] * P[6, 1]
+                    q2 = k1[i] * P[0, 2] + k3[i] * P[2, 2] + k4[i] * P[3, 2] + k5[i] * P[4, 2] + k6[i] * P[5, 2] + k7[i] * P[6, 2]
+                    q3 = k1[i] * P[0, 3] + k3[i] * P[2, 3] + k4[i] * P[3, 3] + k5[i] * P[4, 3] + k6[i] * P[5, 3] + k7[i] * P[6, 3]
+                    dtmp[i] = y[i] + h_eff * th * (q0 + th * (q1 + th * (q2 + th * q3)))
+                tau_o = t_out[i_out] - seg_t0
+                wt = w.copy()
+                a_ = auc + advance_modes(wt, beta, lam, tau_o, inv_v1, ic_row)
+                _record(out, i_out, conc_at(w, beta, lam, ic_row, inv_v1, tau_o), a_, wt, vm, dtmp, bint,
+                        record_states, n_pk)
+                i_out += 1
+            n_acc += 1
+            for i in range(n_pd):
+                y[i] = ynew[i]
+                k1[i] = k7[i]
+            t = t_new
+            # past a crossing of the effect cap? switch the branch of min() for the next step
+            if t < t_stop and n_linear > 0:
+                cn = conc_seg(c_inf, seg_g, lam, t - seg_t0 + 1e-12 * max(1.0, abs(t)))
+                flipped = False
+                for bb in range(n_blocks):
+                    if bint[bb, BI_EFFECT] == 0:
+                        above = bpar[bb, BP_SLOPE] * cn > bpar[bb, BP_CAP]
+                        if above != capped[bb]:
+                            capped[bb] = above
+                            flipped = True
+                if flipped:
+                    pd_rhs(y, cst[5], capped, bint, bpar, k1)
+            fac = 10.0 if err == 0.0 else min(10.0, max(0.2, 0.9 * err ** -0.2))
+            h = max(h_free, h * fac) if last else h * fac
+        if status != OK:
+            break
+        # advance PK exactly to the end of the segment
+        auc += advance_modes(w, beta, lam, seg_len, inv_v1, ic_row)
+        t = t_stop
+    return status, n_acc, n_rej
+
+
+@nb.njit(parallel=True, cache=True)
+def solve_population(lam, vm, vinv, ic, v1, cl,
+                     r_off, r_time, r_evid, r_cmt, r_amt, r_rate, r_dur, r_ii, r_addl, r_ss, r_f, r_lag, act_cap,
+                     bint, bpar, t_out, rtol, atol, max_steps, record_states, out, status, steps):
+    """Every patient in parallel; patient i's records are r_*[r_off[i]:r_off[i+1]]."""
+    n = lam.shape[0]
+    for i in nb.prange(n):
+        a, b = r_off[i], r_off[i + 1]
+        st, acc, rej = solve_patient(lam[i], vm[i], vinv[i], ic, v1[i], cl[i],
+                                     r_time[a:b], r_evid[a:b], r_cmt[a:b], r_amt[a:b], r_rate[a:b], r_dur[a:b],
+                                     r_ii[a:b], r_addl[a:b], r_ss[a:b], r_f[a:b], r_lag[a:b], act_cap[i],
+                                     bint, bpar[i], t_out, rtol, atol, max_steps, record_states, out[i])
+        status[i] = st
+        steps[i, 0] = acc
+        steps[i, 1] = rej

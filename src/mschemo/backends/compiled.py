@@ -1,0 +1,108 @@
+"""The compiled backend (default): numba, exact PK, Dormand-Prince 5(4) transit states, all cores."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import OptionError
+from .problem import Problem, Solution, modal_decomposition
+
+__all__ = ["Compiled", "block_arrays"]
+
+
+def block_arrays(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+    """PD block layout for the kernel: ints (n_blocks, 3) and per-patient parameters (n, n_blocks, 10)."""
+    from ._kernel import (BI_EFFECT, BI_KILL, BI_NTRANSIT, BP_CAP, BP_CIRC0, BP_EC50, BP_EMAX, BP_GAMMA, BP_HILL,
+                          BP_KCIRC, BP_KILL, BP_KTR, BP_SLOPE, N_BLOCK_PAR)
+
+    model = problem.model
+    nb = len(model.pd)
+    bint = np.zeros((nb, 3), dtype=np.int64)
+    bpar = np.zeros((problem.n, nb, N_BLOCK_PAR))
+    for b, blk in enumerate(model.pd):
+        g = lambda s: problem.param(blk.prefix + s)  # noqa: E731
+        bint[b, BI_NTRANSIT] = blk.transits
+        bint[b, BI_EFFECT] = 0 if blk.effect == "linear" else 1
+        bint[b, BI_KILL] = 1 if blk.has_kill else 0
+        ktr = (blk.transits + 1) / g("MTT")
+        bpar[:, b, BP_CIRC0] = g("CIRC0")
+        bpar[:, b, BP_KTR] = ktr
+        bpar[:, b, BP_KCIRC] = math.log(2.0) / g("HALF_LIFE") if blk.own_circ_rate else ktr
+        bpar[:, b, BP_GAMMA] = g("GAMMA")
+        if blk.effect == "linear":
+            bpar[:, b, BP_SLOPE] = g("SLOPE")
+            bpar[:, b, BP_CAP] = g("CAP")
+        else:
+            bpar[:, b, BP_EMAX] = g("EMAX")
+            bpar[:, b, BP_EC50] = g("EC50")
+            bpar[:, b, BP_HILL] = g("HILL")
+        if blk.has_kill:
+            bpar[:, b, BP_KILL] = g("KILL")
+    return bint, bpar
+
+
+def action_capacity(problem: Problem) -> np.ndarray:
+    """Upper bound on the actions of each patient (sizes the kernel's workspace)."""
+    from ._events import action_capacities
+
+    r = problem.rec
+    return action_capacities(problem.rec_off, r["amt"], r["rate"], r["dur"], r["f"], r["addl"], r["ss"], r["ii"], r["lag"])
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """Compiled solver: exact linear PK between actions, adaptive Dormand-Prince 5(4) with dense
+    output for the transit states, cap crossings as events; patients in parallel.
+
+    rtol, atol: local error tolerances of the transit states (relative; absolute, 10^9/L).
+    threads: worker threads (None: all cores). max_steps: per patient.
+    """
+
+    rtol: float = 1e-6
+    atol: float = 1e-9
+    threads: int | None = None
+    max_steps: int = 1_000_000
+    name = "compiled"
+
+    def __post_init__(self) -> None:
+        for k in ("rtol", "atol"):
+            v = getattr(self, k)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and 0 < v < 1):
+                raise OptionError(f"the compiled backend's {k} is {v!r}; give a number between 0 and 1, e.g. 1e-6.")
+        if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
+            raise OptionError(f"threads = {self.threads!r}; give a whole number >= 1 or leave it out for all cores.")
+
+    def settings(self) -> dict:
+        return {"backend": self.name, "rtol": self.rtol, "atol": self.atol, "threads": self.threads or os.cpu_count(),
+                "max_steps": self.max_steps, "method": "exact PK + Dormand-Prince 5(4)"}
+
+    def solve(self, problem: Problem) -> Solution:
+        import numba
+
+        from ._kernel import solve_population
+
+        lam, vm, vinv = modal_decomposition(problem)
+        bint, bpar = block_arrays(problem)
+        cols = problem.columns
+        out = np.full((problem.n, problem.t_out.size, len(cols)), np.nan)
+        status = np.zeros(problem.n, dtype=np.int64)
+        steps = np.zeros((problem.n, 2), dtype=np.int64)
+        r = problem.rec
+        ic = problem.model.pk.central_index
+        v1 = problem.param("V1")
+        cl = problem.param("CL")
+        previous = numba.get_num_threads()
+        want = min(self.threads or numba.config.NUMBA_NUM_THREADS, numba.config.NUMBA_NUM_THREADS)
+        numba.set_num_threads(want)
+        try:
+            solve_population(lam, vm, vinv, ic, v1, cl, problem.rec_off, r["time"], r["evid"], r["cmt"], r["amt"],
+                             r["rate"], r["dur"], r["ii"], r["addl"], r["ss"], r["f"], r["lag"],
+                             action_capacity(problem), bint, bpar, problem.t_out, float(self.rtol), float(self.atol),
+                             int(self.max_steps), bool(problem.record_states), out, status, steps)
+        finally:
+            numba.set_num_threads(previous)
+        return Solution(out, status, steps, cols, self.settings())

@@ -1,0 +1,217 @@
+"""What every backend solves: individual parameters, dose records per patient and output times.
+
+Built once in Python (vectorised over patients) by :func:`build_problem`; a backend turns a
+:class:`Problem` into a :class:`Solution`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Union
+
+import numpy as np
+
+from ..errors import ModelError, RegimenError
+from ..regimen import EventTable, Regimen
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..models.chain import ChainedModel
+    from ..population import Population
+
+__all__ = ["Problem", "Solution", "build_problem", "modal_decomposition", "STATUS_MESSAGES", "AUC_COLUMN"]
+
+AUC_COLUMN = "auc_mg_d_per_L"
+STATUS_MESSAGES = {
+    0: "ok",
+    1: "maximum number of solver steps reached; raise max_steps or loosen rtol",
+    2: "step size became too small; the problem may be ill-posed (check the parameters)",
+    3: "the solution became non-finite; check the parameters (a count fell to zero?)",
+}
+_RECORD_FIELDS = ("time", "evid", "cmt", "amt", "rate", "dur", "ii", "addl", "ss", "f", "lag")
+
+
+@dataclass
+class Problem:
+    """Arrays for a chunk of patients. Records of patient i are ``rec[name][rec_off[i]:rec_off[i+1]]``."""
+
+    model: "ChainedModel"
+    params: np.ndarray                 # (n, n_parameters), model.parameters order, internal units
+    ids: np.ndarray
+    rec_off: np.ndarray
+    rec: dict[str, np.ndarray]
+    t_out: np.ndarray
+    record_states: bool = False
+
+    @property
+    def n(self) -> int:
+        return self.params.shape[0]
+
+    @property
+    def columns(self) -> list[str]:
+        cols = list(self.model.outputs) + [AUC_COLUMN]
+        if self.record_states:
+            cols += [f"state_{s}" for s in self.model.states]
+        return cols
+
+    def param(self, name: str) -> np.ndarray:
+        return self.params[:, self.model.parameters.index(name)]
+
+    def patient_records(self, i: int) -> dict[str, np.ndarray]:
+        a, b = self.rec_off[i], self.rec_off[i + 1]
+        return {k: v[a:b] for k, v in self.rec.items()}
+
+
+@dataclass
+class Solution:
+    """Values (n, n_out, n_columns) at ``t_out``; per-patient status code and step counts."""
+
+    values: np.ndarray
+    status: np.ndarray
+    steps: np.ndarray
+    columns: list[str]
+    backend: dict[str, Any] = field(default_factory=dict)
+
+
+def _amount_scale(unit: np.ndarray, population: "Population") -> np.ndarray:
+    """(n_patients, n_records) multiplier that turns per-m2 / per-kg amounts into mg."""
+    scale = np.ones((len(population), unit.size))
+    if np.any(unit == "mg/m2"):
+        scale[:, unit == "mg/m2"] = population.covariate("bsa_m2")[:, None]
+    if np.any(unit == "mg/kg"):
+        scale[:, unit == "mg/kg"] = population.covariate("weight_kg")[:, None]
+    return scale
+
+
+def _template(model: "ChainedModel", regimen: Regimen) -> dict[str, np.ndarray]:
+    pk = model.pk
+    doses = regimen.doses
+    cmt = np.array([pk.compartment_index(d.cmt) for d in doses], dtype=np.int64)
+    for d, c in zip(doses, cmt):
+        if d.amount == 0 and d.rate_per_d > 0 and not (d.ss and d.ii_d == 0):
+            raise RegimenError(f"the dose at day {d.time_d:g} has amount 0 with a rate; a zero-amount infusion needs SS=1 and II=0 (a steady-state infusion).")
+    return {
+        "time": np.array([d.time_d for d in doses], dtype=float),
+        "evid": np.array([d.evid for d in doses], dtype=np.int64),
+        "cmt": cmt,
+        "amt": np.array([d.amount for d in doses], dtype=float),
+        "rate": np.array([d.rate_per_d for d in doses], dtype=float),
+        "dur": np.array([d.duration_d for d in doses], dtype=float),
+        "ii": np.array([d.ii_d for d in doses], dtype=float),
+        "addl": np.array([d.addl for d in doses], dtype=np.int64),
+        "ss": np.array([d.ss for d in doses], dtype=np.int64),
+        "unit": np.array([d.unit for d in doses], dtype=object),
+        "f_override": np.array([np.nan if d.bioavailability is None else d.bioavailability for d in doses]),
+        "lag_override": np.array([np.nan if d.lag_d is None else d.lag_d for d in doses]),
+    }
+
+
+def _records_for(model: "ChainedModel", tpl: dict[str, np.ndarray], population: "Population",
+                 params: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-patient (n, n_records) record arrays from one template, vectorised."""
+    n, m = len(population), tpl["time"].size
+    scale = _amount_scale(tpl["unit"], population)
+    depot = (tpl["cmt"] == 0) & model.pk.has_depot
+    if model.pk.has_depot:
+        f_model = params[:, model.parameters.index("F")][:, None]
+        lag_model = params[:, model.parameters.index("TLAG")][:, None]
+    else:
+        f_model = np.ones((n, 1))
+        lag_model = np.zeros((n, 1))
+    f = np.where(depot[None, :], f_model, 1.0) * np.ones((n, m))
+    lag = np.where(depot[None, :], lag_model, 0.0) * np.ones((n, m))
+    f = np.where(np.isnan(tpl["f_override"])[None, :], f, tpl["f_override"][None, :])
+    lag = np.where(np.isnan(tpl["lag_override"])[None, :], lag, tpl["lag_override"][None, :])
+    if np.any(f < 0) or np.any(lag < 0):
+        raise ModelError("a patient has a negative bioavailability F or lag time TLAG; check the parameter file and IIV.")
+    rep = lambda a: np.broadcast_to(a[None, :], (n, m))  # noqa: E731
+    return {
+        "time": rep(tpl["time"]), "evid": rep(tpl["evid"]), "cmt": rep(tpl["cmt"]),
+        "amt": rep(tpl["amt"]) * scale, "rate": rep(tpl["rate"]) * scale, "dur": rep(tpl["dur"]),
+        "ii": rep(tpl["ii"]), "addl": rep(tpl["addl"]), "ss": rep(tpl["ss"]), "f": f, "lag": lag,
+    }
+
+
+RegimenLike = Union[Regimen, EventTable]
+
+
+def build_problem(model: "ChainedModel", regimen: RegimenLike, population: "Population", t_out: np.ndarray,
+                  record_states: bool = False) -> Problem:
+    """Turn model, regimen and patients into backend arrays (records flattened patient by patient)."""
+    params = population.individual_parameters(model)
+    n = len(population)
+    if isinstance(regimen, Regimen):
+        recs = _records_for(model, _template(model, regimen), population, params)
+        m = regimen.doses.__len__()
+        rec = {k: np.ascontiguousarray(v).reshape(n * m) for k, v in recs.items()}
+        rec_off = np.arange(n + 1, dtype=np.int64) * m
+    else:
+        parts: dict[str, list[np.ndarray]] = {k: [] for k in _RECORD_FIELDS}
+        counts = []
+        for i, pid in enumerate(population.ids):
+            sub = population.subset(i, i + 1)
+            recs = _records_for(model, _template(model, regimen.for_id(pid)), sub, params[i:i + 1])
+            for k in _RECORD_FIELDS:
+                parts[k].append(recs[k][0])
+            counts.append(recs["time"].shape[1])
+        rec = {k: np.concatenate(v) if v else np.empty(0) for k, v in parts.items()}
+        rec_off = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    for k in ("evid", "cmt", "addl", "ss"):
+        rec[k] = rec[k].astype(np.int64)
+    for k in ("time", "amt", "rate", "dur", "ii", "f", "lag"):
+        rec[k] = rec[k].astype(float)
+    return Problem(model, params, population.ids, rec_off, rec, np.asarray(t_out, dtype=float), record_states)
+
+
+def modal_decomposition(problem: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Eigenvalues lam (n, m) and eigenvector matrices V, V^-1 (n, m, m) of each patient's PK matrix.
+
+    The disposition part is symmetrised with S = diag(sqrt(V)) (S^-1 K S is symmetric for a
+    mammillary model), so its eigenvalues are real and found by a batched ``eigh``; the depot mode
+    (-KA) is added analytically. Where KA is within 1e-7 (relative) of a disposition eigenvalue the
+    matrix is defective; KA is then moved by 2e-7 (relative), an error of that order in the result.
+    """
+    pk = problem.model.pk
+    n, nd = problem.n, pk.compartments
+    cl, v1 = problem.param("CL"), problem.param("V1")
+    vols = [v1] + [problem.param(f"V{k + 2}") for k in range(nd - 1)]
+    qs = [problem.param(f"Q{k + 2}") for k in range(nd - 1)]
+    for name, arr in [("CL", cl)] + [(f"V{k + 1}", v) for k, v in enumerate(vols)] + [(f"Q{k + 2}", q) for k, q in enumerate(qs)]:
+        bad = ~(np.isfinite(arr) & (arr > 0))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ModelError(f"parameter {name} of patient {problem.ids[i]!r} is {arr[i]:g}; PK clearances and volumes must be > 0 (use fewer compartments instead of Q = 0).")
+    sq = np.stack([np.sqrt(v) for v in vols], axis=1)           # (n, nd)
+    N = np.zeros((n, nd, nd))
+    N[:, 0, 0] = -(cl + sum(qs)) / v1
+    for k, q in enumerate(qs):
+        i = k + 1
+        N[:, i, i] = -q / vols[i]
+        N[:, 0, i] = N[:, i, 0] = q / (sq[:, 0] * sq[:, i])
+    lam_d, U = np.linalg.eigh(N)
+    Vd = sq[:, :, None] * U                                       # S U
+    Vd_inv = np.transpose(U, (0, 2, 1)) / sq[:, None, :]          # U^T S^-1
+    if not pk.has_depot:
+        return lam_d, Vd, Vd_inv
+    ka = problem.param("KA").copy()
+    if np.any(~(np.isfinite(ka) & (ka > 0))):
+        i = int(np.flatnonzero(~(np.isfinite(ka) & (ka > 0)))[0])
+        raise ModelError(f"parameter KA of patient {problem.ids[i]!r} is {ka[i]:g}; the absorption rate constant must be > 0.")
+    gap = lam_d + ka[:, None]
+    close = np.abs(gap) < 1e-7 * ka[:, None]
+    if close.any():
+        rows = close.any(axis=1)
+        ka[rows] = ka[rows] * (1.0 + 2e-7)
+        gap = lam_d + ka[:, None]
+    # eigenvector of -KA: [1; u], u = -KA * Vd diag(1/(lam + KA)) Vd^-1 e_central
+    u = -ka[:, None] * np.einsum("nij,nj,nj->ni", Vd, 1.0 / gap, Vd_inv[:, :, 0])
+    m = nd + 1
+    lam = np.concatenate([-ka[:, None], lam_d], axis=1)
+    V = np.zeros((n, m, m))
+    V[:, 0, 0] = 1.0
+    V[:, 1:, 0] = u
+    V[:, 1:, 1:] = Vd
+    Vinv = np.zeros((n, m, m))
+    Vinv[:, 0, 0] = 1.0
+    Vinv[:, 1:, 0] = -np.einsum("nij,nj->ni", Vd_inv, u)
+    Vinv[:, 1:, 1:] = Vd_inv
+    return lam, V, Vinv

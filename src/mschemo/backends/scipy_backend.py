@@ -1,0 +1,207 @@
+"""The reference backend: the whole model as ODEs, solved by scipy.integrate.solve_ivp.
+
+Readable and slow on purpose. Per patient it walks the action list (the same NONMEM expansion as
+the compiled backend), integrates every state (PK amounts, the transit states and the AUC) as ODEs
+between actions, restarts the solver at each action and at each crossing of an effect cap, and
+computes steady states from matrix exponentials (scipy.linalg.expm), not from the compiled
+backend's modal formulas.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.integrate import solve_ivp
+from scipy.linalg import expm, solve
+
+from ..errors import OptionError
+from ._events import BOLUS, RATE_OFF, RATE_ON, RESET, expand_actions, rate_and_duration, ss_first_completed, ss_first_given
+from ._kernel import TIME_EPS
+from .problem import Problem, Solution
+
+__all__ = ["Scipy", "steady_state_amounts"]
+
+_METHODS = ("LSODA", "Radau", "BDF", "RK45", "DOP853")
+
+
+def _infusion_response(K: np.ndarray, cmt: int, rate: float, tau: float) -> np.ndarray:
+    """Amounts tau days after the start of an infusion of ``rate`` into ``cmt``, from zero."""
+    m = K.shape[0]
+    aug = np.zeros((m + 1, m + 1))
+    aug[:m, :m] = K
+    aug[cmt, m] = rate
+    return expm(aug * tau)[:m, m]
+
+
+def steady_state_amounts(K: np.ndarray, cmt: int, amt_f: float, rate: float, dur: float, ii: float,
+                         lag: float) -> np.ndarray:
+    """Amounts at TIME from implied doses at TIME + lag - n*ii, n >= 1 (bolus if rate == 0);
+    ii == 0 gives the steady state of a constant infusion."""
+    m = K.shape[0]
+    e_c = np.zeros(m)
+    e_c[cmt] = 1.0
+    if ii <= 0.0:
+        return solve(-K, rate * e_c)
+    cycle = np.eye(m) - expm(K * ii)
+    n0 = ss_first_given(lag, ii)
+    if rate <= 0.0:
+        return solve(cycle, expm(K * (n0 * ii - lag)) @ (amt_f * e_c))
+    n1 = ss_first_completed(lag, ii, dur)
+    running = sum((_infusion_response(K, cmt, rate, n * ii - lag) for n in range(n0, n1)), np.zeros(m))
+    done = solve(cycle, expm(K * (n1 * ii - lag - dur)) @ _infusion_response(K, cmt, rate, dur))
+    return running + done
+
+
+@dataclass(frozen=True)
+class Scipy:
+    """Reference backend: ``scipy.integrate.solve_ivp`` (``method``, ``rtol``, ``atol``) on every state."""
+
+    method: str = "LSODA"
+    rtol: float = 1e-8
+    atol: float = 1e-10
+    name = "scipy"
+
+    def __post_init__(self) -> None:
+        if self.method not in _METHODS:
+            raise OptionError(f"the scipy backend's method is {self.method!r}; use one of {', '.join(_METHODS)}.")
+        for k in ("rtol", "atol"):
+            v = getattr(self, k)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and 0 < v < 1):
+                raise OptionError(f"the scipy backend's {k} is {v!r}; give a number between 0 and 1, e.g. 1e-8.")
+
+    def settings(self) -> dict:
+        return {"backend": self.name, "method": self.method, "rtol": self.rtol, "atol": self.atol}
+
+    def solve(self, problem: Problem) -> Solution:
+        cols = problem.columns
+        out = np.full((problem.n, problem.t_out.size, len(cols)), np.nan)
+        status = np.zeros(problem.n, dtype=np.int64)
+        steps = np.zeros((problem.n, 2), dtype=np.int64)
+        for i in range(problem.n):
+            status[i], steps[i, 0] = self._patient(problem, i, out[i])
+        return Solution(out, status, steps, cols, self.settings())
+
+    # -- one patient --------------------------------------------------------------------------
+    def _patient(self, problem: Problem, i: int, out: np.ndarray) -> tuple[int, int]:
+        model = problem.model
+        p = dict(zip(model.parameters, problem.params[i]))
+        K = model.pk.matrix(p)
+        n_pk = len(model.pk.states)
+        ic = model.pk.central_index
+        rec = problem.patient_records(i)
+        cap = 16 + 4 * int(np.sum(rec["addl"] + 2)) + 64 * int(np.sum(rec["ss"] > 0)) + sum(
+            4 * int(math.ceil((rate_and_duration(a, r, d, f)[1] + lg) / ii)) if s and ii > 0 else 0
+            for a, r, d, f, lg, s, ii in zip(rec["amt"], rec["rate"], rec["dur"], rec["f"], rec["lag"], rec["ss"], rec["ii"]))
+        acts = [np.empty(cap), np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap), np.empty(cap, np.int64)]
+        n_act = expand_actions(rec["time"], rec["evid"], rec["cmt"], rec["amt"], rec["rate"], rec["dur"], rec["ii"],
+                               rec["addl"], rec["ss"], rec["f"], rec["lag"], *acts)
+        a_time, a_kind, a_cmt, a_val, a_rec = (a[:n_act] for a in acts)
+
+        y0 = np.concatenate([model.initial_state(p), [0.0]])    # last state: AUC (mg*d/L)
+        y = y0.copy()
+        rates = np.zeros(n_pk)
+        active = np.zeros(n_pk, dtype=np.int64)
+        t_out = problem.t_out
+        t = min(0.0, t_out[0], a_time[0] if n_act else 0.0)
+        t_end = t_out[-1]
+        k_act = k_out = min_rec = 0
+        n_rhs = 0
+
+        def record(j: int, state: np.ndarray) -> None:
+            out[j, : len(model.outputs)] = model.output_values(state[:-1], p)
+            out[j, len(model.outputs)] = state[-1]
+            if problem.record_states:
+                out[j, len(model.outputs) + 1:] = state[:-1]
+
+        while True:
+            t_eps = t + TIME_EPS * max(1.0, abs(t))
+            while k_act < n_act and a_time[k_act] <= t_eps:
+                kind, c, r = a_kind[k_act], a_cmt[k_act], a_rec[k_act]
+                k_act += 1
+                if r < min_rec:
+                    continue                      # cancelled by a later reset
+                if kind == BOLUS:
+                    y[c] += a_val[k_act - 1]
+                elif kind == RATE_ON:
+                    rates[c] += a_val[k_act - 1]
+                    active[c] += 1
+                elif kind == RATE_OFF:
+                    active[c] -= 1
+                    rates[c] = rates[c] - a_val[k_act - 1] if active[c] > 0 else 0.0
+                elif kind == RESET:
+                    y[:] = y0
+                    rates[:] = 0.0
+                    active[:] = 0
+                    min_rec = r
+                else:                             # SS
+                    R, D = rate_and_duration(rec["amt"][r], rec["rate"][r], rec["dur"][r], rec["f"][r])
+                    y[:n_pk] += steady_state_amounts(K, c, rec["f"][r] * rec["amt"][r], R, D, rec["ii"][r], rec["lag"][r])
+            while k_out < t_out.size and t_out[k_out] <= t_eps:
+                record(k_out, y)
+                k_out += 1
+            if k_out >= t_out.size:
+                return 0, n_rhs
+            t_stop = min(t_end, a_time[k_act]) if k_act < n_act else t_end
+            ok, y, n = self._integrate(model, p, K, ic, rates.copy(), t, t_stop, y, t_out, k_out, record)
+            n_rhs += n
+            if not ok:
+                return 3, n_rhs
+            while k_out < t_out.size and t_out[k_out] < _before(t_stop, t_end):
+                k_out += 1
+            t = t_stop
+
+    def _integrate(self, model, p, K, ic, rates, t0, t1, y, t_out, k_out, record):
+        """Integrate [t0, t1], restarting at every crossing of a linear effect's cap."""
+        v1 = p["V1"]
+        n_pk = K.shape[0]
+        caps = [(b.prefix + "SLOPE", b.prefix + "CAP") for b in model.pd if b.effect == "linear"]
+
+        def rhs(t, s):
+            d = np.empty_like(s)
+            d[:-1] = model.rhs(t, s[:-1], p, np.concatenate([rates, np.zeros(s.size - 1 - n_pk)]))
+            d[-1] = s[ic] / v1
+            return d
+
+        n_rhs = 0
+        while t0 < t1:
+            events = []
+            for slope, cap in caps:
+                def g(t, s, slope=p[slope], cap=p[cap]):
+                    return slope * s[ic] / v1 - cap
+                g.terminal = True
+                g.direction = -1.0 if g(t0, y) > 0 else 1.0
+                events.append(g)
+            inside = t_out[(t_out > t0) & (t_out < _before(t1, t_out[-1]))]
+            sol = solve_ivp(rhs, (t0, t1), y, method=self.method, rtol=self.rtol, atol=self.atol,
+                            t_eval=np.concatenate([inside, [t1]]) if inside.size else None, events=events or None,
+                            dense_output=False)
+            n_rhs += sol.nfev
+            if sol.status == -1:
+                return False, y, n_rhs
+            t_reach = sol.t_events and any(len(e) for e in sol.t_events)
+            if sol.t.size:
+                for tt, col in zip(sol.t, sol.y.T):
+                    if tt < t1 and tt > t0:
+                        j = int(np.searchsorted(t_out, tt))
+                        if j < t_out.size and t_out[j] == tt:
+                            record(j, col)
+            if t_reach:
+                te = min(e[0] for e in sol.t_events if len(e))
+                ye = [sy[0] for sy in sol.y_events if len(sy)][0]
+                y = np.asarray(ye, dtype=float).copy()
+                t0 = float(te)
+                continue
+            y = sol.y[:, -1].copy() if sol.t[-1] == t1 else _final_state(sol, t1)
+            t0 = t1
+        return True, y, n_rhs
+
+
+def _before(t_stop: float, t_end: float) -> float:
+    """Outputs within rounding of a segment's end belong to its end (after its actions)."""
+    return t_stop - TIME_EPS * max(1.0, abs(t_stop)) if t_stop < t_end else t_stop
+
+
+def _final_state(sol, t1):  # pragma: no cover - t_eval always ends at t1 when no event stops it
+    return sol.y[:, -1].copy()

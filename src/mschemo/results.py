@@ -1,0 +1,258 @@
+"""SimulationResult: tidy tables, nadirs, CTCAE grades, solve status and provenance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ._internal.files import atomic_path
+from .backends.problem import STATUS_MESSAGES
+from .errors import OptionError
+from .regimen import EventTable, Regimen
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .models.chain import ChainedModel
+
+__all__ = ["SimulationResult", "ctcae_grade", "CTCAE_TERMS"]
+
+#: count output -> CTCAE v5.0 term
+CTCAE_TERMS = {"wbc": "White blood cell decreased", "anc": "Neutrophil count decreased",
+               "alc": "Lymphocyte count decreased"}
+
+
+def _thresholds(kind: str) -> np.ndarray:
+    from .params import load_parameters
+
+    ps = load_parameters("ctcae-v5")
+    k = kind.upper()
+    return np.array([ps[f"{k}_LLN"].value, ps[f"{k}_G2"].value, ps[f"{k}_G3"].value, ps[f"{k}_G4"].value])
+
+
+def ctcae_grade(count_1e9_per_L: np.ndarray, kind: str) -> np.ndarray:
+    """CTCAE v5.0 grade (0-4) of WBC, ANC or ALC counts (10^9/L).
+
+    >>> ctcae_grade(np.array([5.0, 3.5, 2.5, 1.5, 0.5]), "wbc").tolist()
+    [0, 1, 2, 3, 4]
+    """
+    if kind not in CTCAE_TERMS:
+        raise OptionError(f"no CTCAE grading for {kind!r}; grades exist for {', '.join(CTCAE_TERMS)}.")
+    lims = _thresholds(kind)
+    x = np.asarray(count_1e9_per_L, dtype=float)
+    return (x < lims[0]).astype(np.int64) + (x < lims[1]) + (x < lims[2]) + (x < lims[3])
+
+
+@dataclass(eq=False)
+class SimulationResult:
+    """Values at ``times_d`` for every patient: ``values[i, t, k]`` is column ``columns[k]``."""
+
+    model: "ChainedModel"
+    regimen: Regimen | EventTable
+    patients: pd.DataFrame
+    times_d: np.ndarray
+    columns: list[str]
+    values: np.ndarray
+    status: np.ndarray
+    steps: np.ndarray
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    # -- basics -------------------------------------------------------------------------------
+    @property
+    def ids(self) -> np.ndarray:
+        return self.patients["id"].to_numpy()
+
+    @property
+    def n_patients(self) -> int:
+        return len(self.patients)
+
+    @property
+    def count_outputs(self) -> list[str]:
+        """Cell-count columns, e.g. ['wbc_1e9_per_L']."""
+        return list(self.model.count_outputs)
+
+    def column(self, name: str) -> np.ndarray:
+        """(n_patients, n_times) array of one output."""
+        if name not in self.columns:
+            short = {c.split("_")[0]: c for c in self.columns}
+            if name in short:
+                name = short[name]
+            else:
+                raise OptionError(f"output {name!r} is not in this result; choose one of {', '.join(self.columns)}.")
+        return self.values[:, :, self.columns.index(name)]
+
+    def status_table(self) -> pd.DataFrame:
+        """Per patient: id, status ('ok' or what went wrong), accepted and rejected solver steps."""
+        return pd.DataFrame({"id": self.ids, "status": [STATUS_MESSAGES.get(int(s), "failed") for s in self.status],
+                             "steps_accepted": self.steps[:, 0], "steps_rejected": self.steps[:, 1]})
+
+    @property
+    def all_ok(self) -> bool:
+        return bool(np.all(self.status == 0))
+
+    # -- tables -------------------------------------------------------------------------------
+    def to_pandas(self, kind: str = "wide") -> pd.DataFrame:
+        """Tidy table. ``wide``: one row per patient and time (id, time_d, one column per output);
+        ``long``: one row per patient, time and output (id, time_d, output, value, unit)."""
+        n, m = self.values.shape[:2]
+        base = {"id": np.repeat(self.ids, m), "time_d": np.tile(self.times_d, n)}
+        if kind == "wide":
+            return pd.DataFrame(base | {c: self.values[:, :, k].reshape(-1) for k, c in enumerate(self.columns)})
+        if kind == "long":
+            frames = []
+            for k, c in enumerate(self.columns):
+                name, unit = _split_unit(c)
+                frames.append(pd.DataFrame(base | {"output": name, "value": self.values[:, :, k].reshape(-1), "unit": unit}))
+            return pd.concat(frames, ignore_index=True)
+        raise OptionError(f"kind = {kind!r}; use 'wide' or 'long'.")
+
+    def dose_times_d(self, patient_index: int = 0) -> np.ndarray:
+        """Nominal administration times of a patient (days)."""
+        if isinstance(self.regimen, Regimen):
+            return self.regimen.dose_times_d()
+        return self.regimen.for_id(self.ids[patient_index]).dose_times_d()
+
+    @cached_property
+    def _nadir_frame(self) -> pd.DataFrame:
+        rows = []
+        t = self.times_d
+        for out in self.count_outputs:
+            vals = self.column(out)
+            kind = out.split("_")[0]
+            shared = isinstance(self.regimen, Regimen)
+            bounds_shared = _interval_bounds(self.regimen.dose_times_d(), t) if shared else None
+            for i in range(self.n_patients):
+                bounds = bounds_shared if shared else _interval_bounds(self.dose_times_d(i), t)
+                for k, a, b, start, end in bounds:
+                    seg = vals[i, a:b]
+                    j = int(np.argmin(seg))
+                    rows.append((self.ids[i], kind, k, start, end, float(seg[j]), float(t[a + j])))
+        return pd.DataFrame(rows, columns=["id", "output", "interval", "interval_start_d", "interval_end_d",
+                                           "nadir_1e9_per_L", "nadir_day"])
+
+    def nadirs(self, output: str | None = None) -> pd.DataFrame:
+        """Lowest count in each dosing interval, on the output grid.
+
+        Interval k runs from dose k to dose k+1 (excluded); the last one to the end of the
+        simulation (included). One row per patient, count output and interval: id, output,
+        interval, interval_start_d, interval_end_d, nadir_1e9_per_L, nadir_day.
+        """
+        df = self._nadir_frame
+        if output is not None:
+            key = output.split("_")[0]
+            df = df[df["output"] == key].reset_index(drop=True)
+        return df.copy()
+
+    def grades(self) -> pd.DataFrame:
+        """Worst CTCAE v5.0 grade per patient and count (over the output grid), with the nadir,
+        its day and the days spent at grade >= 3 (on the grid)."""
+        rows = []
+        dt = np.gradient(self.times_d) if self.times_d.size > 1 else np.ones(1)
+        for out in self.count_outputs:
+            kind = out.split("_")[0]
+            if kind not in CTCAE_TERMS:
+                continue
+            vals = self.column(out)
+            g = ctcae_grade(vals, kind)
+            worst = g.max(axis=1)
+            j = vals.argmin(axis=1)
+            for i in range(self.n_patients):
+                rows.append((self.ids[i], kind, CTCAE_TERMS[kind], int(worst[i]), float(vals[i, j[i]]),
+                             float(self.times_d[j[i]]), float(np.sum(dt[g[i] >= 3]))))
+        return pd.DataFrame(rows, columns=["id", "output", "ctcae_term", "worst_grade", "nadir_1e9_per_L", "nadir_day",
+                                           "days_grade_3_or_worse"])
+
+    def summary(self) -> pd.DataFrame:
+        """Population summary per count output: median and 5-95 % of the first nadir and its day,
+        and the share of patients with worst grade >= 3."""
+        rows = []
+        nad = self.nadirs()
+        gr = self.grades()
+        for out in self.count_outputs:
+            kind = out.split("_")[0]
+            first = nad[(nad["output"] == kind) & (nad["interval"] == 1)]
+            overall = nad[nad["output"] == kind].groupby("id")["nadir_1e9_per_L"].min()
+            g = gr[gr["output"] == kind]
+            base = self.column(out)[:, 0]
+            q = lambda s: np.percentile(s, [50, 5, 95])  # noqa: E731
+            rows.append({
+                "output": kind,
+                "baseline_1e9_per_L": _fmt(q(base)),
+                "first_nadir_1e9_per_L": _fmt(q(first["nadir_1e9_per_L"])),
+                "first_nadir_day": _fmt(q(first["nadir_day"]), digits=0),
+                "lowest_nadir_1e9_per_L": _fmt(q(overall)),
+                "grade_3_or_worse_pct": f"{100 * np.mean(g['worst_grade'] >= 3):.1f}" if len(g) else "",
+            })
+        return pd.DataFrame(rows)
+
+    # -- writers ------------------------------------------------------------------------------
+    def write(self, path: str | Path, kind: str = "wide") -> Path:
+        """Write the table to .csv or .parquet (atomically: a temporary file, then rename)."""
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix not in (".csv", ".parquet"):
+            raise OptionError(f"output file '{path}' has suffix {suffix or '(none)'}; use .csv or .parquet.")
+        df = self.to_pandas(kind)
+        with atomic_path(path) as tmp:
+            if suffix == ".csv":
+                df.to_csv(tmp, index=False)
+            else:
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+
+                table = pa.Table.from_pandas(df, preserve_index=False)
+                meta = {b"mschemo.provenance": _json(self.provenance)}
+                pq.write_table(table.replace_schema_metadata({**(table.schema.metadata or {}), **meta}), tmp)
+        return path
+
+    def to_csv(self, path: str | Path, kind: str = "wide") -> Path:
+        return self.write(Path(path).with_suffix(".csv") if Path(path).suffix.lower() != ".csv" else path, kind)
+
+    def to_parquet(self, path: str | Path, kind: str = "wide") -> Path:
+        return self.write(Path(path).with_suffix(".parquet") if Path(path).suffix.lower() != ".parquet" else path, kind)
+
+    def plot(self, output: str | None = None, **kwargs: Any):
+        """Counts over time: one patient's curve, or the median with a 5-95 % band (matplotlib Figure)."""
+        from .plotting import plot_counts
+
+        return plot_counts(self, output=output, **kwargs)
+
+
+def _split_unit(col: str) -> tuple[str, str]:
+    for suffix, unit in (("_1e9_per_L", "10^9/L"), ("_mg_per_L", "mg/L"), ("_mg_d_per_L", "mg*d/L")):
+        if col.endswith(suffix):
+            return col[: -len(suffix)], unit
+    if col.startswith("state_"):
+        return col, "mg or 10^9/L"
+    return col, ""
+
+
+def _interval_bounds(doses: np.ndarray, t: np.ndarray) -> list[tuple[int, int, int, float, float]]:
+    """(interval number, a, b, start, end): grid index ranges [a, b) of the dosing intervals; the
+    last one includes the end; interval 0 is the time before the first dose, if any."""
+    starts = np.unique(doses[doses <= t[-1]]) if doses.size else np.empty(0)
+    first = 1
+    if starts.size == 0 or starts[0] > t[0]:
+        starts = np.concatenate([[t[0]], starts])   # before the first dose: interval 0
+        first = 0
+    out = []
+    for k, s in enumerate(starts):
+        e = starts[k + 1] if k + 1 < starts.size else np.inf
+        a = int(np.searchsorted(t, s, side="left"))
+        b = int(np.searchsorted(t, e, side="left")) if np.isfinite(e) else t.size
+        if b > a:
+            out.append((k + first, a, b, float(s), float(e if np.isfinite(e) else t[-1])))
+    return out
+
+
+def _fmt(q: np.ndarray, digits: int = 2) -> str:
+    return f"{q[0]:.{digits}f} ({q[1]:.{digits}f}-{q[2]:.{digits}f})"
+
+
+def _json(obj: Any) -> bytes:
+    import json
+
+    return json.dumps(obj, default=str).encode()

@@ -1,0 +1,194 @@
+"""simulate(model, regimen, population): the engine's one entry point."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from . import __version__
+from ._internal.rng import root_seed
+from .backends import get_backend
+from .backends.problem import STATUS_MESSAGES, build_problem
+from .errors import OptionError, PopulationError, RegimenError, SolverError
+from .models.chain import ChainedModel
+from .models.library import load_model
+from .output import OutputTimes
+from .population import Population, PopulationSpec
+from .regimen import EventTable, Regimen
+from .results import SimulationResult
+
+__all__ = ["simulate"]
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def _as_model(model: ChainedModel | str | Path) -> ChainedModel:
+    if isinstance(model, ChainedModel):
+        return model
+    if isinstance(model, (str, Path)):
+        return load_model(model)
+    raise OptionError(f"model {model!r} is not a model; give a name such as 'mitox-2y' or a ChainedModel.")
+
+
+def _as_regimen(regimen: Regimen | EventTable | str | None) -> Regimen | EventTable:
+    if regimen is None:
+        return Regimen.empty()
+    if isinstance(regimen, (Regimen, EventTable)):
+        return regimen
+    if isinstance(regimen, str):
+        return Regimen.parse(regimen)
+    raise RegimenError(f"regimen {regimen!r} is not a regimen; give text such as '12 mg/m2 over 30 min every 3 months x 8'.")
+
+
+def _default_until(regimen: Regimen | EventTable) -> float:
+    """Last administration plus 13 weeks (a full recovery of the white cells), at least 28 days."""
+    if isinstance(regimen, EventTable):
+        last = max([r.dose_times_d().max(initial=0.0) for r in regimen.regimens.values()] +
+                   [float(np.max(t, initial=0.0)) for t in regimen.observation_times_d.values()])
+        return max(28.0, math.ceil(last))
+    return max(28.0, math.ceil(regimen.dose_times_d().max(initial=0.0) + 91.0))
+
+
+def simulate(
+    model: ChainedModel | str | Path,
+    regimen: Regimen | EventTable | str | None,
+    population: Population | PopulationSpec | int | str | Path | None = None,
+    *,
+    n: int | None = None,
+    output: OutputTimes | str | float | np.ndarray | None = "daily",
+    until: float | str | None = None,
+    backend: Any = None,
+    seed: int | None = None,
+    progress: bool | ProgressCallback = False,
+    chunk_size: int = 10_000,
+    throw: bool = True,
+    record_states: bool = False,
+) -> SimulationResult:
+    """Simulate ``regimen`` in ``population`` with ``model``.
+
+    model: a ChainedModel or a built-in name ("mitox-2y").
+    regimen: Regimen, its text ("12 mg/m2 over 30 min every 3 months x 8"), an EventTable (by
+        patient id) or None (no dose).
+    population: a Population (table of patients), a PopulationSpec with ``n`` (virtual patients
+        drawn with ``seed``), an int n (the default cohort), a CSV path, or None (one typical patient).
+    output, until: output times (default daily, until the last dose + 13 weeks).
+    backend: ``backends.Compiled()`` (default) or ``backends.Scipy()``, or their names.
+    seed: seeds the population draws; patient i has its own stream, so results do not depend
+        on ``chunk_size`` or the number of threads.
+    progress: True for a progress bar, or a callback(done, total).
+    throw: raise SolverError on the first failed patient; with False, failures are in ``status``.
+    record_states: also record every state (columns ``state_<name>``).
+
+    >>> res = simulate("mitox-2y", "12 mg/m2 over 30 min every 91 days x 2", 2, seed=1, until="120 days")
+    >>> res.nadirs().shape[0]
+    4
+    """
+    model = _as_model(model)
+    regimen = _as_regimen(regimen)
+    be = get_backend(backend)
+    seed_used = root_seed(seed)
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise OptionError(f"chunk_size = {chunk_size!r}; give a whole number of patients >= 1.")
+
+    # patients: a fixed table, or a spec drawn chunk by chunk
+    spec: PopulationSpec | None = None
+    table: Population | None = None
+    if population is None:
+        table = Population.typical(1)
+    elif isinstance(population, Population):
+        table = population
+    elif isinstance(population, PopulationSpec):
+        spec = population
+    elif isinstance(population, (int, np.integer)) and not isinstance(population, bool):
+        spec, n = PopulationSpec(), int(population)
+    elif isinstance(population, (str, Path)):
+        table = Population.from_csv(population)
+    else:
+        raise PopulationError(f"population {population!r} is not a population; give a Population, a PopulationSpec with n, a number of patients or a CSV path.")
+    if spec is not None:
+        if n is None or isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise PopulationError(f"a PopulationSpec needs the number of patients n (got {n!r}); give n >= 1.")
+        total = int(n)
+    else:
+        assert table is not None
+        total = len(table)
+    if isinstance(regimen, EventTable) and table is not None:
+        missing = [i for i in table.ids if i not in regimen.regimens]
+        if missing:
+            raise RegimenError(f"the event table has no records for patient id(s) {missing[:5]}; give every patient records or drop those patients.")
+
+    t_out = OutputTimes.parse(output, until).times_d(default_until=_default_until(regimen))
+
+    chunks = []
+    statuses = []
+    steps = []
+    tables = []
+    callback = _progress(progress, total)
+    try:
+        for start in range(0, total, chunk_size):
+            stop = min(total, start + chunk_size)
+            pop = spec.sample(stop - start, seed_used, model, start=start) if spec is not None else table.subset(start, stop)
+            problem = build_problem(model, regimen, pop, t_out, record_states)
+            sol = be.solve(problem)
+            if throw and np.any(sol.status != 0):
+                k = int(np.flatnonzero(sol.status != 0)[0])
+                raise SolverError(f"patient {pop.ids[k]!r}: {STATUS_MESSAGES.get(int(sol.status[k]), 'solver failed')}.",
+                                  patient_id=pop.ids[k])
+            chunks.append(sol.values)
+            statuses.append(sol.status)
+            steps.append(sol.steps)
+            tables.append(pop.table)
+            callback(stop, total)
+            columns = sol.columns
+            settings = sol.backend
+    finally:
+        callback(-1, total)
+
+    import pandas as pd
+
+    patients = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
+    provenance = {
+        "mschemo_version": __version__,
+        "model": model.name,
+        "model_structure": model.describe(),
+        "parameter_file": model.parameter_set.path if model.parameter_set else None,
+        "parameter_file_sha256": model.parameter_set.sha256 if model.parameter_set else None,
+        "regimen": regimen.describe() if isinstance(regimen, Regimen) else f"event table {regimen.source}",
+        "population": spec.name if spec is not None else table.description,
+        "n_patients": total,
+        "seed": seed_used,
+        "backend": settings,
+        "chunk_size": chunk_size,
+        "output_times": f"{t_out.size} times, {t_out[0]:g}-{t_out[-1]:g} d",
+    }
+    return SimulationResult(
+        model=model, regimen=regimen, patients=patients, times_d=t_out, columns=list(columns),
+        values=np.concatenate(chunks, axis=0) if len(chunks) > 1 else chunks[0],
+        status=np.concatenate(statuses), steps=np.concatenate(steps), provenance=provenance,
+    )
+
+
+def _progress(progress: bool | ProgressCallback, total: int) -> ProgressCallback:
+    """A callback(done, total); done = -1 closes it."""
+    if callable(progress):
+        user = progress
+        return lambda done, tot: user(done, tot) if done >= 0 else None
+    if not progress:
+        return lambda done, tot: None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("patients"),
+                   TimeRemainingColumn(), transient=True)
+    task = bar.add_task("simulate", total=total)
+    bar.start()
+
+    def update(done: int, tot: int) -> None:
+        if done < 0:
+            bar.stop()
+        else:
+            bar.update(task, completed=done)
+
+    return update
