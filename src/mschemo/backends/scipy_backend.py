@@ -160,7 +160,7 @@ class Scipy:
 
         def rhs(t, s):
             d = np.empty_like(s)
-            d[:-1] = model.rhs(t, s[:-1], p, np.concatenate([rates, np.zeros(s.size - 1 - n_pk)]))
+            d[:-1] = model.rhs(t, s[:-1], p, rates)
             d[-1] = s[ic] / v1
             return d
 
