@@ -203,7 +203,7 @@ class Population:
             dup = t["id"][t["id"].duplicated()].tolist()[:5]
             raise PopulationError(f"patient ids {dup} appear more than once in the 'id' column; make each id unique.")
         for col in t.columns:
-            if col == "id" or t[col].dtype == object:
+            if col == "id" or not pd.api.types.is_numeric_dtype(t[col]):
                 continue
             bad = ~np.isfinite(t[col].to_numpy(dtype=float))
             if bad.any():
@@ -240,7 +240,7 @@ class Population:
         if "id" not in t.columns:
             raise PopulationError(f"population file '{path}' has no 'id' column; add one id per patient (columns found: {', '.join(t.columns[:8])}).")
         for col in t.columns:
-            if col in ("id", "sex") or t[col].dtype != object:
+            if col in ("id", "sex") or pd.api.types.is_numeric_dtype(t[col]):
                 continue
             num = pd.to_numeric(t[col], errors="coerce")
             bad = num.isna() & t[col].notna()

@@ -107,8 +107,26 @@ def segment_coefficients(w, beta, lam, ic_row, inv_v1, seg_g):
 def conc_seg(c_inf, seg_g, lam, tau):
     s = c_inf
     for j in range(seg_g.size):
-        s += seg_g[j] * math.exp(lam[j] * tau)
+        x = lam[j] * tau
+        if x > -60.0:  # exp(-60) ~ 1e-26: a mode that has died out adds nothing
+            s += seg_g[j] * math.exp(x)
     return s
+
+
+@nb.njit(cache=True)
+def conc_auc_seg(c_inf, seg_g, lam, tau):
+    """Concentration at tau and its integral over [0, tau] within a segment."""
+    c = c_inf
+    a = c_inf * tau
+    for j in range(seg_g.size):
+        x = lam[j] * tau
+        e = math.exp(x)
+        c += seg_g[j] * e
+        if abs(x) < 1e-5:
+            a += seg_g[j] * tau * (1.0 + x * (0.5 + x / 6.0))
+        else:
+            a += seg_g[j] * (e - 1.0) / lam[j]
+    return c, a
 
 
 @nb.njit(cache=True)
@@ -500,9 +518,15 @@ def solve_patient(lam, vm, vinv, ic, v1, cl,
                     q3 = k1[i] * P[0, 3] + k3[i] * P[2, 3] + k4[i] * P[3, 3] + k5[i] * P[4, 3] + k6[i] * P[5, 3] + k7[i] * P[6, 3]
                     dtmp[i] = y[i] + h_eff * th * (q0 + th * (q1 + th * (q2 + th * q3)))
                 tau_o = t_out[i_out] - seg_t0
-                wt = w.copy()
-                a_ = auc + advance_modes(wt, beta, lam, tau_o, inv_v1, ic_row)
-                _record(out, i_out, conc_at(w, beta, lam, ic_row, inv_v1, tau_o), a_, wt, vm, dtmp, bint,
+                if record_states:
+                    wt = w.copy()
+                    a_ = auc + advance_modes(wt, beta, lam, tau_o, inv_v1, ic_row)
+                    c_o = conc_at(w, beta, lam, ic_row, inv_v1, tau_o)
+                else:
+                    wt = w
+                    c_o, a_ = conc_auc_seg(c_inf, seg_g, lam, tau_o)
+                    a_ += auc
+                _record(out, i_out, c_o, a_, wt, vm, dtmp, bint,
                         record_states, n_pk)
                 i_out += 1
             n_acc += 1

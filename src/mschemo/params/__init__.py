@@ -30,7 +30,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..errors import ParameterError
+from ..errors import InputError, ParameterError
 
 __all__ = ["Source", "CovariateEffect", "Parameter", "ParameterSet", "load_parameters", "parameter_files",
            "PARAMS_DIR", "read_toml"]
@@ -197,7 +197,10 @@ def _parse_parameter(name: str, entry: Mapping[str, Any], file: str) -> Paramete
     if not isinstance(desc, str) or not desc.strip():
         raise ParameterError(f"{where} has no description; add description = \"what it is\".")
     source = _read_source(entry, where)
-    internal, internal_unit = convert(value, unit)
+    try:
+        internal, internal_unit = convert(value, unit, field=f"{where}")
+    except InputError as exc:
+        raise ParameterError(str(exc)) from None
     omega, iiv_source = 0.0, None
     iiv = entry.get("iiv")
     if iiv is not None:
