@@ -8,7 +8,8 @@ right-hand side is the closed form, never an ODE state. The cap of a linear drug
 min(SLOPE*C, CAP), is a discontinuity in the derivative: its crossings are located on the closed-form
 concentration and become step boundaries, so each step integrates a smooth field.
 
-One patient per thread (numba prange); a patient's result does not depend on the thread count.
+Patients run in parallel threads (the kernel releases the GIL); a patient's result does not depend
+on the thread count.
 """
 
 from __future__ import annotations
@@ -556,13 +557,13 @@ def solve_patient(lam, vm, vinv, ic, v1, cl,
     return status, n_acc, n_rej
 
 
-@nb.njit(parallel=True, cache=True)
-def solve_population(lam, vm, vinv, ic, v1, cl,
+@nb.njit(cache=True, nogil=True)
+def solve_population(first, last, lam, vm, vinv, ic, v1, cl,
                      r_off, r_time, r_evid, r_cmt, r_amt, r_rate, r_dur, r_ii, r_addl, r_ss, r_f, r_lag, act_cap,
                      bint, bpar, t_out, rtol, atol, max_steps, record_states, out, status, steps):
-    """Every patient in parallel; patient i's records are r_*[r_off[i]:r_off[i+1]]."""
-    n = lam.shape[0]
-    for i in nb.prange(n):
+    """Patients first..last-1 (records of patient i: r_*[r_off[i]:r_off[i+1]]). Releases the GIL, so
+    threads can run disjoint ranges at once; each patient's result is independent of the others."""
+    for i in range(first, last):
         a, b = r_off[i], r_off[i + 1]
         st, acc, rej = solve_patient(lam[i], vm[i], vinv[i], ic, v1[i], cl[i],
                                      r_time[a:b], r_evid[a:b], r_cmt[a:b], r_amt[a:b], r_rate[a:b], r_dur[a:b],

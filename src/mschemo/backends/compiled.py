@@ -76,13 +76,21 @@ class Compiled:
         if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
             raise OptionError(f"threads = {self.threads!r}; give a whole number >= 1 or leave it out for all cores.")
 
+    @property
+    def n_threads(self) -> int:
+        """Worker threads: as asked, else the cores this process may use."""
+        if self.threads:
+            return self.threads
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # pragma: no cover - not on Linux
+            return max(1, os.cpu_count() or 1)
+
     def settings(self) -> dict:
-        return {"backend": self.name, "rtol": self.rtol, "atol": self.atol, "threads": self.threads or os.cpu_count(),
+        return {"backend": self.name, "rtol": self.rtol, "atol": self.atol, "threads": self.n_threads,
                 "max_steps": self.max_steps, "method": "exact PK + Dormand-Prince 5(4)"}
 
     def solve(self, problem: Problem) -> Solution:
-        import numba
-
         from ._kernel import solve_population
 
         lam, vm, vinv = modal_decomposition(problem)
@@ -92,17 +100,18 @@ class Compiled:
         status = np.zeros(problem.n, dtype=np.int64)
         steps = np.zeros((problem.n, 2), dtype=np.int64)
         r = problem.rec
-        ic = problem.model.pk.central_index
-        v1 = problem.param("V1")
-        cl = problem.param("CL")
-        previous = numba.get_num_threads()
-        want = min(self.threads or numba.config.NUMBA_NUM_THREADS, numba.config.NUMBA_NUM_THREADS)
-        numba.set_num_threads(want)
-        try:
-            solve_population(lam, vm, vinv, ic, v1, cl, problem.rec_off, r["time"], r["evid"], r["cmt"], r["amt"],
-                             r["rate"], r["dur"], r["ii"], r["addl"], r["ss"], r["f"], r["lag"],
-                             action_capacity(problem), bint, bpar, problem.t_out, float(self.rtol), float(self.atol),
-                             int(self.max_steps), bool(problem.record_states), out, status, steps)
-        finally:
-            numba.set_num_threads(previous)
+        args = (lam, vm, vinv, problem.model.pk.central_index, problem.param("V1"), problem.param("CL"),
+                problem.rec_off, r["time"], r["evid"], r["cmt"], r["amt"], r["rate"], r["dur"], r["ii"], r["addl"],
+                r["ss"], r["f"], r["lag"], action_capacity(problem), bint, bpar, problem.t_out, float(self.rtol),
+                float(self.atol), int(self.max_steps), bool(problem.record_states), out, status, steps)
+        threads = min(self.n_threads, problem.n)
+        if threads <= 1:
+            solve_population(0, problem.n, *args)
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            block = max(1, min(64, problem.n // (4 * threads)))
+            starts = range(0, problem.n, block)
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                list(pool.map(lambda s: solve_population(s, min(s + block, problem.n), *args), starts))
         return Solution(out, status, steps, cols, self.settings())
