@@ -117,21 +117,28 @@ class SimulationResult:
 
     @cached_property
     def _nadir_frame(self) -> pd.DataFrame:
-        rows = []
         t = self.times_d
+        frames = []
+        shared = isinstance(self.regimen, Regimen)
+        groups = ([(np.arange(self.n_patients), _interval_bounds(self.regimen.dose_times_d(), t))] if shared else
+                  [(np.array([i]), _interval_bounds(self.dose_times_d(i), t)) for i in range(self.n_patients)])
         for out in self.count_outputs:
             vals = self.column(out)
             kind = out.split("_")[0]
-            shared = isinstance(self.regimen, Regimen)
-            bounds_shared = _interval_bounds(self.regimen.dose_times_d(), t) if shared else None
-            for i in range(self.n_patients):
-                bounds = bounds_shared if shared else _interval_bounds(self.dose_times_d(i), t)
+            for rows, bounds in groups:
                 for k, a, b, start, end in bounds:
-                    seg = vals[i, a:b]
-                    j = int(np.argmin(seg))
-                    rows.append((self.ids[i], kind, k, start, end, float(seg[j]), float(t[a + j])))
-        return pd.DataFrame(rows, columns=["id", "output", "interval", "interval_start_d", "interval_end_d",
-                                           "nadir_1e9_per_L", "nadir_day"])
+                    seg = vals[rows, a:b]
+                    j = np.argmin(seg, axis=1)
+                    frames.append(pd.DataFrame({
+                        "id": self.ids[rows], "output": kind, "interval": k, "interval_start_d": start,
+                        "interval_end_d": end, "nadir_1e9_per_L": seg[np.arange(rows.size), j], "nadir_day": t[a + j]}))
+        cols = ["id", "output", "interval", "interval_start_d", "interval_end_d", "nadir_1e9_per_L", "nadir_day"]
+        if not frames:
+            return pd.DataFrame(columns=cols)
+        df = pd.concat(frames, ignore_index=True)
+        order = {v: i for i, v in enumerate(self.ids)}
+        df["_o"] = df["id"].map(order)
+        return df.sort_values(["output", "_o", "interval"], kind="stable").drop(columns="_o").reset_index(drop=True)[cols]
 
     def nadirs(self, output: str | None = None) -> pd.DataFrame:
         """Lowest count in each dosing interval, on the output grid.
