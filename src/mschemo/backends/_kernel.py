@@ -248,6 +248,58 @@ def _record(out, i_out, c, auc, w, vrow, y, bint, record_states, n_pk):
 
 
 @nb.njit(cache=True)
+def _dp_stages(y, h, tau, tau_new, c_inf, seg_g, lam, capped, bint, bpar, k1, k2, k3, k4, k5, k6, ys, ynew, cst):
+    """Stages 2-6 of a Dormand-Prince step from y (k1 given) and the 5th-order solution ynew;
+    cst holds the concentration at each stage."""
+    n = y.size
+    cst[0] = conc_seg(c_inf, seg_g, lam, tau)
+    for i in range(n):
+        ys[i] = y[i] + h * A21 * k1[i]
+    cst[1] = conc_seg(c_inf, seg_g, lam, tau + C2 * h)
+    pd_rhs(ys, cst[1], capped, bint, bpar, k2)
+    for i in range(n):
+        ys[i] = y[i] + h * (A31 * k1[i] + A32 * k2[i])
+    cst[2] = conc_seg(c_inf, seg_g, lam, tau + C3 * h)
+    pd_rhs(ys, cst[2], capped, bint, bpar, k3)
+    for i in range(n):
+        ys[i] = y[i] + h * (A41 * k1[i] + A42 * k2[i] + A43 * k3[i])
+    cst[3] = conc_seg(c_inf, seg_g, lam, tau + C4 * h)
+    pd_rhs(ys, cst[3], capped, bint, bpar, k4)
+    for i in range(n):
+        ys[i] = y[i] + h * (A51 * k1[i] + A52 * k2[i] + A53 * k3[i] + A54 * k4[i])
+    cst[4] = conc_seg(c_inf, seg_g, lam, tau + C5 * h)
+    pd_rhs(ys, cst[4], capped, bint, bpar, k5)
+    for i in range(n):
+        ys[i] = y[i] + h * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i])
+    cst[5] = conc_seg(c_inf, seg_g, lam, tau_new)
+    pd_rhs(ys, cst[5], capped, bint, bpar, k6)
+    for i in range(n):
+        ynew[i] = y[i] + h * (B1 * k1[i] + B3 * k3[i] + B4 * k4[i] + B5 * k5[i] + B6 * k6[i])
+
+
+@nb.njit(cache=True)
+def _dp_error(y, ynew, h, k1, k3, k4, k5, k6, k7, rtol, atol):
+    """RMS of the embedded error estimate, scaled by atol + rtol*|y|."""
+    err = 0.0
+    for i in range(y.size):
+        sc = atol + rtol * max(abs(y[i]), abs(ynew[i]))
+        e = h * (E1 * k1[i] + E3 * k3[i] + E4 * k4[i] + E5 * k5[i] + E6 * k6[i] + E7 * k7[i]) / sc
+        err += e * e
+    return math.sqrt(err / y.size)
+
+
+@nb.njit(cache=True)
+def _dp_dense(y, h, th, k1, k3, k4, k5, k6, k7, out):
+    """The 4th-order continuous extension at y(t + th*h)."""
+    for i in range(y.size):
+        q0 = k1[i] * P[0, 0] + k3[i] * P[2, 0] + k4[i] * P[3, 0] + k5[i] * P[4, 0] + k6[i] * P[5, 0] + k7[i] * P[6, 0]
+        q1 = k1[i] * P[0, 1] + k3[i] * P[2, 1] + k4[i] * P[3, 1] + k5[i] * P[4, 1] + k6[i] * P[5, 1] + k7[i] * P[6, 1]
+        q2 = k1[i] * P[0, 2] + k3[i] * P[2, 2] + k4[i] * P[3, 2] + k5[i] * P[4, 2] + k6[i] * P[5, 2] + k7[i] * P[6, 2]
+        q3 = k1[i] * P[0, 3] + k3[i] * P[2, 3] + k4[i] * P[3, 3] + k5[i] * P[4, 3] + k6[i] * P[5, 3] + k7[i] * P[6, 3]
+        out[i] = y[i] + h * th * (q0 + th * (q1 + th * (q2 + th * q3)))
+
+
+@nb.njit(cache=True)
 def solve_patient(lam, vm, vinv, ic, v1, cl,
                   r_time, r_evid, r_cmt, r_amt, r_rate, r_dur, r_ii, r_addl, r_ss, r_f, r_lag, act_cap,
                   bint, bpar, t_out, rtol, atol, max_steps, record_states, out):
@@ -429,31 +481,10 @@ def solve_patient(lam, vm, vinv, ic, v1, cl,
                 last = True
             tau = t - seg_t0
             # stages
-            cst[0] = conc_seg(c_inf, seg_g, lam, tau)
-            for i in range(n_pd):
-                ys[i] = y[i] + h * A21 * k1[i]
-            cst[1] = conc_seg(c_inf, seg_g, lam, tau + C2 * h)
-            pd_rhs(ys, cst[1], capped, bint, bpar, k2)
-            for i in range(n_pd):
-                ys[i] = y[i] + h * (A31 * k1[i] + A32 * k2[i])
-            cst[2] = conc_seg(c_inf, seg_g, lam, tau + C3 * h)
-            pd_rhs(ys, cst[2], capped, bint, bpar, k3)
-            for i in range(n_pd):
-                ys[i] = y[i] + h * (A41 * k1[i] + A42 * k2[i] + A43 * k3[i])
-            cst[3] = conc_seg(c_inf, seg_g, lam, tau + C4 * h)
-            pd_rhs(ys, cst[3], capped, bint, bpar, k4)
-            for i in range(n_pd):
-                ys[i] = y[i] + h * (A51 * k1[i] + A52 * k2[i] + A53 * k3[i] + A54 * k4[i])
-            cst[4] = conc_seg(c_inf, seg_g, lam, tau + C5 * h)
-            pd_rhs(ys, cst[4], capped, bint, bpar, k5)
-            for i in range(n_pd):
-                ys[i] = y[i] + h * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i])
             t_new = t_stop if last else t + h
             h_eff = t_new - t
-            cst[5] = conc_seg(c_inf, seg_g, lam, t_new - seg_t0)
-            pd_rhs(ys, cst[5], capped, bint, bpar, k6)
-            for i in range(n_pd):
-                ynew[i] = y[i] + h * (B1 * k1[i] + B3 * k3[i] + B4 * k4[i] + B5 * k5[i] + B6 * k6[i])
+            _dp_stages(y, h, tau, t_new - seg_t0, c_inf, seg_g, lam, capped, bint, bpar,
+                       k1, k2, k3, k4, k5, k6, ys, ynew, cst)
 
             # a crossing of the effect cap inside the step? shorten the step to end at it
             hit = -1
@@ -492,12 +523,7 @@ def solve_patient(lam, vm, vinv, ic, v1, cl,
 
             # error estimate
             pd_rhs(ynew, cst[5], capped, bint, bpar, k7)
-            err = 0.0
-            for i in range(n_pd):
-                sc = atol + rtol * max(abs(y[i]), abs(ynew[i]))
-                e = h * (E1 * k1[i] + E3 * k3[i] + E4 * k4[i] + E5 * k5[i] + E6 * k6[i] + E7 * k7[i]) / sc
-                err += e * e
-            err = math.sqrt(err / n_pd)
+            err = _dp_error(y, ynew, h, k1, k3, k4, k5, k6, k7, rtol, atol)
             if not math.isfinite(err):
                 status = NOT_FINITE
                 break
@@ -512,12 +538,7 @@ def solve_patient(lam, vm, vinv, ic, v1, cl,
             # accepted: dense output for outputs inside (t, t_new)
             while i_out < n_out and t_out[i_out] < t_new and t_out[i_out] < t_stop_out:
                 th = (t_out[i_out] - t) / h_eff
-                for i in range(n_pd):
-                    q0 = k1[i] * P[0, 0] + k3[i] * P[2, 0] + k4[i] * P[3, 0] + k5[i] * P[4, 0] + k6[i] * P[5, 0] + k7[i] * P[6, 0]
-                    q1 = k1[i] * P[0, 1] + k3[i] * P[2, 1] + k4[i] * P[3, 1] + k5[i] * P[4, 1] + k6[i] * P[5, 1] + k7[i] * P[6, 1]
-                    q2 = k1[i] * P[0, 2] + k3[i] * P[2, 2] + k4[i] * P[3, 2] + k5[i] * P[4, 2] + k6[i] * P[5, 2] + k7[i] * P[6, 2]
-                    q3 = k1[i] * P[0, 3] + k3[i] * P[2, 3] + k4[i] * P[3, 3] + k5[i] * P[4, 3] + k6[i] * P[5, 3] + k7[i] * P[6, 3]
-                    dtmp[i] = y[i] + h_eff * th * (q0 + th * (q1 + th * (q2 + th * q3)))
+                _dp_dense(y, h_eff, th, k1, k3, k4, k5, k6, k7, dtmp)
                 tau_o = t_out[i_out] - seg_t0
                 if record_states:
                     wt = w.copy()
