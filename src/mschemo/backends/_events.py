@@ -31,7 +31,7 @@ BOLUS, RATE_ON, RATE_OFF, RESET, SS = 0, 1, 2, 3, 4
 _EPS = 1e-9
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def rate_and_duration(amt: float, rate: float, dur: float, f: float) -> tuple[float, float]:
     """(rate mg/d, duration d) of a record; (0, 0) for a bolus."""
     if rate > 0.0:
@@ -41,19 +41,19 @@ def rate_and_duration(amt: float, rate: float, dur: float, f: float) -> tuple[fl
     return 0.0, 0.0
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def ss_first_given(lag: float, ii: float) -> int:
     """Smallest n >= 1 whose implied dose at TIME + lag - n*II is not after TIME."""
     return max(1, int(math.ceil(lag / ii - _EPS)))
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def ss_first_completed(lag: float, ii: float, dur: float) -> int:
     """Smallest n whose implied infusion (start TIME + lag - n*II) has ended by TIME."""
     return max(ss_first_given(lag, ii), int(math.ceil((dur + lag) / ii - _EPS)))
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def max_actions(addl: np.ndarray, ss: np.ndarray, ii: np.ndarray, lag: np.ndarray, dur_eff: np.ndarray) -> int:
     """Upper bound on the number of actions the records can produce."""
     n = 0
@@ -64,7 +64,7 @@ def max_actions(addl: np.ndarray, ss: np.ndarray, ii: np.ndarray, lag: np.ndarra
     return n
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def _push(k, t, kind, cmt, val, rec, a_time, a_kind, a_cmt, a_val, a_rec):
     a_time[k] = t
     a_kind[k] = kind
@@ -74,7 +74,7 @@ def _push(k, t, kind, cmt, val, rec, a_time, a_kind, a_cmt, a_val, a_rec):
     return k + 1
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def stable_order(key, k):
     """Indices that sort key[:k] stably (bottom-up merge sort; ties keep their order)."""
     idx = np.arange(k)
@@ -106,21 +106,21 @@ def stable_order(key, k):
     return idx
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def _permute_f(a, order, k):
     b = a[:k].copy()
     for i in range(k):
         a[i] = b[order[i]]
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def _permute_i(a, order, k):
     b = a[:k].copy()
     for i in range(k):
         a[i] = b[order[i]]
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def expand_actions(time, evid, cmt, amt, rate, dur, ii, addl, ss, fbio, lag,
                    a_time, a_kind, a_cmt, a_val, a_rec) -> int:
     """Fill the action arrays (capacity from :func:`max_actions`) in time order; return the count."""
@@ -170,7 +170,7 @@ def expand_actions(time, evid, cmt, amt, rate, dur, ii, addl, ss, fbio, lag,
     return k
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def action_capacities(rec_off, amt, rate, dur, fbio, addl, ss, ii, lag) -> np.ndarray:
     """Per-patient upper bound on the number of actions (records of patient i: rec_off[i]:rec_off[i+1])."""
     n = rec_off.size - 1

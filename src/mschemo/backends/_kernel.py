@@ -54,7 +54,7 @@ BP_CIRC0, BP_KTR, BP_KCIRC, BP_GAMMA, BP_SLOPE, BP_CAP, BP_EMAX, BP_EC50, BP_HIL
 N_BLOCK_PAR = 10
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def phi1(lam: float, tau: float) -> float:
     """(exp(lam*tau) - 1)/lam, accurate for small lam*tau."""
     x = lam * tau
@@ -63,7 +63,7 @@ def phi1(lam: float, tau: float) -> float:
     return math.expm1(x) / lam
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def phi2(lam: float, tau: float) -> float:
     """(exp(lam*tau) - 1 - lam*tau)/lam^2, the integral of phi1 over [0, tau]."""
     x = lam * tau
@@ -72,7 +72,7 @@ def phi2(lam: float, tau: float) -> float:
     return (math.expm1(x) - x) / (lam * lam)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def advance_modes(w, beta, lam, tau, auc_coef, ic_row):
     """Move modal amounts ``w`` by ``tau`` days under input ``beta``; return the AUC (mg*d/L) gained."""
     auc = 0.0
@@ -84,7 +84,7 @@ def advance_modes(w, beta, lam, tau, auc_coef, ic_row):
     return auc * auc_coef
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def conc_at(w, beta, lam, ic_row, inv_v1, tau):
     """Central concentration (mg/L) ``tau`` days after the segment start."""
     s = 0.0
@@ -93,7 +93,7 @@ def conc_at(w, beta, lam, ic_row, inv_v1, tau):
     return s * inv_v1
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def segment_coefficients(w, beta, lam, ic_row, inv_v1, seg_g):
     """C(tau) = c_inf + sum_j g_j exp(lam_j tau) within a segment; fills g, returns c_inf."""
     c_inf = 0.0
@@ -104,7 +104,7 @@ def segment_coefficients(w, beta, lam, ic_row, inv_v1, seg_g):
     return c_inf
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def conc_seg(c_inf, seg_g, lam, tau):
     s = c_inf
     for j in range(seg_g.size):
@@ -114,7 +114,7 @@ def conc_seg(c_inf, seg_g, lam, tau):
     return s
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def conc_auc_seg(c_inf, seg_g, lam, tau):
     """Concentration at tau and its integral over [0, tau] within a segment."""
     c = c_inf
@@ -130,7 +130,7 @@ def conc_auc_seg(c_inf, seg_g, lam, tau):
     return c, a
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def conc_and_slope(c_inf, seg_g, lam, tau):
     c = c_inf
     dc = 0.0
@@ -141,7 +141,7 @@ def conc_and_slope(c_inf, seg_g, lam, tau):
     return c, dc
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def ss_modes(dw, lam, vinv_col, amt_f, R, D, ii, lag):
     """Add to ``dw`` the modal steady state of implied doses at TIME + lag - n*II (n >= 1), at TIME."""
     for j in range(lam.size):
@@ -161,7 +161,7 @@ def ss_modes(dw, lam, vinv_col, amt_f, R, D, ii, lag):
             dw[j] += R * u * phi1(l, D) * math.exp(l * (n1 * ii - lag - D)) * geo
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def pd_rhs(y, c, capped, bint, bpar, dy):
     """Transit-model derivatives at concentration c; ``capped[b]`` picks the branch of min()."""
     off = 0
@@ -190,7 +190,7 @@ def pd_rhs(y, c, capped, bint, bpar, dy):
         off += nt + 2
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def _switch_index(c, capped, bint, bpar):
     """First linear-capped block whose branch disagrees with concentration c, else -1."""
     for b in range(bint.shape[0]):
@@ -201,7 +201,7 @@ def _switch_index(c, capped, bint, bpar):
     return -1
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def _crossing(c_inf, seg_g, lam, lo, hi, slope, cap, above_at_lo):
     """Time in (lo, hi] (segment-relative) where slope*C = cap; returns the last time on lo's side."""
     for _ in range(200):
@@ -226,7 +226,7 @@ def _crossing(c_inf, seg_g, lam, lo, hi, slope, cap, above_at_lo):
     return lo
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def _record(out, i_out, c, auc, w, vrow, y, bint, record_states, n_pk):
     """Write one output row: conc, circ of each block, AUC, then (optionally) every state."""
     out[i_out, 0] = c
@@ -247,7 +247,7 @@ def _record(out, i_out, c, auc, w, vrow, y, bint, record_states, n_pk):
             out[i_out, 2 + nb_ + n_pk + i] = y[i]
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def _dp_stages(y, h, tau, tau_new, c_inf, seg_g, lam, capped, bint, bpar, k1, k2, k3, k4, k5, k6, ys, ynew, cst):
     """Stages 2-6 of a Dormand-Prince step from y (k1 given) and the 5th-order solution ynew;
     cst holds the concentration at each stage."""
@@ -277,7 +277,7 @@ def _dp_stages(y, h, tau, tau_new, c_inf, seg_g, lam, capped, bint, bpar, k1, k2
         ynew[i] = y[i] + h * (B1 * k1[i] + B3 * k3[i] + B4 * k4[i] + B5 * k5[i] + B6 * k6[i])
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def _dp_error(y, ynew, h, k1, k3, k4, k5, k6, k7, rtol, atol):
     """RMS of the embedded error estimate, scaled by atol + rtol*|y|."""
     err = 0.0
@@ -288,7 +288,7 @@ def _dp_error(y, ynew, h, k1, k3, k4, k5, k6, k7, rtol, atol):
     return math.sqrt(err / y.size)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def _dp_dense(y, h, th, k1, k3, k4, k5, k6, k7, out):
     """The 4th-order continuous extension at y(t + th*h)."""
     for i in range(y.size):
@@ -299,7 +299,7 @@ def _dp_dense(y, h, th, k1, k3, k4, k5, k6, k7, out):
         out[i] = y[i] + h * th * (q0 + th * (q1 + th * (q2 + th * q3)))
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def solve_patient(lam, vm, vinv, ic, v1, cl,
                   r_time, r_evid, r_cmt, r_amt, r_rate, r_dur, r_ii, r_addl, r_ss, r_f, r_lag, act_cap,
                   bint, bpar, t_out, rtol, atol, max_steps, record_states, out):
@@ -578,7 +578,7 @@ def solve_patient(lam, vm, vinv, ic, v1, cl,
     return status, n_acc, n_rej
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def solve_population(first, last, lam, vm, vinv, ic, v1, cl,
                      r_off, r_time, r_evid, r_cmt, r_amt, r_rate, r_dur, r_ii, r_addl, r_ss, r_f, r_lag, act_cap,
                      bint, bpar, t_out, rtol, atol, max_steps, record_states, out, status, steps):
