@@ -6,40 +6,83 @@ Research and education only: never a prescription.
 >>> import mschemo as ms
 >>> ms.Regimen.parse("12 mg/m2 over 30 min every 3 months x 8").n_doses
 8
+
+The public names are imported on first use (PEP 562), so ``import mschemo`` (and ``mschemo
+--help``) loads neither numba, SciPy, pandas nor matplotlib.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from . import backends as backends  # noqa: E402
-from . import models as models  # noqa: E402
-from .errors import (  # noqa: E402
-    InputError as InputError,
-    MschemoError as MschemoError,
-    ModelError as ModelError,
-    OptionError as OptionError,
-    ParameterError as ParameterError,
-    PopulationError as PopulationError,
-    RegimenError as RegimenError,
-    SolverError as SolverError,
-    UnitError as UnitError,
-)
-from .examples import load_example as load_example  # noqa: E402
-from .models import load_model as load_model  # noqa: E402
-from .output import OutputTimes as OutputTimes  # noqa: E402
-from .params import load_parameters as load_parameters  # noqa: E402
-from .population import Population as Population  # noqa: E402
-from .population import PopulationSpec as PopulationSpec  # noqa: E402
-from .population import body_surface_area as body_surface_area  # noqa: E402
-from .regimen import Dose as Dose  # noqa: E402
-from .regimen import EventTable as EventTable  # noqa: E402
-from .regimen import Regimen as Regimen  # noqa: E402
-from .results import SimulationResult as SimulationResult  # noqa: E402
-from .results import ctcae_grade as ctcae_grade  # noqa: E402
-from .simulate import simulate as simulate  # noqa: E402
+from .errors import InputError as InputError  # noqa: E402
+from .errors import ModelError as ModelError  # noqa: E402
+from .errors import MschemoError as MschemoError  # noqa: E402
+from .errors import OptionError as OptionError  # noqa: E402
+from .errors import ParameterError as ParameterError  # noqa: E402
+from .errors import PopulationError as PopulationError  # noqa: E402
+from .errors import RegimenError as RegimenError  # noqa: E402
+from .errors import SolverError as SolverError  # noqa: E402
+from .errors import UnitError as UnitError  # noqa: E402
 
 DISCLAIMER = "Research and education only, not a prescription."
+
+# public name -> (module, attribute); attribute None means the module itself
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "backends": (".backends", None),
+    "models": (".models", None),
+    "load_example": (".examples", "load_example"),
+    "load_model": (".models", "load_model"),
+    "OutputTimes": (".output", "OutputTimes"),
+    "load_parameters": (".params", "load_parameters"),
+    "Population": (".population", "Population"),
+    "PopulationSpec": (".population", "PopulationSpec"),
+    "body_surface_area": (".population", "body_surface_area"),
+    "Dose": (".regimen", "Dose"),
+    "EventTable": (".regimen", "EventTable"),
+    "Regimen": (".regimen", "Regimen"),
+    "SimulationResult": (".results", "SimulationResult"),
+    "ctcae_grade": (".results", "ctcae_grade"),
+    "simulate": (".simulation", "simulate"),
+}
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
+    from . import backends as backends
+    from . import models as models
+    from .examples import load_example as load_example
+    from .models import load_model as load_model
+    from .output import OutputTimes as OutputTimes
+    from .params import load_parameters as load_parameters
+    from .population import Population as Population
+    from .population import PopulationSpec as PopulationSpec
+    from .population import body_surface_area as body_surface_area
+    from .regimen import Dose as Dose
+    from .regimen import EventTable as EventTable
+    from .regimen import Regimen as Regimen
+    from .results import SimulationResult as SimulationResult
+    from .results import ctcae_grade as ctcae_grade
+    from .simulation import simulate as simulate
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        if not name.startswith("__") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+            return importlib.import_module(f"{__name__}.{name}")   # a submodule: ms.results, ms.units, ...
+        raise AttributeError(f"module 'mschemo' has no attribute {name!r}")
+    module, attr = _LAZY[name]
+    mod = importlib.import_module(module, __name__)
+    value = mod if attr is None else getattr(mod, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "__version__", "DISCLAIMER", "backends", "models", "simulate", "load_model", "load_example", "load_parameters",

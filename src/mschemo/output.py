@@ -38,7 +38,7 @@ class OutputTimes:
         return float(value)
 
     @classmethod
-    def parse(cls, output: "OutputTimes | str | float | np.ndarray | list | None", until: float | str | None) -> "OutputTimes":
+    def parse(cls, output: OutputTimes | str | float | np.ndarray | list | None, until: float | str | None) -> OutputTimes:
         """The shorthand forms: 'daily', 'hourly', 'weekly', a step such as '12 h', or an array of times."""
         if isinstance(output, OutputTimes):
             return output if until is None else OutputTimes(output.every, until, output.start, output.times)

@@ -12,13 +12,14 @@ Individual parameters: P_i = P_typ * (covariate effects) * exp(eta_i), eta_i ~ N
 from __future__ import annotations
 
 import math
-import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import tomllib
 
 from ._internal.rng import patient_rng
 from .errors import PopulationError
@@ -132,7 +133,7 @@ class PopulationSpec:
             raise PopulationError(f"covariate names repeat in {names}; give each covariate once.")
 
     @classmethod
-    def from_file(cls, path: str | Path) -> "PopulationSpec":
+    def from_file(cls, path: str | Path) -> PopulationSpec:
         """Read a TOML spec: ``[covariates.NAME] distribution = "normal", mean = .., sd = ..``,
         optional ``bsa_formula``, ``iiv`` (true/false) and ``name`` at the top."""
         path = Path(path)
@@ -157,7 +158,7 @@ class PopulationSpec:
         return cls(tuple(covs), str(data.get("bsa_formula", "mosteller")), bool(data.get("iiv", True)),
                    str(data.get("name", path.stem)))
 
-    def sample(self, n: int, seed: int, model: "ChainedModel | None" = None, *, start: int = 0) -> "Population":
+    def sample(self, n: int, seed: int, model: ChainedModel | None = None, *, start: int = 0) -> Population:
         """Draw patients ``start .. start+n-1`` (ids start+1 ..). Patient i uses its own stream, so
         ``sample(10, s)`` equals ``sample(3, s)`` followed by ``sample(7, s, start=3)``."""
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
@@ -224,7 +225,7 @@ class Population:
 
     # -- constructors -------------------------------------------------------------------------
     @classmethod
-    def from_csv(cls, path: str | Path, *, bsa_formula: str = "mosteller") -> "Population":
+    def from_csv(cls, path: str | Path, *, bsa_formula: str = "mosteller") -> Population:
         """Real (or pre-made) patients from a CSV with an ``id`` column and covariates
         (``height_cm``, ``weight_kg``, ...); optional ``ETA_<P>`` or parameter columns."""
         path = Path(path)
@@ -254,7 +255,7 @@ class Population:
             raise PopulationError(f"{path.name}: {exc}") from None
 
     @classmethod
-    def typical(cls, n: int = 1, **covariates: float) -> "Population":
+    def typical(cls, n: int = 1, **covariates: float) -> Population:
         """``n`` identical typical patients (170 cm, 70 kg unless given)."""
         cov = {"height_cm": 170.0, "weight_kg": 70.0} | covariates
         return cls(pd.DataFrame({"id": np.arange(1, n + 1), **{k: np.full(n, float(v)) for k, v in cov.items()}}),
@@ -268,7 +269,7 @@ class Population:
     def ids(self) -> np.ndarray:
         return self.table["id"].to_numpy()
 
-    def subset(self, start: int, stop: int) -> "Population":
+    def subset(self, start: int, stop: int) -> Population:
         """Patients at positions start..stop-1 (a chunk)."""
         return Population(self.table.iloc[start:stop].reset_index(drop=True), self.bsa_formula, self.description, self.meta)
 
@@ -277,7 +278,7 @@ class Population:
             raise PopulationError(f"the patients have no '{name}' column, which this step needs; add it to the population.")
         return self.table[name].to_numpy(dtype=float)
 
-    def individual_parameters(self, model: "ChainedModel") -> np.ndarray:
+    def individual_parameters(self, model: ChainedModel) -> np.ndarray:
         """(n_patients, n_parameters) in model.parameters order, internal units."""
         ps = model.parameter_set
         t = self.table

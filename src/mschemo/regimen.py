@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -124,7 +125,7 @@ class Dose:
             return np.empty(0)
         return self.time_d + self.ii_d * np.arange(self.n_given)
 
-    def replace(self, **changes: object) -> "Dose":
+    def replace(self, **changes: object) -> Dose:
         return dataclasses.replace(self, **changes)
 
 
@@ -146,7 +147,7 @@ class Regimen:
 
     # -- constructors -------------------------------------------------------------------------
     @classmethod
-    def parse(cls, text: str) -> "Regimen":
+    def parse(cls, text: str) -> Regimen:
         """Read a regimen written as people write it.
 
         >>> Regimen.parse("12 mg/m2 over 30 min every 3 months x 8").doses[0].addl
@@ -157,11 +158,11 @@ class Regimen:
         return cls(tuple(parse_regimen_text(text)), text=str(text))
 
     @classmethod
-    def from_doses(cls, doses: Iterable[Dose], text: str = "") -> "Regimen":
+    def from_doses(cls, doses: Iterable[Dose], text: str = "") -> Regimen:
         return cls(tuple(sorted(doses, key=lambda d: d.time_d)), text=text)
 
     @classmethod
-    def empty(cls) -> "Regimen":
+    def empty(cls) -> Regimen:
         """No dose at all (untreated patients)."""
         return cls((), text="no dose")
 
@@ -177,7 +178,7 @@ class Regimen:
             return np.empty(0)
         return np.sort(np.concatenate([d.times_d() for d in self.doses]))
 
-    def scaled(self, factor: float) -> "Regimen":
+    def scaled(self, factor: float) -> Regimen:
         """Every amount (and rate) times ``factor``; durations kept (a new Regimen)."""
         if not math.isfinite(factor) or factor < 0:
             raise RegimenError(f"scale factor {factor!r} is not a finite number >= 0; give e.g. 0.75 for a 25 % reduction.")
@@ -187,7 +188,7 @@ class Regimen:
     def describe(self) -> str:
         return self.text or f"{len(self.doses)} dose record(s), {self.n_doses} administration(s)"
 
-    def to_frame(self) -> "pd.DataFrame":
+    def to_frame(self) -> pd.DataFrame:
         """The records as a table (one row per record, NONMEM-like columns with units)."""
         import pandas as pd
 
@@ -220,7 +221,7 @@ class EventTable:
 
     @classmethod
     def read(cls, path: str | Path, *, time_unit: str = "d", amount_unit: str = "mg",
-             columns: dict | None = None) -> "EventTable":
+             columns: dict | None = None) -> EventTable:
         """Read a CSV; ``columns`` maps roles to other column names (e.g. {"D": "DUR2", "F": None})."""
         from ._regimen_text import read_event_table
 

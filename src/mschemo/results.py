@@ -50,7 +50,7 @@ def ctcae_grade(count_1e9_per_L: np.ndarray, kind: str) -> np.ndarray:
 class SimulationResult:
     """Values at ``times_d`` for every patient: ``values[i, t, k]`` is column ``columns[k]``."""
 
-    model: "ChainedModel"
+    model: ChainedModel
     regimen: Regimen | EventTable
     patients: pd.DataFrame
     times_d: np.ndarray

@@ -13,7 +13,7 @@ __all__ = ["Compiled", "Scipy", "Problem", "Solution", "get_backend", "BACKENDS"
 BACKENDS = {"compiled": Compiled, "scipy": Scipy}
 
 
-def get_backend(backend: object = None) -> "Compiled | Scipy":
+def get_backend(backend: object = None) -> Compiled | Scipy:
     """A backend object from an object, a name ('compiled', 'scipy') or None (the default, compiled)."""
     if backend is None:
         return Compiled()

@@ -19,7 +19,16 @@ import math
 import numba as nb
 import numpy as np
 
-from ._events import BOLUS, RATE_OFF, RATE_ON, RESET, SS, expand_actions, rate_and_duration, ss_first_completed, ss_first_given
+from ._events import (
+    BOLUS,
+    RATE_OFF,
+    RATE_ON,
+    RESET,
+    expand_actions,
+    rate_and_duration,
+    ss_first_completed,
+    ss_first_given,
+)
 
 # times closer than TIME_EPS * max(1, |t|) days count as equal (doses and outputs in other units)
 TIME_EPS = 1e-9
@@ -145,20 +154,20 @@ def conc_and_slope(c_inf, seg_g, lam, tau):
 def ss_modes(dw, lam, vinv_col, amt_f, R, D, ii, lag):
     """Add to ``dw`` the modal steady state of implied doses at TIME + lag - n*II (n >= 1), at TIME."""
     for j in range(lam.size):
-        l = lam[j]
+        lj = lam[j]
         u = vinv_col[j]
         if ii <= 0.0:  # constant-rate infusion at steady state
-            dw[j] += R * u * (-1.0 / l)
+            dw[j] += R * u * (-1.0 / lj)
             continue
-        geo = 1.0 / (-math.expm1(l * ii))
+        geo = 1.0 / (-math.expm1(lj * ii))
         n0 = ss_first_given(lag, ii)
         if R <= 0.0:
-            dw[j] += amt_f * u * math.exp(l * (n0 * ii - lag)) * geo
+            dw[j] += amt_f * u * math.exp(lj * (n0 * ii - lag)) * geo
         else:
             n1 = ss_first_completed(lag, ii, D)
             for n in range(n0, n1):
-                dw[j] += R * u * phi1(l, n * ii - lag)
-            dw[j] += R * u * phi1(l, D) * math.exp(l * (n1 * ii - lag - D)) * geo
+                dw[j] += R * u * phi1(lj, n * ii - lag)
+            dw[j] += R * u * phi1(lj, D) * math.exp(lj * (n1 * ii - lag - D)) * geo
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -470,6 +479,7 @@ def solve_patient(lam, vm, vinv, ic, v1, cl,
         dm = max(d1, d2)
         h1 = max(1e-6, h0 * 1e-3) if dm <= 1e-15 else (0.01 / dm) ** 0.2
         h = min(100.0 * h0, h1)
+        tau_cross = -1.0   # >= 0: this step ends exactly on a cap crossing (segment time)
         while t < t_stop:
             if n_acc + n_rej >= max_steps:
                 status = MAX_STEPS
@@ -481,14 +491,22 @@ def solve_patient(lam, vm, vinv, ic, v1, cl,
                 last = True
             tau = t - seg_t0
             # stages
-            t_new = t_stop if last else t + h
+            if tau_cross >= 0.0:
+                last = False
+                tau_new = tau_cross
+                t_new = seg_t0 + tau_cross
+                h = tau_cross - tau
+            else:
+                t_new = t_stop if last else t + h
+                tau_new = t_new - seg_t0
             h_eff = t_new - t
-            _dp_stages(y, h, tau, t_new - seg_t0, c_inf, seg_g, lam, capped, bint, bpar,
+            _dp_stages(y, h, tau, tau_new, c_inf, seg_g, lam, capped, bint, bpar,
                        k1, k2, k3, k4, k5, k6, ys, ynew, cst)
 
-            # a crossing of the effect cap inside the step? shorten the step to end at it
+            # a crossing of the effect cap inside the step? shorten the step to end at it (a step
+            # that already ends on the crossing is on the old branch's side there by construction)
             hit = -1
-            for s in range(1, 6):
+            for s in range(1, 5 if tau_cross >= 0.0 else 6):
                 b = _switch_index(cst[s], capped, bint, bpar)
                 if b >= 0:
                     hit = s
@@ -518,6 +536,7 @@ def solve_patient(lam, vm, vinv, ic, v1, cl,
                     pd_rhs(y, c0, capped, bint, bpar, k1)
                     continue
                 h = hnew
+                tau_cross = best
                 n_rej += 1
                 continue
 
@@ -529,6 +548,7 @@ def solve_patient(lam, vm, vinv, ic, v1, cl,
                 break
             if err > 1.0:
                 h *= max(0.2, 0.9 * err ** -0.2)
+                tau_cross = -1.0
                 n_rej += 1
                 if h < 1e-14 * max(1.0, abs(t)):
                     status = STEP_TOO_SMALL
@@ -536,6 +556,7 @@ def solve_patient(lam, vm, vinv, ic, v1, cl,
                 continue
 
             # accepted: dense output for outputs inside (t, t_new)
+            tau_cross = -1.0
             while i_out < n_out and t_out[i_out] < t_new and t_out[i_out] < t_stop_out:
                 th = (t_out[i_out] - t) / h_eff
                 _dp_dense(y, h_eff, th, k1, k3, k4, k5, k6, k7, dtmp)

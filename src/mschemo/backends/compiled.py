@@ -16,15 +16,31 @@ __all__ = ["Compiled", "block_arrays"]
 
 def block_arrays(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
     """PD block layout for the kernel: ints (n_blocks, 3) and per-patient parameters (n, n_blocks, 10)."""
-    from ._kernel import (BI_EFFECT, BI_KILL, BI_NTRANSIT, BP_CAP, BP_CIRC0, BP_EC50, BP_EMAX, BP_GAMMA, BP_HILL,
-                          BP_KCIRC, BP_KILL, BP_KTR, BP_SLOPE, N_BLOCK_PAR)
+    from ._kernel import (
+        BI_EFFECT,
+        BI_KILL,
+        BI_NTRANSIT,
+        BP_CAP,
+        BP_CIRC0,
+        BP_EC50,
+        BP_EMAX,
+        BP_GAMMA,
+        BP_HILL,
+        BP_KCIRC,
+        BP_KILL,
+        BP_KTR,
+        BP_SLOPE,
+        N_BLOCK_PAR,
+    )
 
     model = problem.model
     nb = len(model.pd)
     bint = np.zeros((nb, 3), dtype=np.int64)
     bpar = np.zeros((problem.n, nb, N_BLOCK_PAR))
     for b, blk in enumerate(model.pd):
-        g = lambda s: problem.param(blk.prefix + s)  # noqa: E731
+        def g(name: str, blk=blk) -> np.ndarray:
+            return problem.param(blk.prefix + name)
+
         bint[b, BI_NTRANSIT] = blk.transits
         bint[b, BI_EFFECT] = 0 if blk.effect == "linear" else 1
         bint[b, BI_KILL] = 1 if blk.has_kill else 0

@@ -34,7 +34,7 @@ _RECORD_FIELDS = ("time", "evid", "cmt", "amt", "rate", "dur", "ii", "addl", "ss
 class Problem:
     """Arrays for a chunk of patients. Records of patient i are ``rec[name][rec_off[i]:rec_off[i+1]]``."""
 
-    model: "ChainedModel"
+    model: ChainedModel
     params: np.ndarray                 # (n, n_parameters), model.parameters order, internal units
     ids: np.ndarray
     rec_off: np.ndarray
@@ -72,7 +72,7 @@ class Solution:
     backend: dict[str, Any] = field(default_factory=dict)
 
 
-def _amount_scale(unit: np.ndarray, population: "Population") -> np.ndarray:
+def _amount_scale(unit: np.ndarray, population: Population) -> np.ndarray:
     """(n_patients, n_records) multiplier that turns per-m2 / per-kg amounts into mg."""
     scale = np.ones((len(population), unit.size))
     if np.any(unit == "mg/m2"):
@@ -82,11 +82,11 @@ def _amount_scale(unit: np.ndarray, population: "Population") -> np.ndarray:
     return scale
 
 
-def _template(model: "ChainedModel", regimen: Regimen) -> dict[str, np.ndarray]:
+def _template(model: ChainedModel, regimen: Regimen) -> dict[str, np.ndarray]:
     pk = model.pk
     doses = regimen.doses
     cmt = np.array([pk.compartment_index(d.cmt) for d in doses], dtype=np.int64)
-    for d, c in zip(doses, cmt):
+    for d in doses:
         if d.amount == 0 and d.rate_per_d > 0 and not (d.ss and d.ii_d == 0):
             raise RegimenError(f"the dose at day {d.time_d:g} has amount 0 with a rate; a zero-amount infusion needs SS=1 and II=0 (a steady-state infusion).")
     return {
@@ -105,7 +105,7 @@ def _template(model: "ChainedModel", regimen: Regimen) -> dict[str, np.ndarray]:
     }
 
 
-def _records_for(model: "ChainedModel", tpl: dict[str, np.ndarray], population: "Population",
+def _records_for(model: ChainedModel, tpl: dict[str, np.ndarray], population: Population,
                  params: np.ndarray) -> dict[str, np.ndarray]:
     """Per-patient (n, n_records) record arrays from one template, vectorised."""
     n, m = len(population), tpl["time"].size
@@ -134,7 +134,7 @@ def _records_for(model: "ChainedModel", tpl: dict[str, np.ndarray], population: 
 RegimenLike = Union[Regimen, EventTable]
 
 
-def build_problem(model: "ChainedModel", regimen: RegimenLike, population: "Population", t_out: np.ndarray,
+def build_problem(model: ChainedModel, regimen: RegimenLike, population: Population, t_out: np.ndarray,
                   record_states: bool = False) -> Problem:
     """Turn model, regimen and patients into backend arrays (records flattened patient by patient)."""
     params = population.individual_parameters(model)

@@ -17,7 +17,16 @@ from scipy.integrate import solve_ivp
 from scipy.linalg import expm, solve
 
 from ..errors import OptionError
-from ._events import BOLUS, RATE_OFF, RATE_ON, RESET, expand_actions, rate_and_duration, ss_first_completed, ss_first_given
+from ._events import (
+    BOLUS,
+    RATE_OFF,
+    RATE_ON,
+    RESET,
+    expand_actions,
+    rate_and_duration,
+    ss_first_completed,
+    ss_first_given,
+)
 from ._kernel import TIME_EPS
 from .problem import Problem, Solution
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,7 +22,7 @@ class ChainedModel(Model):
     """PK -> PD: the PD blocks see C = A_central / V1. Optionally carries a ParameterSet
     (typical values, variability and sources) so that it can be simulated as it is."""
 
-    def __init__(self, pk: LinearPK, pd: tuple[TransitPD, ...] = (), parameter_set: "ParameterSet | None" = None,
+    def __init__(self, pk: LinearPK, pd: tuple[TransitPD, ...] = (), parameter_set: ParameterSet | None = None,
                  name: str | None = None, title: str = "") -> None:
         if not isinstance(pk, LinearPK):
             raise ModelError("the first model of a chain must be a LinearPK; PD blocks follow it.")
@@ -68,7 +69,7 @@ class ChainedModel(Model):
             raise ModelError(f"model {self.name} has no parameter file; build it with load_model(...) or give parameters.")
         return {n: self.parameter_set[n].value for n in self.parameters}
 
-    def with_parameters(self, parameter_set: "ParameterSet") -> "ChainedModel":
+    def with_parameters(self, parameter_set: ParameterSet) -> ChainedModel:
         return ChainedModel(self.pk, self.pd, parameter_set, name=self.name, title=self.title)
 
     def block_slices(self) -> list[slice]:
@@ -98,6 +99,6 @@ class ChainedModel(Model):
         return np.array(vals)
 
 
-def chain(pk: LinearPK, *pd: TransitPD, parameter_set: "ParameterSet | None" = None) -> ChainedModel:
+def chain(pk: LinearPK, *pd: TransitPD, parameter_set: ParameterSet | None = None) -> ChainedModel:
     """Chain a PK model with PD blocks: ``chain(LinearPK(3), Friberg("wbc"))``."""
     return ChainedModel(pk, tuple(pd), parameter_set)

@@ -17,7 +17,7 @@ Between dose events the solution is exact: A(t) = expm(K t) A(0) + K^-1 (expm(K 
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -93,7 +93,7 @@ class LinearPK(Model):
         c = self.central_index
         v1 = p["V1"]
         K[c, c] = -p["CL"] / v1
-        for k, name in enumerate(_PERIPHERALS[: self.compartments - 1]):
+        for k in range(self.compartments - 1):
             q, vp = p[f"Q{k + 2}"], p[f"V{k + 2}"]
             i = c + 1 + k
             K[c, c] -= q / v1

@@ -20,7 +20,7 @@ Precursor pools are counted in circulating-cell equivalents, so every state star
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 

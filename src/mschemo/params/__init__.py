@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import hashlib
 import math
-import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
+import tomllib
 
 from ..errors import InputError, ParameterError
 

@@ -1,0 +1,131 @@
+"""The command line: ``mschemo simulate | example | drugs`` (Typer + Rich).
+
+Bad input (any :class:`mschemo.errors.InputError`, or an option Typer cannot read) ends with one
+sentence on stderr, ``error: ...``, exit code 2, no traceback and no output file. Any other
+exception is a bug and keeps its traceback.
+
+Only Typer and this package's light modules are imported here, so ``mschemo --help`` loads
+neither numba, SciPy, pandas nor matplotlib; the commands import them when they run.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Annotated
+
+import typer
+
+from .. import __version__
+from ..errors import InputError
+from ._common import one_sentence
+from .drugs import drugs_command
+from .example import example_command
+from .simulate import simulate_command
+
+__all__ = ["app", "main", "run"]
+
+app = typer.Typer(
+    name="mschemo",
+    help="Simulate chemotherapy for multiple sclerosis: dose -> drug concentration -> white-cell counts "
+         "(nadirs, CTCAE grades). Research and education only, not a prescription.\n\n"
+         "Start with 'mschemo example'.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mschemo {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool | None, typer.Option("--version", callback=_version, is_eager=True,
+                                                    help="Print the version and exit.")] = None,
+) -> None:
+    """mschemo: dose -> concentration -> white-cell counts. Research and education only."""
+
+
+app.command("simulate")(simulate_command)
+app.command("example")(example_command)
+app.command("drugs")(drugs_command)
+
+
+def _click():
+    """The Click that Typer runs on (recent Typer versions vendor it as typer._click)."""
+    import typer.core
+
+    return getattr(typer.core, "_click", None) or typer.core.click
+
+
+COMMANDS = ("simulate", "example", "drugs")
+
+
+def _usage_message(exc: Exception, args: Sequence[str]) -> str:
+    """One sentence for an option or command Typer/Click could not read."""
+    import difflib
+    import re
+
+    click = _click()
+    command = next((a for a in args if not a.startswith("-")), None)
+    helper = f"'mschemo {command} --help'" if command in COMMANDS else "'mschemo --help'"
+    if isinstance(exc, click.exceptions.NoSuchOption):
+        hint = f" (did you mean {', '.join(exc.possibilities)}?)" if exc.possibilities else ""
+        return f"there is no option {exc.option_name}{hint}; see {helper} for the options."
+    msg = " ".join((exc.format_message() if isinstance(exc, click.ClickException) else str(exc)).split())
+    m = re.match(r"No such command '([^']*)'", msg)
+    if m:
+        close = difflib.get_close_matches(m.group(1), COMMANDS, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return f"there is no command '{m.group(1)}'{hint}; the commands are {', '.join(COMMANDS)}."
+    msg = msg.rstrip(".")
+    msg = msg[:1].lower() + msg[1:]
+    if "unexpected extra argument" in msg:
+        return f"{msg}; put quotes around text with spaces, e.g. --regimen '12 mg/m2 every 3 months x 8'."
+    return f"{msg}; see {helper}."
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI on ``argv`` (default: sys.argv[1:]) and return the exit code."""
+    click = _click()
+    command = typer.main.get_command(app)
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        rv = command.main(args=args, prog_name="mschemo", standalone_mode=False)
+    except InputError as exc:
+        _error(str(exc))
+        return 2
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted.\n")
+        return 130
+    except Exception as exc:
+        no_args = getattr(click.exceptions, "NoArgsIsHelpError", ())
+        if no_args and isinstance(exc, no_args):
+            ctx = getattr(exc, "ctx", None)
+            click.echo(ctx.get_help() if ctx is not None else "")
+            return 0
+        if isinstance(exc, click.exceptions.UsageError):
+            _error(_usage_message(exc, args))
+            return 2
+        if isinstance(exc, (typer.Abort, getattr(click, "Abort", typer.Abort))):
+            sys.stderr.write("aborted.\n")
+            return 1
+        raise
+    return rv if isinstance(rv, int) else 0
+
+
+def _error(message: str) -> None:
+    sys.stderr.write(f"error: {one_sentence(message)}\n")
+    sys.stderr.flush()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point: ``mschemo ...``."""
+    sys.exit(run(argv))

@@ -1,0 +1,346 @@
+"""``mschemo simulate``: one regimen in a population, a summary on screen, tables and a plot on disk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ..errors import OptionError
+from . import _common as c
+
+_INPUT = "Model and doses"
+_PATIENTS = "Patients"
+_RUN = "Run"
+_OUTPUT = "Output"
+TIME_UNITS = ("d", "h", "min", "week")
+DEFAULT_N = 100
+
+
+@dataclass
+class Plan:
+    """Everything a run needs, checked before any simulation starts."""
+
+    model: Any
+    regimen: Any
+    population: Any
+    n: int | None
+    seed: int | None
+    output: Any
+    backend: Any
+    example: Any = None
+    regimen_label: str = ""
+    population_label: str = ""
+
+
+def simulate_command(
+    drug: Annotated[str | None, typer.Option("--drug", metavar="NAME", rich_help_panel=_INPUT,
+                                                help="A built-in drug model by name (see 'mschemo drugs').")] = None,
+    model: Annotated[str | None, typer.Option("--model", metavar="NAME|FILE.toml", rich_help_panel=_INPUT,
+                                                 help="A built-in model name or your own model file (TOML).")] = None,
+    regimen: Annotated[str | None, typer.Option("--regimen", metavar="TEXT", rich_help_panel=_INPUT,
+                                                   help="Doses as people write them, e.g. "
+                                                        "'12 mg/m2 over 30 min every 3 months x 8'.")] = None,
+    events: Annotated[str | None, typer.Option("--events", metavar="FILE.csv", rich_help_panel=_INPUT,
+                                                  help="A NONMEM-style event table (ID, TIME, AMT, EVID, CMT, "
+                                                       "RATE or DUR, II, ADDL, SS).")] = None,
+    time_unit: Annotated[str | None, typer.Option("--time-unit", metavar="d|h|min|week", rich_help_panel=_INPUT,
+                                                     help="Unit of TIME, II, DUR and RATE in --events "
+                                                          "\\[default: d].")] = None,
+    example: Annotated[str | None, typer.Option("--example", metavar="NAME", rich_help_panel=_INPUT,
+                                                   help="A built-in scenario (model, doses and patients), "
+                                                        "e.g. mitox-2y.")] = None,
+    population: Annotated[str | None, typer.Option("--population", metavar="FILE.csv|FILE.toml",
+                                                      rich_help_panel=_PATIENTS,
+                                                      help="Real patients (.csv: id, height_cm, weight_kg, ...) or a "
+                                                           "virtual-population spec (.toml).")] = None,
+    n: Annotated[str | None, typer.Option("--n", metavar="INTEGER", rich_help_panel=_PATIENTS,
+                                             help="Number of virtual patients \\[default: 100; with --events, one "
+                                                  "typical patient per ID].")] = None,
+    seed: Annotated[str | None, typer.Option("--seed", metavar="INTEGER", rich_help_panel=_PATIENTS,
+                                                help="Seed of the virtual patients (same seed, same patients) "
+                                                     "\\[default: fresh, printed].")] = None,
+    until: Annotated[str | None, typer.Option("--until", metavar="DURATION", rich_help_panel=_RUN,
+                                                 help="End of the simulation, e.g. '2 years' \\[default: last dose "
+                                                      "+ 13 weeks].")] = None,
+    every: Annotated[str | None, typer.Option("--every", metavar="DURATION", rich_help_panel=_RUN,
+                                                 help="Output step, e.g. '1 day' or '12 h' \\[default: 1 day].")] = None,
+    backend: Annotated[str | None, typer.Option("--backend", metavar="compiled|scipy", rich_help_panel=_RUN,
+                                                   help="Solver: compiled (fast, default) or scipy (reference).")] = None,
+    threads: Annotated[str | None, typer.Option("--threads", metavar="INTEGER", rich_help_panel=_RUN,
+                                                   help="Worker threads of the compiled backend \\[default: all "
+                                                        "cores].")] = None,
+    out: Annotated[str | None, typer.Option("--out", metavar="FILE.csv|FILE.parquet", rich_help_panel=_OUTPUT,
+                                               help="Write the results table (with --example: the per-patient "
+                                                    "nadir table, unless --table is given).")] = None,
+    table: Annotated[str | None, typer.Option("--table", metavar="wide|long", rich_help_panel=_OUTPUT,
+                                                 help="Layout of --out: wide (one column per output) or long "
+                                                      "\\[default: wide].")] = None,
+    plot: Annotated[str | None, typer.Option("--plot", metavar="FILE.png", rich_help_panel=_OUTPUT,
+                                                help="Write a plot of the counts over time (.png, .pdf or .svg).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", rich_help_panel=_OUTPUT,
+                                        help="No progress bar and no tables; errors only.")] = False,
+) -> None:
+    """Simulate doses in virtual or real patients: counts over time, nadirs and CTCAE grades.
+
+    Examples:
+
+      mschemo simulate --drug mitox-2y --regimen "12 mg/m2 over 30 min every 3 months x 8" --n 500 --seed 1 --out res.parquet
+
+      mschemo simulate --model mitox-2y --events doses.csv --time-unit h --population patients.csv --plot counts.png
+
+      mschemo simulate --example mitox-2y --n 1000 --out nadirs.csv
+    """
+    opts = dict(drug=drug, model=model, regimen=regimen, events=events, time_unit=time_unit, example=example,
+                population=population, n=n, seed=seed, until=until, every=every, backend=backend, threads=threads,
+                out=out, table=table, plot=plot, quiet=quiet)
+    run_simulate(**opts)
+
+
+def run_simulate(*, drug: str | None = None, model: str | None = None, regimen: str | None = None,
+                 events: str | None = None, time_unit: str | None = None, example: str | None = None,
+                 population: str | None = None, n: str | None = None, seed: str | None = None,
+                 until: str | None = None, every: str | None = None, backend: str | None = None,
+                 threads: str | None = None, out: str | None = None, table: str | None = None,
+                 plot: str | None = None, quiet: bool = False) -> None:
+    # -- 1. the options themselves (cheap, before anything heavy is imported) -------------------
+    n_val = c.whole_number(n, "--n", 1, "100")
+    seed_val = c.whole_number(seed, "--seed", 0, "1")
+    threads_val = c.whole_number(threads, "--threads", 1, "2")
+    backend_name = c.choice(backend, "--backend", ("compiled", "scipy")) or "compiled"
+    table_kind = c.choice(table, "--table", ("wide", "long"))
+    tu = c.choice(time_unit, "--time-unit", TIME_UNITS)
+    out_path = c.output_path(out, "--out", c.TABLE_SUFFIXES)
+    plot_path = c.output_path(plot, "--plot", c.PLOT_SUFFIXES)
+    if out_path is not None and plot_path is not None and out_path.resolve() == plot_path.resolve():
+        raise OptionError(f"--out and --plot both name '{out}'; give two different files.")
+    if threads_val is not None and backend_name != "compiled":
+        raise OptionError("--threads applies to the compiled backend only; leave it out with --backend scipy.")
+    if tu is not None and events is None:
+        raise OptionError("--time-unit applies to --events only; leave it out or give --events FILE.csv.")
+    if table_kind is not None and out_path is None:
+        raise OptionError("--table sets the layout of --out; give --out FILE.csv or leave --table out.")
+    output = _output_times(until, every)
+
+    # -- 2. what to simulate -----------------------------------------------------------------
+    plan = _plan(drug=drug, model=model, regimen=regimen, events=events, time_unit=tu or "d", example=example,
+                 population=population, n=n_val, seed=seed_val, output=output, backend_name=backend_name,
+                 threads=threads_val)
+
+    # -- 3. run, then write every file or none ---------------------------------------------------
+    result = _run(plan, quiet)
+    written: list[str] = []
+    with c.staged_outputs() as stage:
+        if out_path is not None:
+            written.append(_write_table(result, plan, out_path, table_kind, stage))
+        if plot_path is not None:
+            written.append(_write_plot(result, plot_path, stage))
+    if not quiet:
+        show_result(result, plan, written)
+    _warn_failures(result)
+
+
+# -- checks and inputs ------------------------------------------------------------------------
+def _output_times(until: str | None, every: str | None) -> Any:
+    """OutputTimes from --until and --every (days; None: the engine's defaults)."""
+    from ..output import OutputTimes
+    from ..units import parse_duration
+
+    until_d = every_d = None
+    if until is not None:
+        until_d = parse_duration(until, "--until")
+        if until_d <= 0:
+            raise OptionError(f"--until '{until}' is not after day 0; give a later end, e.g. --until '2 years'.")
+    if every is not None:
+        every_d = parse_duration(every, "--every")
+        if every_d <= 0:
+            raise OptionError(f"--every '{every}' is not a positive step; give e.g. --every '1 day'.")
+    return OutputTimes(every=1.0 if every_d is None else every_d, until=until_d)
+
+
+def _plan(*, drug, model, regimen, events, time_unit, example, population, n, seed, output, backend_name,
+          threads) -> Plan:
+    from .. import backends
+
+    be = backends.Compiled(threads=threads) if backend_name == "compiled" else backends.Scipy()
+    if example is not None:
+        return _example_plan(example, drug=drug, model=model, regimen=regimen, events=events, population=population,
+                             n=n, seed=seed, output=output, backend=be)
+
+    # model
+    if drug is not None and model is not None:
+        raise OptionError("--drug and --model both name a model; give one of them.")
+    if drug is None and model is None:
+        raise OptionError("no model given; add --drug NAME (see 'mschemo drugs'), --model FILE.toml or --example NAME.")
+    mdl = _load_drug(drug) if drug is not None else _load_model(model)
+
+    # doses
+    if regimen is not None and events is not None:
+        raise OptionError("--regimen and --events both give the doses; give one of them.")
+    if regimen is None and events is None:
+        raise OptionError("no doses given; add --regimen '12 mg/m2 over 30 min every 3 months x 8' or "
+                          "--events FILE.csv.")
+    if regimen is not None:
+        from ..regimen import Regimen
+
+        reg = Regimen.parse(regimen)
+        reg_label = reg.describe()
+    else:
+        from ..regimen import EventTable
+
+        path = c.input_file(events, "--events", (".csv", ".txt", ".dat"))
+        reg = EventTable.read(path, time_unit=time_unit)
+        reg_label = f"event table {path.name} ({len(reg.ids)} ID(s), times in {time_unit})"
+
+    # patients
+    pop, n_used, pop_label = _population(population, n, seed, reg, events is not None)
+    return Plan(mdl, reg, pop, n_used, seed, output, be, regimen_label=reg_label, population_label=pop_label)
+
+
+def _example_plan(name, *, drug, model, regimen, events, population, n, seed, output, backend) -> Plan:
+    clash = [opt for opt, v in (("--drug", drug), ("--model", model), ("--regimen", regimen), ("--events", events),
+                                ("--population", population)) if v is not None]
+    if clash:
+        raise OptionError(f"--example {name} brings its own model, doses and patients, so {clash[0]} does not apply; "
+                          f"leave {clash[0]} out or drop --example.")
+    from ..examples import EXAMPLES, load_example
+
+    if name not in EXAMPLES:
+        raise OptionError(f"--example '{name}' is not a built-in example; use one of {', '.join(EXAMPLES)}.")
+    ex = load_example(name, n=DEFAULT_N if n is None else n, seed=seed)
+    out = ex.output
+    if output.until is not None or output.every != ex.output.every:
+        from ..output import OutputTimes
+
+        out = OutputTimes(every=output.every, until=output.until if output.until is not None else ex.output.until)
+    return Plan(ex.model, ex.regimen, ex.population, None, ex.seed, out, backend, example=ex,
+                regimen_label=ex.regimen.describe(), population_label=ex.population.description)
+
+
+def _load_drug(name: str) -> Any:
+    from ..models import available_models, load_model
+
+    known = available_models()
+    key = name.strip().lower().replace("_", "-")
+    if key not in known:
+        raise OptionError(f"there is no built-in drug named '{name}'; use one of {', '.join(known)} "
+                          "(list them with 'mschemo drugs').")
+    return load_model(key)
+
+
+def _load_model(text: str) -> Any:
+    from ..models import available_models, load_model
+
+    if not text.strip():
+        raise OptionError("--model is empty; give a built-in name or the path of a model file (.toml).")
+    path = Path(text)
+    if path.suffix or len(path.parts) > 1:
+        return load_model(c.input_file(text, "--model", (".toml",)))
+    known = available_models()
+    if text.strip().lower().replace("_", "-") not in known:
+        raise OptionError(f"there is no built-in model named '{text}'; use one of {', '.join(known)} or the path of a "
+                          "model file (.toml).")
+    return load_model(text.strip().lower().replace("_", "-"))
+
+
+def _population(text: str | None, n: int | None, seed: int | None, regimen: Any, from_events: bool
+                ) -> tuple[Any, int | None, str]:
+    from ..population import Population, PopulationSpec
+
+    if text is not None:
+        path = c.input_file(text, "--population", (".csv", ".toml"))
+        if path.suffix.lower() == ".csv":
+            if n is not None:
+                raise OptionError(f"--n does not apply to a patient table ('{path.name}' gives the patients); "
+                                  "leave --n out.")
+            if seed is not None:
+                raise OptionError(f"--seed does not apply to a patient table ('{path.name}' gives the patients); "
+                                  "leave --seed out.")
+            pop = Population.from_csv(path)
+            return pop, None, pop.description
+        spec = PopulationSpec.from_file(path)
+        n_used = DEFAULT_N if n is None else n
+        return spec, n_used, f"{n_used} virtual patients from {path.name} ({spec.name})"
+    if from_events and n is None:
+        import pandas as pd
+
+        ids = list(regimen.ids)
+        if seed is not None:
+            raise OptionError("--seed does not apply to typical patients; give --n N for virtual patients, or leave "
+                              "--seed out.")
+        pop = Population(pd.DataFrame({"id": ids, "height_cm": 170.0, "weight_kg": 70.0}),
+                         description=f"one typical patient (170 cm, 70 kg) per ID of the event table ({len(ids)})")
+        return pop, None, pop.description
+    n_used = DEFAULT_N if n is None else n
+    spec = PopulationSpec()
+    return spec, n_used, f"{n_used} virtual patients ({spec.name})"
+
+
+# -- running and writing ----------------------------------------------------------------------
+def _run(plan: Plan, quiet: bool) -> Any:
+    from .. import simulate
+
+    total = plan.n if plan.n is not None else len(plan.population)
+    show = not quiet and total >= c.PROGRESS_MIN_PATIENTS
+    with c.progress_bar(total, show) as progress:
+        return simulate(plan.model, plan.regimen, plan.population, n=plan.n, output=plan.output, backend=plan.backend,
+                        seed=plan.seed, progress=progress, throw=False, chunk_size=c.chunk_size_for(total, show))
+
+
+def _write_table(result: Any, plan: Plan, path: Path, kind: str | None, stage) -> str:
+    tmp = stage(path)
+    if plan.example is not None and kind is None:
+        df = plan.example.peer_table(result)
+        write_peer_table(df, tmp)
+        what = f"per-patient nadirs, {len(df)} rows"
+    else:
+        result.write(tmp, kind=kind or "wide")
+        rows = result.n_patients * result.times_d.size * (1 if (kind or "wide") == "wide" else len(result.columns))
+        what = f"{kind or 'wide'} table, {rows:,} rows"
+    return f"{c.fmt_path(path)} ({what})"
+
+
+def write_peer_table(df: Any, path: Path) -> None:
+    """The benchmark peers' per-patient table: ints as ints, every other number to 10 significant digits."""
+    if path.suffix.lower() == ".csv":
+        df.to_csv(path, index=False, float_format="%.10g")
+    else:
+        df.to_parquet(path, index=False)
+
+
+def _write_plot(result: Any, path: Path, stage) -> str:
+    from ..plotting import save_figure
+
+    fig = result.plot()
+    save_figure(fig, stage(path))
+    return f"{c.fmt_path(path)} (plot)"
+
+
+def show_result(result: Any, plan: Plan, written: list[str]) -> None:
+    """Print what was run, the summary table, the solve status, the files and the disclaimer."""
+    con = c.console()
+    prov = result.provenance
+    backend = prov.get("backend", {})
+    con.print(f"[bold]{result.model.name}[/bold]: {result.model.describe()}")
+    con.print(f"doses: {plan.regimen_label}")
+    seed = "" if plan.example is not None or plan.n is None else f"; seed {prov.get('seed')}"
+    con.print(f"patients: {plan.population_label}{seed}")
+    con.print(f"solver: {backend.get('backend', '?')} (rtol {backend.get('rtol', '?')}); output: "
+              f"{prov.get('output_times', '')}")
+    con.print(c.summary_table(result))
+    con.print(c.status_line(result))
+    for line in written:
+        con.print(f"wrote {line}")
+    con.print(f"[bold]{c.DISCLAIMER}[/bold]")
+
+
+def _warn_failures(result: Any) -> None:
+    if not result.all_ok:
+        import numpy as np
+
+        bad = int(np.sum(result.status != 0))
+        c.err_console().print(f"warning: {bad} of {result.n_patients} patient(s) could not be solved; their values are "
+                              "missing (NaN), see the solve status above.")
+        raise SystemExit(1)

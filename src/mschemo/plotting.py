@@ -1,0 +1,256 @@
+"""Figures from simulation results (matplotlib, drawn off-screen). They never simulate.
+
+Example::
+
+    import mschemo as ms
+    from mschemo.plotting import plot_counts, save_figure
+
+    res = ms.simulate("mitox-2y", "12 mg/m2 over 30 min every 91 days x 8", 200, seed=1)
+    fig = plot_counts(res)             # median and 5-95 % band per count output (also res.plot())
+    save_figure(fig, "counts.png")     # written atomically (temporary file, then rename)
+
+matplotlib is imported when a figure is made, not when mschemo is imported. Figures are built as
+``matplotlib.figure.Figure`` objects (no pyplot state, no GUI backend), so they are safe in scripts,
+servers and threads; in a notebook the returned figure displays itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import OptionError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from .results import SimulationResult
+
+__all__ = ["plot_counts", "save_figure", "FIGURE_SUFFIXES"]
+
+DISCLAIMER = "Research and education only, not a prescription."
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
+#: populations up to this size are drawn one line per patient, larger ones as median and band
+FEW_PATIENTS = 6
+
+#: count output -> (short label, long name)
+_COUNT_LABELS = {"wbc": ("WBC", "Leukocytes"), "anc": ("ANC", "Neutrophils"), "alc": ("ALC", "Lymphocytes")}
+_COLORS = {"wbc": "#1f5fa8", "anc": "#b2472a", "alc": "#2f7d4f", "conc": "#6a4c93"}
+_DOSE_COLOR = "#7a7a7a"
+_G3_COLOR = "#c0392b"
+
+
+def _grade3_limit(kind: str) -> float | None:
+    """CTCAE v5.0 grade-3 limit (10^9/L) of a count, from the ctcae-v5 parameter file."""
+    from .params import load_parameters
+    from .results import CTCAE_TERMS
+
+    if kind not in CTCAE_TERMS:
+        return None
+    ps = load_parameters("ctcae-v5")
+    key = f"{kind.upper()}_G3"
+    return float(ps[key].value) if key in ps else None
+
+
+def _select_outputs(result: SimulationResult, output: str | Sequence[str] | None) -> list[str]:
+    counts = list(result.count_outputs)
+    if output is None:
+        if counts:
+            return counts
+        conc = [c for c in result.columns if c.startswith("conc")]   # a PK-only model: its concentration
+        if not conc:
+            raise OptionError(f"this result has no count or concentration to plot; give output= one of "
+                              f"{', '.join(result.columns)}.")
+        return conc
+    wanted = [output] if isinstance(output, str) else list(output)
+    cols = []
+    for w in wanted:
+        if w in result.columns:
+            cols.append(w)
+            continue
+        match = [c for c in result.columns if c.split("_")[0] == str(w).lower()]
+        if not match:
+            raise OptionError(f"output {w!r} is not in this result; choose one of {', '.join(result.columns)}.")
+        cols.append(match[0])
+    return cols
+
+
+def _patient_index(result: SimulationResult, patient: Any) -> int | None:
+    if patient is None:
+        return 0 if result.n_patients == 1 else None
+    ids = result.ids
+    hits = np.flatnonzero(ids == patient)
+    if hits.size == 0:
+        # ids read from files may be strings or ints; compare as text as a fallback
+        hits = np.flatnonzero(np.asarray([str(i) for i in ids]) == str(patient))
+    if hits.size == 0:
+        shown = ", ".join(map(str, ids[:5])) + (", ..." if ids.size > 5 else "")
+        raise OptionError(f"patient {patient!r} is not in this result (ids {shown}); give one of its ids.")
+    return int(hits[0])
+
+
+def _label(col: str) -> tuple[str, str, str]:
+    """(kind, axis label with unit, long name) of an output column."""
+    kind = col.split("_")[0]
+    if col.endswith("_1e9_per_L"):
+        short, name = _COUNT_LABELS.get(kind, (kind.upper(), kind.upper()))
+        return kind, f"{short} ($10^9$/L)", name
+    if col.startswith("conc"):
+        return "conc", "Concentration (mg/L)", "Drug concentration (central)"
+    if col.endswith("_mg_d_per_L"):
+        return kind, f"{kind.upper()} (mg·d/L)", kind.upper()
+    return kind, col, col
+
+
+def _dose_times(result: SimulationResult, index: int | None) -> np.ndarray:
+    from .regimen import Regimen
+
+    if index is not None or isinstance(result.regimen, Regimen):
+        return np.unique(result.dose_times_d(0 if index is None else index))
+    times = [result.dose_times_d(i) for i in range(result.n_patients)]
+    return np.unique(np.concatenate(times)) if times else np.empty(0)
+
+
+def _mark_doses(ax: Axes, doses: np.ndarray, t_end: float, label: bool) -> None:
+    """Dose times as short ticks along the top of the axes (and a faint line through the panel)."""
+    doses = doses[doses <= t_end]
+    if doses.size == 0:
+        return
+    tr = ax.get_xaxis_transform()
+    for k, d in enumerate(doses):
+        ax.axvline(d, color=_DOSE_COLOR, lw=0.6, alpha=0.25, zorder=0)
+        ax.plot([d, d], [0.93, 1.0], transform=tr, color=_DOSE_COLOR, lw=1.6, solid_capstyle="butt",
+                label="dose" if (label and k == 0) else None, clip_on=False)
+
+
+def _draw_panel(ax: Axes, result: SimulationResult, col: str, index: int | None, band: tuple[float, float],
+                doses: np.ndarray, show_limit: bool = True) -> None:
+    t = result.times_d
+    vals = result.column(col)
+    kind, ylabel, name = _label(col)
+    color = _COLORS.get(kind, "#333333")
+    is_count = col.endswith("_1e9_per_L")
+    if index is not None:
+        ax.plot(t, vals[index], color=color, lw=1.6, label=f"patient {result.ids[index]}")
+    elif result.n_patients <= FEW_PATIENTS:   # too few for a band: one line per patient
+        import matplotlib as mpl
+
+        cmap = mpl.colormaps["tab10"]
+        for i in range(result.n_patients):
+            ax.plot(t, vals[i], color=cmap(i % 10), lw=1.4, label=f"patient {result.ids[i]}")
+    else:
+        ok = np.all(np.isfinite(vals), axis=1)
+        v = vals[ok] if ok.any() else vals
+        lo, med, hi = np.nanpercentile(v, [band[0], 50.0, band[1]], axis=0)
+        ax.fill_between(t, lo, hi, color=color, alpha=0.22, lw=0,
+                        label=f"{band[0]:g}-{band[1]:g} % of patients")
+        ax.plot(t, med, color=color, lw=1.6, label=f"median of {int(ok.sum())} patients")
+    if is_count and show_limit:
+        g3 = _grade3_limit(kind)
+        if g3 is not None:
+            short = _COUNT_LABELS.get(kind, (kind.upper(),))[0]
+            ax.axhline(g3, color=_G3_COLOR, lw=1.2, ls=":", label=f"CTCAE grade 3: {short} < {g3:.1f}")
+    _mark_doses(ax, doses, float(t[-1]), label=True)
+    ax.set_ylabel(ylabel)
+    ax.set_title(name, loc="left", fontsize=10, color="#333333")
+    ax.set_xlim(float(t[0]), float(t[-1]))
+    if is_count:
+        if index is not None:
+            top = float(np.nanmax(vals[index]))
+        elif result.n_patients <= FEW_PATIENTS:
+            top = float(np.nanmax(vals))
+        else:
+            top = float(np.nanmax(np.nanpercentile(vals, band[1], axis=0)))
+        ax.set_ylim(0.0, max(top * 1.12, (_grade3_limit(kind) or 0.0) * 1.5, 1e-9))
+    else:
+        positive = vals[np.isfinite(vals) & (vals > 0)]
+        if positive.size:
+            ax.set_yscale("log")
+            peak = float(positive.max())
+            ax.set_ylim(max(float(positive.min()), peak * 1e-4), peak * 2.0)
+    ax.grid(True, color="#e6e6e6", lw=0.6)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    handles, labels = ax.get_legend_handles_labels()
+    ax.legend(handles, labels, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=len(labels), fontsize=8,
+              frameon=False, borderaxespad=0.2, handlelength=1.8, columnspacing=1.2)
+
+
+def plot_counts(result: SimulationResult, output: str | Sequence[str] | None = None, patient: Any = None,
+                ax: Axes | None = None, title: str | None = None, *, show_conc: bool = False,
+                band: tuple[float, float] = (5.0, 95.0)) -> Figure:
+    """White-cell counts over time, one panel per count output (WBC, ANC, ALC as present).
+
+    One patient (a one-patient result, or ``patient=<id>``): that patient's curve. Up to
+    ``FEW_PATIENTS`` patients: one curve each. A larger population: the median with a ``band``
+    (default 5-95 %) band over patients. Each panel marks the dose
+    times (ticks along the top) and the CTCAE v5.0 grade-3 limit (dotted). ``show_conc`` adds a
+    concentration panel (log scale). ``ax``: draw the first selected output into these axes.
+    Returns the matplotlib Figure; write it with :func:`save_figure`.
+    """
+    from matplotlib.figure import Figure
+
+    if not (len(band) == 2 and 0.0 <= band[0] < 50.0 < band[1] <= 100.0):
+        raise OptionError(f"band = {band!r}; give two percentiles around the median, e.g. (5, 95).")
+    cols = _select_outputs(result, output)
+    if show_conc:
+        conc = [c for c in result.columns if c.startswith("conc")]
+        cols = cols + [c for c in conc if c not in cols]
+    index = _patient_index(result, patient)
+    doses = _dose_times(result, index)
+
+    if ax is not None:
+        fig = ax.figure
+        _draw_panel(ax, result, cols[0], index, band, doses)
+        ax.set_xlabel("Time (days)")
+        if title:
+            ax.set_title(title, loc="left", fontsize=10)
+        return fig
+
+    n = len(cols)
+    fig = Figure(figsize=(9.0, 2.0 + 2.6 * n), layout="constrained")
+    axes = fig.subplots(n, 1, sharex=True, squeeze=False)[:, 0]
+    for a, col in zip(axes, cols, strict=True):
+        _draw_panel(a, result, col, index, band, doses)
+    axes[-1].set_xlabel("Time (days)")
+    fig.suptitle(title or _default_title(result, index), x=0.01, ha="left", fontsize=11, fontweight="bold")
+    fig.get_layout_engine().set(h_pad=0.08, rect=(0.0, 0.045, 1.0, 0.955))
+    fig.text(0.5, 0.012, f"{DISCLAIMER}   |   {_footer(result)}", ha="center", va="bottom", fontsize=7.5,
+             color="#666666")
+    return fig
+
+
+def _default_title(result: SimulationResult, index: int | None) -> str:
+    from .regimen import Regimen
+
+    reg = result.regimen.describe() if isinstance(result.regimen, Regimen) else "doses from an event table"
+    reg = reg.replace("mg/m2", "mg/m²")
+    who = f"patient {result.ids[index]}" if index is not None else f"{result.n_patients} patients"
+    return f"{result.model.name}: {reg} ({who})"
+
+
+def _footer(result: SimulationResult) -> str:
+    prov = result.provenance or {}
+    bits = [f"mschemo {prov.get('mschemo_version', '')}".strip()]
+    be = prov.get("backend")
+    if isinstance(be, dict) and be.get("backend"):
+        bits.append(f"{be['backend']} backend")
+    return ", ".join(bits)
+
+
+def save_figure(fig: Figure, path: str | Path, dpi: int = 150) -> Path:
+    """Write ``fig`` to .png, .pdf or .svg atomically (a temporary file beside it, then rename)."""
+    from ._internal.files import atomic_path
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in FIGURE_SUFFIXES:
+        raise OptionError(f"figure file '{path}' has suffix {suffix or '(none)'}; use .png, .pdf or .svg.")
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=suffix[1:], dpi=dpi, facecolor="white")
+    return path

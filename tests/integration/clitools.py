@@ -1,0 +1,60 @@
+"""Helpers for the CLI tests (imported by conftest.py and the test modules)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import mschemo
+
+#: the folder that holds the mschemo package this test session imported (src/ or site-packages)
+PACKAGE_ROOT = Path(mschemo.__file__).resolve().parents[1]
+
+
+@dataclass
+class Outcome:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def subprocess_env() -> dict[str, str]:
+    """The environment of a subprocess that imports the same mschemo as this test session."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(PACKAGE_ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env.setdefault("COLUMNS", "100")
+    return env
+
+
+def run_process(*args: object, cwd: Path | None = None, timeout: float = 300) -> Outcome:
+    """``python -m mschemo ARGS`` in a real subprocess."""
+    proc = subprocess.run([sys.executable, "-m", "mschemo", *[str(a) for a in args]], capture_output=True, text=True,
+                          env=subprocess_env(), cwd=cwd, timeout=timeout)
+    return Outcome(proc.returncode, proc.stdout, proc.stderr)
+
+
+# -- small input files ------------------------------------------------------------------------
+EVENTS_CSV = """ID,TIME,EVID,AMT,CMT,DUR,II,ADDL,AMT_UNIT
+1,0,1,12,1,0.5,2184,1,mg/m2
+2,0,1,24,1,1,2184,1,mg
+2,24,0,0,.,.,.,.,.
+"""
+
+PATIENTS_CSV = """id,height_cm,weight_kg,sex
+1,165,60,F
+2,180,85,M
+"""
+
+SPEC_TOML = """name = "small cohort"
+[covariates.height_cm]
+distribution = "normal"
+mean = 170
+sd = 8
+[covariates.weight_kg]
+distribution = "lognormal"
+median = 70
+cv = 0.2
+"""
