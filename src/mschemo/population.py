@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Covariate", "PopulationSpec", "Population", "body_surface_area", "BSA_FORMULAS"]
 
 BSA_FORMULAS = ("mosteller", "dubois")
+NUMERIC_COLUMNS = ("height_cm", "weight_kg", "bsa_m2", "age_y")
 DISTRIBUTIONS = ("normal", "lognormal", "uniform", "categorical", "fixed")
 
 
@@ -204,6 +205,8 @@ class Population:
             dup = t["id"][t["id"].duplicated()].tolist()[:5]
             raise PopulationError(f"patient ids {dup} appear more than once in the 'id' column; make each id unique.")
         for col in t.columns:
+            if col in NUMERIC_COLUMNS and not pd.api.types.is_numeric_dtype(t[col]):
+                raise PopulationError(f"column '{col}' holds text ({t[col].iloc[0]!r}, ...); give numbers, with the unit in the column name.")
             if col == "id" or not pd.api.types.is_numeric_dtype(t[col]):
                 continue
             bad = ~np.isfinite(t[col].to_numpy(dtype=float))
@@ -217,7 +220,7 @@ class Population:
                 bad = (v < lo) | (v > hi)
                 if bad.any():
                     k = int(np.flatnonzero(bad)[0])
-                    raise PopulationError(f"column '{col}' has {v[k]:g} for patient {t['id'].iloc[k]!r}, outside {lo:g}-{hi:g}; check the unit ({col.split('_')[1]}).")
+                    raise PopulationError(f"column '{col}' has {v[k]:g} for patient {t['id'].iloc[k]}, outside {lo:g}-{hi:g}; check the unit ({col.split('_')[1]}).")
         if "bsa_m2" not in t.columns and {"height_cm", "weight_kg"} <= set(t.columns):
             t = t.copy()
             t["bsa_m2"] = body_surface_area(t["height_cm"].to_numpy(float), t["weight_kg"].to_numpy(float), self.bsa_formula)
@@ -300,7 +303,7 @@ class Population:
         bad = ~np.isfinite(out)
         if bad.any():
             i, j = map(int, np.argwhere(bad)[0])
-            raise PopulationError(f"parameter '{model.parameters[j]}' of patient {t['id'].iloc[i]!r} is not finite; check that patient's covariates and etas.")
+            raise PopulationError(f"parameter '{model.parameters[j]}' of patient {t['id'].iloc[i]} is not finite; check that patient's covariates and etas.")
         return out
 
     def to_pandas(self) -> pd.DataFrame:

@@ -47,9 +47,9 @@ def _as_regimen(regimen: Regimen | EventTable | str | None) -> Regimen | EventTa
 def _default_until(regimen: Regimen | EventTable) -> float:
     """Last administration plus 13 weeks (a full recovery of the white cells), at least 28 days."""
     if isinstance(regimen, EventTable):
-        last = max([r.dose_times_d().max(initial=0.0) for r in regimen.regimens.values()] +
-                   [float(np.max(t, initial=0.0)) for t in regimen.observation_times_d.values()])
-        return max(28.0, math.ceil(last))
+        last_dose = max(r.dose_times_d().max(initial=0.0) for r in regimen.regimens.values())
+        last_obs = max([float(np.max(t, initial=0.0)) for t in regimen.observation_times_d.values()], default=0.0)
+        return max(28.0, math.ceil(last_dose + 91.0), math.ceil(last_obs))
     return max(28.0, math.ceil(regimen.dose_times_d().max(initial=0.0) + 91.0))
 
 
@@ -119,7 +119,8 @@ def simulate(
     if isinstance(regimen, EventTable) and table is not None:
         missing = [i for i in table.ids if i not in regimen.regimens]
         if missing:
-            raise RegimenError(f"the event table has no records for patient id(s) {missing[:5]}; give every patient records or drop those patients.")
+            shown = ", ".join(str(i) for i in missing[:5])
+            raise RegimenError(f"the event table has no records for patient id(s) {shown}; give every patient records or drop those patients.")
 
     t_out = OutputTimes.parse(output, until).times_d(default_until=_default_until(regimen))
 
@@ -136,7 +137,7 @@ def simulate(
             sol = be.solve(problem)
             if throw and np.any(sol.status != 0):
                 k = int(np.flatnonzero(sol.status != 0)[0])
-                raise SolverError(f"patient {pop.ids[k]!r}: {STATUS_MESSAGES.get(int(sol.status[k]), 'solver failed')}.",
+                raise SolverError(f"patient {pop.ids[k]}: {STATUS_MESSAGES.get(int(sol.status[k]), 'solver failed')}.",
                                   patient_id=pop.ids[k])
             chunks.append(sol.values)
             statuses.append(sol.status)

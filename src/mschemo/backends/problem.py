@@ -179,7 +179,7 @@ def modal_decomposition(problem: Problem) -> tuple[np.ndarray, np.ndarray, np.nd
         bad = ~(np.isfinite(arr) & (arr > 0))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise ModelError(f"parameter {name} of patient {problem.ids[i]!r} is {arr[i]:g}; PK clearances and volumes must be > 0 (use fewer compartments instead of Q = 0).")
+            raise ModelError(f"parameter {name} of patient {problem.ids[i]} is {arr[i]:g}; PK clearances and volumes must be > 0 (use fewer compartments instead of Q = 0).")
     sq = np.stack([np.sqrt(v) for v in vols], axis=1)           # (n, nd)
     N = np.zeros((n, nd, nd))
     N[:, 0, 0] = -(cl + sum(qs)) / v1
@@ -195,7 +195,7 @@ def modal_decomposition(problem: Problem) -> tuple[np.ndarray, np.ndarray, np.nd
     ka = problem.param("KA").copy()
     if np.any(~(np.isfinite(ka) & (ka > 0))):
         i = int(np.flatnonzero(~(np.isfinite(ka) & (ka > 0)))[0])
-        raise ModelError(f"parameter KA of patient {problem.ids[i]!r} is {ka[i]:g}; the absorption rate constant must be > 0.")
+        raise ModelError(f"parameter KA of patient {problem.ids[i]} is {ka[i]:g}; the absorption rate constant must be > 0.")
     gap = lam_d + ka[:, None]
     close = np.abs(gap) < 1e-7 * ka[:, None]
     if close.any():
