@@ -44,3 +44,17 @@ ALL_MODELS = ("pk1_iv", "pk2_oral", "pk3_friberg", "pk2_oral_emax_lymph")
 
 def rel_err(a: np.ndarray, b: np.ndarray, floor: float = 1e-12) -> float:
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), floor)))
+
+
+def assert_one_sentence(err: BaseException, quoted: str) -> None:
+    """The message is one sentence (no newline, ends with '.') that quotes the offending value."""
+    import re
+
+    from mschemo.errors import InputError
+
+    msg = str(err)
+    assert isinstance(err, InputError), type(err)
+    assert "\n" not in msg, msg
+    assert msg.endswith("."), msg
+    assert not re.search(r"[.!?]\s+[A-Z]", msg), f"more than one sentence: {msg}"
+    assert quoted in msg, f"{quoted!r} not in {msg!r}"

@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import csv
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from helpers import assert_one_sentence
 from mschemo._regimen_text import read_event_table
-from mschemo.errors import InputError, RegimenError, UnitError
+from mschemo.errors import RegimenError, UnitError
 from mschemo.regimen import Dose, EventTable, Regimen
 
 PARITY = Path("/work/shared/nonmem-parity")
 
 
-def assert_one_sentence(err: BaseException, quoted: str) -> None:
-    """The message is one sentence (no newline, ends with '.') that quotes the offending value."""
-    msg = str(err)
-    assert isinstance(err, InputError), type(err)
-    assert "\n" not in msg, msg
-    assert msg.endswith("."), msg
-    assert not re.search(r"[.!?]\s+[A-Z]", msg), f"more than one sentence: {msg}"
-    assert quoted in msg, f"{quoted!r} not in {msg!r}"
 
 
 def write(tmp_path: Path, text: str, name: str = "events.csv") -> Path:

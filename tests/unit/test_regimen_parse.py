@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 
+from helpers import assert_one_sentence
 from mschemo._regimen_text import parse_regimen_text
-from mschemo.errors import InputError, RegimenError, UnitError
+from mschemo.errors import RegimenError, UnitError
 from mschemo.regimen import Dose, Regimen
 from mschemo.units import MONTH_D, YEAR_D
 
@@ -16,14 +15,6 @@ H = 1 / 24
 MIN = 1 / 1440
 
 
-def assert_one_sentence(err: BaseException, quoted: str) -> None:
-    """The message is one sentence (no newline, ends with '.') that quotes the offending value."""
-    msg = str(err)
-    assert isinstance(err, InputError), type(err)
-    assert "\n" not in msg, msg
-    assert msg.endswith("."), msg
-    assert not re.search(r"[.!?]\s+[A-Z]", msg), f"more than one sentence: {msg}"
-    assert quoted in msg, f"{quoted!r} not in {msg!r}"
 
 
 def one(text: str) -> Dose:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-import re
 
 import pytest
 
+from helpers import assert_one_sentence
 from mschemo import units
-from mschemo.errors import InputError, UnitError
+from mschemo.errors import UnitError
 from mschemo.units import (
     MONTH_D,
     YEAR_D,
@@ -22,16 +22,6 @@ from mschemo.units import (
     parse_interval,
     parse_weight,
 )
-
-
-def assert_one_sentence(err: BaseException, quoted: str) -> None:
-    """The message is one sentence (no newline, ends with '.') that quotes the offending value."""
-    msg = str(err)
-    assert isinstance(err, InputError), type(err)
-    assert "\n" not in msg, msg
-    assert msg.endswith("."), msg
-    assert not re.search(r"[.!?]\s+[A-Z]", msg), f"more than one sentence: {msg}"
-    assert quoted in msg, f"{quoted!r} not in {msg!r}"
 
 
 # --------------------------------------------------------------------------------------------
