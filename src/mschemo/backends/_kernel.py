@@ -32,6 +32,8 @@ from ._events import (
 
 # times closer than TIME_EPS * max(1, |t|) days count as equal (doses and outputs in other units)
 TIME_EPS = 1e-9
+# floating-point contraction and reassociation in the hot arithmetic (no approximate functions)
+FAST = {"contract", "reassoc", "nsz", "arcp"}
 
 # status codes
 OK, MAX_STEPS, STEP_TOO_SMALL, NOT_FINITE = 0, 1, 2, 3
@@ -113,7 +115,7 @@ def segment_coefficients(w, beta, lam, ic_row, inv_v1, seg_g):
     return c_inf
 
 
-@nb.njit(cache=True, error_model="numpy")
+@nb.njit(cache=True, error_model="numpy", fastmath=FAST, inline="always")
 def conc_seg(c_inf, seg_g, lam, tau):
     s = c_inf
     for j in range(seg_g.size):
@@ -123,7 +125,7 @@ def conc_seg(c_inf, seg_g, lam, tau):
     return s
 
 
-@nb.njit(cache=True, error_model="numpy")
+@nb.njit(cache=True, error_model="numpy", fastmath=FAST)
 def conc_auc_seg(c_inf, seg_g, lam, tau):
     """Concentration at tau and its integral over [0, tau] within a segment."""
     c = c_inf
@@ -170,7 +172,7 @@ def ss_modes(dw, lam, vinv_col, amt_f, R, D, ii, lag):
             dw[j] += R * u * phi1(lj, D) * math.exp(lj * (n1 * ii - lag - D)) * geo
 
 
-@nb.njit(cache=True, error_model="numpy")
+@nb.njit(cache=True, error_model="numpy", fastmath=FAST, inline="always")
 def pd_rhs(y, c, capped, bint, bpar, dy):
     """Transit-model derivatives at concentration c; ``capped[b]`` picks the branch of min()."""
     off = 0
@@ -199,7 +201,7 @@ def pd_rhs(y, c, capped, bint, bpar, dy):
         off += nt + 2
 
 
-@nb.njit(cache=True, error_model="numpy")
+@nb.njit(cache=True, error_model="numpy", inline="always")
 def _switch_index(c, capped, bint, bpar):
     """First linear-capped block whose branch disagrees with concentration c, else -1."""
     for b in range(bint.shape[0]):
@@ -256,7 +258,7 @@ def _record(out, i_out, c, auc, w, vrow, y, bint, record_states, n_pk):
             out[i_out, 2 + nb_ + n_pk + i] = y[i]
 
 
-@nb.njit(cache=True, error_model="numpy")
+@nb.njit(cache=True, error_model="numpy", fastmath=FAST)
 def _dp_stages(y, h, tau, tau_new, c_inf, seg_g, lam, capped, bint, bpar, k1, k2, k3, k4, k5, k6, ys, ynew, cst):
     """Stages 2-6 of a Dormand-Prince step from y (k1 given) and the 5th-order solution ynew;
     cst holds the concentration at each stage."""
@@ -286,7 +288,7 @@ def _dp_stages(y, h, tau, tau_new, c_inf, seg_g, lam, capped, bint, bpar, k1, k2
         ynew[i] = y[i] + h * (B1 * k1[i] + B3 * k3[i] + B4 * k4[i] + B5 * k5[i] + B6 * k6[i])
 
 
-@nb.njit(cache=True, error_model="numpy")
+@nb.njit(cache=True, error_model="numpy", fastmath=FAST)
 def _dp_error(y, ynew, h, k1, k3, k4, k5, k6, k7, rtol, atol):
     """RMS of the embedded error estimate, scaled by atol + rtol*|y|."""
     err = 0.0
@@ -297,7 +299,7 @@ def _dp_error(y, ynew, h, k1, k3, k4, k5, k6, k7, rtol, atol):
     return math.sqrt(err / y.size)
 
 
-@nb.njit(cache=True, error_model="numpy")
+@nb.njit(cache=True, error_model="numpy", fastmath=FAST)
 def _dp_dense(y, h, th, k1, k3, k4, k5, k6, k7, out):
     """The 4th-order continuous extension at y(t + th*h)."""
     for i in range(y.size):
