@@ -132,6 +132,9 @@ def conc_auc_seg(c_inf, seg_g, lam, tau):
     a = c_inf * tau
     for j in range(seg_g.size):
         x = lam[j] * tau
+        if x < -60.0:  # the mode has died out: all of its area is in
+            a -= seg_g[j] / lam[j]
+            continue
         e = math.exp(x)
         c += seg_g[j] * e
         if abs(x) < 1e-5:
