@@ -125,7 +125,7 @@ def conc_seg(c_inf, seg_g, lam, tau):
     return s
 
 
-@nb.njit(cache=True, error_model="numpy", fastmath=FAST)
+@nb.njit(cache=True, error_model="numpy", fastmath=FAST, inline="always")
 def conc_auc_seg(c_inf, seg_g, lam, tau):
     """Concentration at tau and its integral over [0, tau] within a segment."""
     c = c_inf
@@ -240,7 +240,7 @@ def _crossing(c_inf, seg_g, lam, lo, hi, slope, cap, above_at_lo):
     return lo
 
 
-@nb.njit(cache=True, error_model="numpy")
+@nb.njit(cache=True, error_model="numpy", inline="always")
 def _record(out, i_out, c, auc, w, vrow, y, bint, record_states, n_pk):
     """Write one output row: conc, circ of each block, AUC, then (optionally) every state."""
     out[i_out, 0] = c
@@ -261,7 +261,7 @@ def _record(out, i_out, c, auc, w, vrow, y, bint, record_states, n_pk):
             out[i_out, 2 + nb_ + n_pk + i] = y[i]
 
 
-@nb.njit(cache=True, error_model="numpy", fastmath=FAST)
+@nb.njit(cache=True, error_model="numpy", fastmath=FAST, inline="always")
 def _dp_stages(y, h, tau, tau_new, c_inf, seg_g, lam, capped, bint, bpar, k1, k2, k3, k4, k5, k6, ys, ynew, cst):
     """Stages 2-6 of a Dormand-Prince step from y (k1 given) and the 5th-order solution ynew;
     cst holds the concentration at each stage."""
@@ -291,7 +291,7 @@ def _dp_stages(y, h, tau, tau_new, c_inf, seg_g, lam, capped, bint, bpar, k1, k2
         ynew[i] = y[i] + h * (B1 * k1[i] + B3 * k3[i] + B4 * k4[i] + B5 * k5[i] + B6 * k6[i])
 
 
-@nb.njit(cache=True, error_model="numpy", fastmath=FAST)
+@nb.njit(cache=True, error_model="numpy", fastmath=FAST, inline="always")
 def _dp_error(y, ynew, h, k1, k3, k4, k5, k6, k7, rtol, atol):
     """RMS of the embedded error estimate, scaled by atol + rtol*|y|."""
     err = 0.0
@@ -302,7 +302,7 @@ def _dp_error(y, ynew, h, k1, k3, k4, k5, k6, k7, rtol, atol):
     return math.sqrt(err / y.size)
 
 
-@nb.njit(cache=True, error_model="numpy", fastmath=FAST)
+@nb.njit(cache=True, error_model="numpy", fastmath=FAST, inline="always")
 def _dp_dense(y, h, th, k1, k3, k4, k5, k6, k7, out):
     """The 4th-order continuous extension at y(t + th*h)."""
     for i in range(y.size):
