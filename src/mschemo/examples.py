@@ -41,17 +41,22 @@ class Example:
     seed: int
 
     def peer_table(self, result) -> pd.DataFrame:
-        """Per-patient table in the benchmark peers' columns: id, bsa_m2, dose_mg, nadir_1..8, first_nadir_day."""
-        nad = result.nadirs("wbc")
-        wide = nad.pivot(index="id", columns="interval", values="nadir_1e9_per_L")
-        first_day = nad[nad["interval"] == 1].set_index("id")["nadir_day"]
-        pat = result.patients.set_index("id")
-        dose_mg = self.regimen.doses[0].amount * pat["bsa_m2"]
-        out = pd.DataFrame({"id": wide.index.to_numpy(), "bsa_m2": pat.loc[wide.index, "bsa_m2"].to_numpy(),
-                            "dose_mg": dose_mg.loc[wide.index].to_numpy()})
-        for k in wide.columns:
-            out[f"nadir_{k}"] = wide[k].to_numpy()
-        out["first_nadir_day"] = first_day.loc[wide.index].to_numpy().astype(int)
+        """Per-patient table in the benchmark peers' columns: id, bsa_m2, dose_mg, nadir_1..8, first_nadir_day.
+
+        nadir_k is the smallest daily-grid WBC in [dose_k, dose_k+1) (the last to the end, included),
+        as ../shared/bench/workload.py defines it; the same numbers as ``result.nadirs("wbc")``.
+        """
+        from .results import _interval_bounds
+
+        wbc = result.column("wbc")
+        t = result.times_d
+        out = pd.DataFrame({"id": result.ids, "bsa_m2": result.patients["bsa_m2"].to_numpy(),
+                            "dose_mg": self.regimen.doses[0].amount * result.patients["bsa_m2"].to_numpy()})
+        for k, a, b, _, _ in _interval_bounds(self.regimen.dose_times_d(), t):
+            out[f"nadir_{k}"] = wbc[:, a:b].min(axis=1)
+            if k == 1:
+                first_day = t[a + wbc[:, a:b].argmin(axis=1)]
+        out["first_nadir_day"] = first_day.astype(int)
         return out
 
 

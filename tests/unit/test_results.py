@@ -57,3 +57,13 @@ def test_grades_and_summary(res):
     assert set(g["output"]) == {"wbc"} and len(g) == 4
     s = res.summary()
     assert s.loc[0, "output"] == "wbc"
+
+
+def test_peer_table_agrees_with_nadirs():
+    ex = ms.load_example("mitox-2y", n=3)
+    r = ms.simulate(ex.model, ex.regimen, ex.population, output=ex.output)
+    tab = ex.peer_table(r)
+    nad = r.nadirs("wbc")
+    for k in range(1, 9):
+        assert np.array_equal(tab[f"nadir_{k}"].to_numpy(), nad[nad["interval"] == k]["nadir_1e9_per_L"].to_numpy())
+    assert np.array_equal(tab["first_nadir_day"].to_numpy(), nad[nad["interval"] == 1]["nadir_day"].to_numpy().astype(int))
