@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,12 +25,14 @@ CTCAE_TERMS = {"wbc": "White blood cell decreased", "anc": "Neutrophil count dec
                "alc": "Lymphocyte count decreased"}
 
 
-def _thresholds(kind: str) -> np.ndarray:
+@cache
+def _thresholds(kind: str) -> tuple[float, float, float, float]:
+    """(LLN, grade-2, grade-3, grade-4 limits) of a count, from the CTCAE v5.0 parameter file (read once)."""
     from .params import load_parameters
 
     ps = load_parameters("ctcae-v5")
     k = kind.upper()
-    return np.array([ps[f"{k}_LLN"].value, ps[f"{k}_G2"].value, ps[f"{k}_G3"].value, ps[f"{k}_G4"].value])
+    return (ps[f"{k}_LLN"].value, ps[f"{k}_G2"].value, ps[f"{k}_G3"].value, ps[f"{k}_G4"].value)
 
 
 def ctcae_grade(count_1e9_per_L: np.ndarray, kind: str) -> np.ndarray:
