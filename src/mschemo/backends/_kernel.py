@@ -314,7 +314,7 @@ def _dp_dense(y, h, th, k1, k3, k4, k5, k6, k7, out):
 
 
 @nb.njit(cache=True, error_model="numpy")
-def solve_patient(lam, vm, vinv, ic, v1, cl,
+def solve_patient(lam, vm, vinv, ic, v1,
                   r_time, r_evid, r_cmt, r_amt, r_rate, r_dur, r_ii, r_addl, r_ss, r_f, r_lag, act_cap,
                   bint, bpar, t_out, rtol, atol, max_steps, record_states, out):
     """Solve one patient; fill ``out`` (n_out, n_cols). Returns (status, accepted steps, rejected steps)."""
@@ -605,14 +605,14 @@ def solve_patient(lam, vm, vinv, ic, v1, cl,
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def solve_population(first, last, lam, vm, vinv, ic, v1, cl,
+def solve_population(first, last, lam, vm, vinv, ic, v1,
                      r_off, r_time, r_evid, r_cmt, r_amt, r_rate, r_dur, r_ii, r_addl, r_ss, r_f, r_lag, act_cap,
                      bint, bpar, t_out, rtol, atol, max_steps, record_states, out, status, steps):
     """Patients first..last-1 (records of patient i: r_*[r_off[i]:r_off[i+1]]). Releases the GIL, so
     threads can run disjoint ranges at once; each patient's result is independent of the others."""
     for i in range(first, last):
         a, b = r_off[i], r_off[i + 1]
-        st, acc, rej = solve_patient(lam[i], vm[i], vinv[i], ic, v1[i], cl[i],
+        st, acc, rej = solve_patient(lam[i], vm[i], vinv[i], ic, v1[i],
                                      r_time[a:b], r_evid[a:b], r_cmt[a:b], r_amt[a:b], r_rate[a:b], r_dur[a:b],
                                      r_ii[a:b], r_addl[a:b], r_ss[a:b], r_f[a:b], r_lag[a:b], act_cap[i],
                                      bint, bpar[i], t_out, rtol, atol, max_steps, record_states, out[i])

@@ -116,7 +116,7 @@ class Compiled:
         status = np.zeros(problem.n, dtype=np.int64)
         steps = np.zeros((problem.n, 2), dtype=np.int64)
         r = problem.rec
-        args = (lam, vm, vinv, problem.model.pk.central_index, problem.param("V1"), problem.param("CL"),
+        args = (lam, vm, vinv, problem.model.pk.central_index, problem.param("V1"),
                 problem.rec_off, r["time"], r["evid"], r["cmt"], r["amt"], r["rate"], r["dur"], r["ii"], r["addl"],
                 r["ss"], r["f"], r["lag"], action_capacity(problem), bint, bpar, problem.t_out, float(self.rtol),
                 float(self.atol), int(self.max_steps), bool(problem.record_states), out, status, steps)
