@@ -64,7 +64,12 @@ def max_actions(addl: np.ndarray, ss: np.ndarray, ii: np.ndarray, lag: np.ndarra
     return n
 
 
-@nb.njit(cache=True, error_model="numpy")
+# explicit signatures: one compilation each, whatever literal values the call sites pass
+_F1, _I1 = nb.float64[:], nb.int64[:]
+
+
+@nb.njit(nb.int64(nb.int64, nb.float64, nb.int64, nb.int64, nb.float64, nb.int64, _F1, _I1, _I1, _F1, _I1),
+         cache=True, error_model="numpy")
 def _push(k, t, kind, cmt, val, rec, a_time, a_kind, a_cmt, a_val, a_rec):
     a_time[k] = t
     a_kind[k] = kind
@@ -74,7 +79,7 @@ def _push(k, t, kind, cmt, val, rec, a_time, a_kind, a_cmt, a_val, a_rec):
     return k + 1
 
 
-@nb.njit(cache=True, error_model="numpy")
+@nb.njit(_I1(_F1, nb.int64), cache=True, error_model="numpy")
 def stable_order(key, k):
     """Indices that sort key[:k] stably (bottom-up merge sort; ties keep their order)."""
     idx = np.arange(k)
@@ -106,16 +111,20 @@ def stable_order(key, k):
     return idx
 
 
-@nb.njit(cache=True, error_model="numpy")
+@nb.njit(nb.void(_F1, _I1, nb.int64), cache=True, error_model="numpy")
 def _permute_f(a, order, k):
-    b = a[:k].copy()
+    b = np.empty(k, a.dtype)
+    for i in range(k):
+        b[i] = a[i]
     for i in range(k):
         a[i] = b[order[i]]
 
 
-@nb.njit(cache=True, error_model="numpy")
+@nb.njit(nb.void(_I1, _I1, nb.int64), cache=True, error_model="numpy")
 def _permute_i(a, order, k):
-    b = a[:k].copy()
+    b = np.empty(k, a.dtype)
+    for i in range(k):
+        b[i] = a[i]
     for i in range(k):
         a[i] = b[order[i]]
 

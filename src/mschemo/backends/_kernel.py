@@ -58,6 +58,16 @@ P = np.array([
     [0.0, 40617522.0 / 29380423.0, -110615467.0 / 29380423.0, 69997945.0 / 29380423.0],
 ])
 STAGE_C = np.array([0.0, C2, C3, C4, C5, 1.0, 1.0])
+DP_A = np.array([
+    [0.0, 0.0, 0.0, 0.0, 0.0],
+    [A21, 0.0, 0.0, 0.0, 0.0],
+    [A31, A32, 0.0, 0.0, 0.0],
+    [A41, A42, A43, 0.0, 0.0],
+    [A51, A52, A53, A54, 0.0],
+    [A61, A62, A63, A64, A65],
+])
+DP_B = np.array([B1, 0.0, B3, B4, B5, B6])
+DP_E = np.array([E1, 0.0, E3, E4, E5, E6, E7])
 
 # PD block layout
 BI_NTRANSIT, BI_EFFECT, BI_KILL = 0, 1, 2          # int columns; effect 0 linear (capped), 1 Emax
@@ -156,11 +166,11 @@ def conc_and_slope(c_inf, seg_g, lam, tau):
 
 
 @nb.njit(cache=True, error_model="numpy")
-def ss_modes(dw, lam, vinv_col, amt_f, R, D, ii, lag):
-    """Add to ``dw`` the modal steady state of implied doses at TIME + lag - n*II (n >= 1), at TIME."""
+def ss_modes(dw, lam, vinv, cmt, amt_f, R, D, ii, lag):
+    """Add to ``dw`` the modal steady state of implied doses into ``cmt`` at TIME + lag - n*II (n >= 1), at TIME."""
     for j in range(lam.size):
         lj = lam[j]
-        u = vinv_col[j]
+        u = vinv[j, cmt]
         if ii <= 0.0:  # constant-rate infusion at steady state
             dw[j] += R * u * (-1.0 / lj)
             continue
@@ -204,7 +214,7 @@ def pd_rhs(y, c, capped, bint, bpar, dy):
         off += nt + 2
 
 
-@nb.njit(cache=True, error_model="numpy", inline="always")
+@nb.njit(cache=True, error_model="numpy")
 def _switch_index(c, capped, bint, bpar):
     """First linear-capped block whose branch disagrees with concentration c, else -1."""
     for b in range(bint.shape[0]):
@@ -240,7 +250,7 @@ def _crossing(c_inf, seg_g, lam, lo, hi, slope, cap, above_at_lo):
     return lo
 
 
-@nb.njit(cache=True, error_model="numpy", inline="always")
+@nb.njit(cache=True, error_model="numpy")
 def _record(out, i_out, c, auc, w, vrow, y, bint, record_states, n_pk):
     """Write one output row: conc, circ of each block, AUC, then (optionally) every state."""
     out[i_out, 0] = c
@@ -261,56 +271,58 @@ def _record(out, i_out, c, auc, w, vrow, y, bint, record_states, n_pk):
             out[i_out, 2 + nb_ + n_pk + i] = y[i]
 
 
-@nb.njit(cache=True, error_model="numpy", fastmath=FAST, inline="always")
-def _dp_stages(y, h, tau, tau_new, c_inf, seg_g, lam, capped, bint, bpar, k1, k2, k3, k4, k5, k6, ys, ynew, cst):
-    """Stages 2-6 of a Dormand-Prince step from y (k1 given) and the 5th-order solution ynew;
-    cst holds the concentration at each stage."""
+@nb.njit(cache=True, error_model="numpy", fastmath=FAST)
+def pd_rhs_once(y, c, capped, bint, bpar, dy):
+    """:func:`pd_rhs` as an ordinary call, for the places off the step loop (keeps the kernel small)."""
+    pd_rhs(y, c, capped, bint, bpar, dy)
+
+
+@nb.njit(cache=True, error_model="numpy", fastmath=FAST)
+def _dp_stages(y, h, tau, tau_new, c_inf, seg_g, lam, capped, bint, bpar, k, ys, ynew, cst):
+    """Stages 2-6 of a Dormand-Prince step from y (k[0] given) into k[1..5], and the 5th-order
+    solution ynew; cst[s] is the concentration at stage s."""
     n = y.size
     cst[0] = conc_seg(c_inf, seg_g, lam, tau)
+    for s in range(1, 6):
+        for i in range(n):
+            acc = 0.0
+            for j in range(s):
+                acc += DP_A[s, j] * k[j, i]
+            ys[i] = y[i] + h * acc
+        cst[s] = conc_seg(c_inf, seg_g, lam, tau_new if s == 5 else tau + STAGE_C[s] * h)
+        pd_rhs(ys, cst[s], capped, bint, bpar, k[s])
     for i in range(n):
-        ys[i] = y[i] + h * A21 * k1[i]
-    cst[1] = conc_seg(c_inf, seg_g, lam, tau + C2 * h)
-    pd_rhs(ys, cst[1], capped, bint, bpar, k2)
-    for i in range(n):
-        ys[i] = y[i] + h * (A31 * k1[i] + A32 * k2[i])
-    cst[2] = conc_seg(c_inf, seg_g, lam, tau + C3 * h)
-    pd_rhs(ys, cst[2], capped, bint, bpar, k3)
-    for i in range(n):
-        ys[i] = y[i] + h * (A41 * k1[i] + A42 * k2[i] + A43 * k3[i])
-    cst[3] = conc_seg(c_inf, seg_g, lam, tau + C4 * h)
-    pd_rhs(ys, cst[3], capped, bint, bpar, k4)
-    for i in range(n):
-        ys[i] = y[i] + h * (A51 * k1[i] + A52 * k2[i] + A53 * k3[i] + A54 * k4[i])
-    cst[4] = conc_seg(c_inf, seg_g, lam, tau + C5 * h)
-    pd_rhs(ys, cst[4], capped, bint, bpar, k5)
-    for i in range(n):
-        ys[i] = y[i] + h * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i])
-    cst[5] = conc_seg(c_inf, seg_g, lam, tau_new)
-    pd_rhs(ys, cst[5], capped, bint, bpar, k6)
-    for i in range(n):
-        ynew[i] = y[i] + h * (B1 * k1[i] + B3 * k3[i] + B4 * k4[i] + B5 * k5[i] + B6 * k6[i])
+        acc = 0.0
+        for j in range(6):
+            acc += DP_B[j] * k[j, i]
+        ynew[i] = y[i] + h * acc
 
 
 @nb.njit(cache=True, error_model="numpy", fastmath=FAST, inline="always")
-def _dp_error(y, ynew, h, k1, k3, k4, k5, k6, k7, rtol, atol):
-    """RMS of the embedded error estimate, scaled by atol + rtol*|y|."""
+def _dp_error(y, ynew, h, k, rtol, atol):
+    """RMS of the embedded error estimate, scaled by atol + rtol*|y| (k[6] is f at ynew)."""
     err = 0.0
     for i in range(y.size):
         sc = atol + rtol * max(abs(y[i]), abs(ynew[i]))
-        e = h * (E1 * k1[i] + E3 * k3[i] + E4 * k4[i] + E5 * k5[i] + E6 * k6[i] + E7 * k7[i]) / sc
+        acc = 0.0
+        for j in range(7):
+            acc += DP_E[j] * k[j, i]
+        e = h * acc / sc
         err += e * e
     return math.sqrt(err / y.size)
 
 
 @nb.njit(cache=True, error_model="numpy", fastmath=FAST, inline="always")
-def _dp_dense(y, h, th, k1, k3, k4, k5, k6, k7, out):
+def _dp_dense(y, h, th, k, out):
     """The 4th-order continuous extension at y(t + th*h)."""
     for i in range(y.size):
-        q0 = k1[i] * P[0, 0] + k3[i] * P[2, 0] + k4[i] * P[3, 0] + k5[i] * P[4, 0] + k6[i] * P[5, 0] + k7[i] * P[6, 0]
-        q1 = k1[i] * P[0, 1] + k3[i] * P[2, 1] + k4[i] * P[3, 1] + k5[i] * P[4, 1] + k6[i] * P[5, 1] + k7[i] * P[6, 1]
-        q2 = k1[i] * P[0, 2] + k3[i] * P[2, 2] + k4[i] * P[3, 2] + k5[i] * P[4, 2] + k6[i] * P[5, 2] + k7[i] * P[6, 2]
-        q3 = k1[i] * P[0, 3] + k3[i] * P[2, 3] + k4[i] * P[3, 3] + k5[i] * P[4, 3] + k6[i] * P[5, 3] + k7[i] * P[6, 3]
-        out[i] = y[i] + h * th * (q0 + th * (q1 + th * (q2 + th * q3)))
+        acc = 0.0
+        for m in range(3, -1, -1):
+            q = 0.0
+            for j in range(7):
+                q += k[j, i] * P[j, m]
+            acc = q + th * acc
+        out[i] = y[i] + h * th * acc
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -328,7 +340,9 @@ def solve_patient(lam, vm, vinv, ic, v1,
         if bint[b, BI_EFFECT] == 0:
             n_linear += 1
     inv_v1 = 1.0 / v1
-    ic_row = vm[ic, :].copy()
+    ic_row = np.empty(n_pk)
+    for j in range(n_pk):
+        ic_row[j] = vm[ic, j]
 
     # actions
     a_time = np.empty(act_cap)
@@ -351,19 +365,15 @@ def solve_patient(lam, vm, vinv, ic, v1,
         for i in range(nt + 2):
             y0[off + i] = bpar[b, BP_CIRC0]
         off += nt + 2
-    y = y0.copy()
+    y = np.empty(n_pd)
+    for i in range(n_pd):
+        y[i] = y0[i]
     capped = np.zeros(max(n_blocks, 1), np.bool_)
     auc = 0.0
     dtmp = np.empty(n_pd)
 
     # RK workspace
-    k1 = np.empty(n_pd)
-    k2 = np.empty(n_pd)
-    k3 = np.empty(n_pd)
-    k4 = np.empty(n_pd)
-    k5 = np.empty(n_pd)
-    k6 = np.empty(n_pd)
-    k7 = np.empty(n_pd)
+    k = np.empty((7, n_pd))   # stage derivatives; k[0] = f(t, y), k[6] = f(t + h, ynew)
     ys = np.empty(n_pd)
     ynew = np.empty(n_pd)
     cst = np.empty(7)
@@ -407,18 +417,20 @@ def solve_patient(lam, vm, vinv, ic, v1,
                 rates[c_] = rates[c_] - a_val[i_act] if counts[c_] > 0 else 0.0
                 changed_rate = True
             elif kind == RESET:
-                w[:] = 0.0
-                rates[:] = 0.0
-                counts[:] = 0
-                y[:] = y0
+                for j in range(n_pk):
+                    w[j] = 0.0
+                    rates[j] = 0.0
+                    counts[j] = 0
+                for i in range(n_pd):
+                    y[i] = y0[i]
                 min_rec = a_rec[i_act]
                 changed_rate = True
             else:  # SS
                 r = a_rec[i_act]
                 R, D = rate_and_duration(r_amt[r], r_rate[r], r_dur[r], r_f[r])
-                dw[:] = 0.0
-                vcol = vinv[:, c_].copy()
-                ss_modes(dw, lam, vcol, r_f[r] * r_amt[r], R, D, r_ii[r], r_lag[r])
+                for j in range(n_pk):
+                    dw[j] = 0.0
+                ss_modes(dw, lam, vinv, c_, r_f[r] * r_amt[r], R, D, r_ii[r], r_lag[r])
                 for j in range(n_pk):
                     w[j] += dw[j]
             i_act += 1
@@ -462,24 +474,24 @@ def solve_patient(lam, vm, vinv, ic, v1,
         for b in range(n_blocks):
             if bint[b, BI_EFFECT] == 0:
                 capped[b] = bpar[b, BP_SLOPE] * c0 > bpar[b, BP_CAP]
-        pd_rhs(y, c0, capped, bint, bpar, k1)
+        pd_rhs_once(y, c0, capped, bint, bpar, k[0])
         # initial step after each action (Hairer, Norsett & Wanner 1993, II.4): the input just changed
         d0 = 0.0
         d1 = 0.0
         for i in range(n_pd):
             sc = atol + rtol * abs(y[i])
             d0 += (y[i] / sc) ** 2
-            d1 += (k1[i] / sc) ** 2
+            d1 += (k[0, i] / sc) ** 2
         d0 = math.sqrt(d0 / n_pd)
         d1 = math.sqrt(d1 / n_pd)
         h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
         h0 = min(h0, seg_len)
         for i in range(n_pd):
-            ys[i] = y[i] + h0 * k1[i]
-        pd_rhs(ys, conc_seg(c_inf, seg_g, lam, h0), capped, bint, bpar, k2)
+            ys[i] = y[i] + h0 * k[0, i]
+        pd_rhs_once(ys, conc_seg(c_inf, seg_g, lam, h0), capped, bint, bpar, k[1])
         d2 = 0.0
         for i in range(n_pd):
-            d2 += ((k2[i] - k1[i]) / (atol + rtol * abs(y[i]))) ** 2
+            d2 += ((k[1, i] - k[0, i]) / (atol + rtol * abs(y[i]))) ** 2
         d2 = math.sqrt(d2 / n_pd) / h0
         dm = max(d1, d2)
         h1 = max(1e-6, h0 * 1e-3) if dm <= 1e-15 else (0.01 / dm) ** 0.2
@@ -505,8 +517,7 @@ def solve_patient(lam, vm, vinv, ic, v1,
                 t_new = t_stop if last else t + h
                 tau_new = t_new - seg_t0
             h_eff = t_new - t
-            _dp_stages(y, h, tau, tau_new, c_inf, seg_g, lam, capped, bint, bpar,
-                       k1, k2, k3, k4, k5, k6, ys, ynew, cst)
+            _dp_stages(y, h, tau, tau_new, c_inf, seg_g, lam, capped, bint, bpar, k, ys, ynew, cst)
 
             # a crossing of the effect cap inside the step? shorten the step to end at it (a step
             # that already ends on the crossing is on the old branch's side there by construction)
@@ -538,7 +549,7 @@ def solve_patient(lam, vm, vinv, ic, v1,
                         bbest = _switch_index(cst[hit], capped, bint, bpar)
                     capped[bbest] = not capped[bbest]
                     c0 = conc_seg(c_inf, seg_g, lam, tau)
-                    pd_rhs(y, c0, capped, bint, bpar, k1)
+                    pd_rhs_once(y, c0, capped, bint, bpar, k[0])
                     continue
                 h = hnew
                 tau_cross = best
@@ -546,8 +557,8 @@ def solve_patient(lam, vm, vinv, ic, v1,
                 continue
 
             # error estimate
-            pd_rhs(ynew, cst[5], capped, bint, bpar, k7)
-            err = _dp_error(y, ynew, h, k1, k3, k4, k5, k6, k7, rtol, atol)
+            pd_rhs_once(ynew, cst[5], capped, bint, bpar, k[6])
+            err = _dp_error(y, ynew, h, k, rtol, atol)
             if not math.isfinite(err):
                 status = NOT_FINITE
                 break
@@ -564,7 +575,7 @@ def solve_patient(lam, vm, vinv, ic, v1,
             tau_cross = -1.0
             while i_out < n_out and t_out[i_out] < t_new and t_out[i_out] < t_stop_out:
                 th = (t_out[i_out] - t) / h_eff
-                _dp_dense(y, h_eff, th, k1, k3, k4, k5, k6, k7, dtmp)
+                _dp_dense(y, h_eff, th, k, dtmp)
                 tau_o = t_out[i_out] - seg_t0
                 if record_states:
                     wt = w.copy()
@@ -580,7 +591,7 @@ def solve_patient(lam, vm, vinv, ic, v1,
             n_acc += 1
             for i in range(n_pd):
                 y[i] = ynew[i]
-                k1[i] = k7[i]
+                k[0, i] = k[6, i]
             t = t_new
             # past a crossing of the effect cap? switch the branch of min() for the next step
             if t < t_stop and n_linear > 0:
@@ -593,7 +604,7 @@ def solve_patient(lam, vm, vinv, ic, v1,
                             capped[bb] = above
                             flipped = True
                 if flipped:
-                    pd_rhs(y, cst[5], capped, bint, bpar, k1)
+                    pd_rhs_once(y, cst[5], capped, bint, bpar, k[0])
             fac = 10.0 if err == 0.0 else min(10.0, max(0.2, 0.9 * err ** -0.2))
             h = max(h_free, h * fac) if last else h * fac
         if status != OK:
