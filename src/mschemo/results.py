@@ -61,6 +61,7 @@ class SimulationResult:
     status: np.ndarray
     steps: np.ndarray
     provenance: dict[str, Any] = field(default_factory=dict)
+    decisions: pd.DataFrame | None = None   # dosing-rule decisions (simulate_with_rules), one row per course check
 
     # -- basics -------------------------------------------------------------------------------
     @property

@@ -72,13 +72,27 @@ class Solution:
     backend: dict[str, Any] = field(default_factory=dict)
 
 
-def _amount_scale(unit: np.ndarray, population: Population) -> np.ndarray:
+class _Sizes:
+    """Body-surface area and weight of the patients, read once and only when a dose needs them."""
+
+    def __init__(self, population: Population) -> None:
+        self.population = population
+        self._cache: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, rows: slice) -> np.ndarray:
+        if name not in self._cache:
+            self._cache[name] = self.population.covariate(name)
+        return self._cache[name][rows]
+
+
+def _amount_scale(unit: np.ndarray, sizes: _Sizes, rows: slice) -> np.ndarray:
     """(n_patients, n_records) multiplier that turns per-m2 / per-kg amounts into mg."""
-    scale = np.ones((len(population), unit.size))
+    n = len(range(*rows.indices(len(sizes.population))))
+    scale = np.ones((n, unit.size))
     if np.any(unit == "mg/m2"):
-        scale[:, unit == "mg/m2"] = population.covariate("bsa_m2")[:, None]
+        scale[:, unit == "mg/m2"] = sizes.get("bsa_m2", rows)[:, None]
     if np.any(unit == "mg/kg"):
-        scale[:, unit == "mg/kg"] = population.covariate("weight_kg")[:, None]
+        scale[:, unit == "mg/kg"] = sizes.get("weight_kg", rows)[:, None]
     return scale
 
 
@@ -105,11 +119,11 @@ def _template(model: ChainedModel, regimen: Regimen) -> dict[str, np.ndarray]:
     }
 
 
-def _records_for(model: ChainedModel, tpl: dict[str, np.ndarray], population: Population,
+def _records_for(model: ChainedModel, tpl: dict[str, np.ndarray], sizes: _Sizes, rows: slice,
                  params: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-patient (n, n_records) record arrays from one template, vectorised."""
-    n, m = len(population), tpl["time"].size
-    scale = _amount_scale(tpl["unit"], population)
+    """Per-patient (n, n_records) record arrays from one template for the patients ``rows``, vectorised."""
+    n, m = params.shape[0], tpl["time"].size
+    scale = _amount_scale(tpl["unit"], sizes, rows)
     depot = (tpl["cmt"] == 0) & model.pk.has_depot
     if model.pk.has_depot:
         f_model = params[:, model.parameters.index("F")][:, None]
@@ -140,16 +154,16 @@ def build_problem(model: ChainedModel, regimen: RegimenLike, population: Populat
     params = population.individual_parameters(model)
     n = len(population)
     if isinstance(regimen, Regimen):
-        recs = _records_for(model, _template(model, regimen), population, params)
+        recs = _records_for(model, _template(model, regimen), _Sizes(population), slice(0, n), params)
         m = regimen.doses.__len__()
         rec = {k: np.ascontiguousarray(v).reshape(n * m) for k, v in recs.items()}
         rec_off = np.arange(n + 1, dtype=np.int64) * m
     else:
         parts: dict[str, list[np.ndarray]] = {k: [] for k in _RECORD_FIELDS}
         counts = []
+        sizes = _Sizes(population)
         for i, pid in enumerate(population.ids):
-            sub = population.subset(i, i + 1)
-            recs = _records_for(model, _template(model, regimen.for_id(pid)), sub, params[i:i + 1])
+            recs = _records_for(model, _template(model, regimen.for_id(pid)), sizes, slice(i, i + 1), params[i:i + 1])
             for k in _RECORD_FIELDS:
                 parts[k].append(recs[k][0])
             counts.append(recs["time"].shape[1])
