@@ -122,9 +122,11 @@ class SimulationResult:
     def _nadir_frame(self) -> pd.DataFrame:
         t = self.times_d
         frames = []
-        shared = isinstance(self.regimen, Regimen)
+        shared = isinstance(self.regimen, Regimen) and self.decisions is None
+        starts = self._course_days() if self.decisions is not None else None
         groups = ([(np.arange(self.n_patients), _interval_bounds(self.regimen.dose_times_d(), t))] if shared else
-                  [(np.array([i]), _interval_bounds(self.dose_times_d(i), t)) for i in range(self.n_patients)])
+                  [(np.array([i]), _interval_bounds(starts[i] if starts is not None else self.dose_times_d(i), t))
+                   for i in range(self.n_patients)])
         for out in self.count_outputs:
             vals = self.column(out)
             kind = out.split("_")[0]
@@ -143,11 +145,19 @@ class SimulationResult:
         df["_o"] = df["id"].map(order)
         return df.sort_values(["output", "_o", "interval"], kind="stable").drop(columns="_o").reset_index(drop=True)[cols]
 
+    def _course_days(self) -> list[np.ndarray]:
+        """Start days of the courses given to each patient (results of dosing rules)."""
+        d = self.decisions
+        given = d[d["action"].isin(["given", "reduced", "increased"])]
+        by_id = given.groupby("id")["day"].apply(lambda s: np.sort(s.to_numpy(dtype=float))).to_dict()
+        return [by_id.get(pid, np.empty(0)) for pid in self.ids]
+
     def nadirs(self, output: str | None = None) -> pd.DataFrame:
         """Lowest count in each dosing interval, on the output grid.
 
         Interval k runs from dose k to dose k+1 (excluded); the last one to the end of the
-        simulation (included). One row per patient, count output and interval: id, output,
+        simulation (included). With dosing rules, the intervals run from course to course given
+        (a cladribine course of ten tablet days is one interval). One row per patient, count output and interval: id, output,
         interval, interval_start_d, interval_end_d, nadir_1e9_per_L, nadir_day.
         """
         df = self._nadir_frame

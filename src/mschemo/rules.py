@@ -18,14 +18,15 @@ Kinds (``kind = ...`` in the file):
                 "0"), and the dose stays within ``minimum_dose`` .. ``maximum_dose``.
 
 Every rule has ``label`` (the sentence a clinician would say) and ``source`` or ``assumption``.
-``courses`` limits a rule to some courses (1-based list); all courses by default.
+``courses`` limits a rule to some courses (1-based list); all courses by default. ``option = "NAME"``
+makes a rule optional: it acts only when that option is asked for (e.g. nadir titration).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .errors import RegimenError
@@ -44,6 +45,7 @@ class _Rule:
     label: str
     source: Source
     courses: tuple[int, ...] = ()          # 1-based; empty: every course
+    option: str = ""                       # non-empty: applied only when this option is asked for
 
     def applies_to(self, course: int) -> bool:
         """Whether the rule is checked before course ``course`` (1-based)."""
@@ -116,6 +118,7 @@ class DosingRules:
     course_window_d: float = 0.0           # doses within this many days of a course's first dose join it
     region: str = "us"                     # which cumulative cap is in force
     label: str = ""
+    options: frozenset[str] = frozenset()  # optional rules switched on (e.g. "titrate")
 
     def __iter__(self):
         return iter(self.rules)
@@ -124,20 +127,34 @@ class DosingRules:
         return len(self.rules)
 
     def in_force(self) -> tuple[_Rule, ...]:
-        """The rules that apply: every rule except the cumulative caps of other regions."""
+        """The rules that apply: every rule except the cumulative caps of other regions and the
+        optional rules not asked for."""
         return tuple(r for r in self.rules
-                     if not (isinstance(r, CumulativeCap) and r.region and r.region != self.region))
+                     if not (isinstance(r, CumulativeCap) and r.region and r.region != self.region)
+                     and (not r.option or r.option in self.options))
+
+    @property
+    def available_options(self) -> list[str]:
+        return sorted({r.option for r in self.rules if r.option})
 
     def with_region(self, region: str) -> DosingRules:
         """The same rules with the cumulative cap of ``region`` in force."""
         regions = sorted({r.region for r in self.rules if isinstance(r, CumulativeCap) and r.region})
         if region not in regions:
             raise RegimenError(f"cap region {region!r} is not defined for this drug; use one of {', '.join(regions) or 'none'}.")
-        return DosingRules(self.rules, self.course_window_d, region, self.label)
+        return replace(self, region=region)
+
+    def with_options(self, *options: str) -> DosingRules:
+        """The same rules with optional ones switched on (e.g. ``with_options("titrate")``)."""
+        for o in options:
+            if o not in self.available_options:
+                raise RegimenError(f"dosing option {o!r} is not defined for this drug; use one of "
+                                   f"{', '.join(self.available_options) or 'none'}.")
+        return replace(self, options=self.options | frozenset(options))
 
     def without(self) -> DosingRules:
         """No rules at all (every planned dose is given)."""
-        return DosingRules((), self.course_window_d, self.region, self.label)
+        return replace(self, rules=())
 
     def describe(self) -> list[str]:
         """One line per rule in force."""
@@ -193,7 +210,8 @@ def _read_rule(entry: Mapping[str, Any], where: str) -> _Rule:
     label = entry.get("label")
     if not isinstance(label, str) or not label.strip():
         raise RegimenError(f"{where} has no label; add label = \"what the rule says\".")
-    common = dict(label=label.strip(), source=_read_source(entry, where), courses=_courses(entry, where))
+    common = dict(label=label.strip(), source=_read_source(entry, where), courses=_courses(entry, where),
+                  option=str(entry.get("option", "")))
     if kind == "count":
         action = _choice(entry, "action", ACTIONS, where, "withhold")
         recheck = parse_duration(entry.get("recheck", "7 days"), f"recheck of {where}")

@@ -396,6 +396,7 @@ UNIT_KINDS: dict[str, tuple[str, tuple[tuple[str, int], ...]]] = {
     "amount_rate": ("mg/d", (("M", 1), ("T", -1))),
     "concentration": ("mg/L", (("M", 1), ("V", -1))),
     "potency": ("L/mg", (("M", -1), ("V", 1))),
+    "kill_rate": ("L/mg/d", (("M", -1), ("T", -1), ("V", 1))),
     "count": ("1e9/L", (("N", 1), ("V", -1))),
     "dose_per_area": ("mg/m2", (("A", -1), ("M", 1))),
     "dose_per_weight": ("mg/kg", (("M", 1), ("W", -1))),
@@ -411,7 +412,7 @@ _KIND_OF_SIGNATURE[(("V", -1),)] = "count"  # "/uL": cells per volume, the cells
 
 _ACCEPTED = (
     "d, h, min, week, month, year; L/h, L/d, mL/min; 1/h, 1/d, h-1; L, mL; mg, g, ug; "
-    "mg/L, ng/mL, ug/L; L/mg, L/ug; 10^9/L, G/L, /uL; mg/h; mg/m2, mg/kg; kg, lb; cm, m, in; m2; "
+    "mg/L, ng/mL, ug/L; L/mg, L/ug; L/mg/d, L/mg/h; 10^9/L, G/L, /uL; mg/h; mg/m2, mg/kg; kg, lb; cm, m, in; m2; "
     "1, %"
 )
 

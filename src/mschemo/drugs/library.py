@@ -1,0 +1,183 @@
+"""The drug library: a drug is one parameter file with a ``[model]`` and a ``[drug]`` table.
+
+``[drug]`` holds the name and title, the route, the label's default regimen (with its source),
+other published regimens, the dosing rules (``[[drug.rules]]``, see :mod:`mschemo.rules`), how doses
+group into courses (``[drug.schedule]``) and covariates the drug needs in virtual patients
+(``[drug.covariates.NAME]``, e.g. LVEF for mitoxantrone, creatinine clearance for cladribine).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import ModelError, OptionError, ParameterError
+from ..models.chain import ChainedModel
+from ..models.library import load_model
+from ..params import Source, _read_source, parameter_files, read_toml
+from ..population import Covariate, Population, PopulationSpec
+from ..regimen import Regimen
+from ..rules import DosingRules, read_rules
+
+__all__ = ["Drug", "load_drug", "available_drugs", "LABEL_PLANS"]
+
+
+def _cladribine_label(population: Population) -> list[list]:
+    from .cladribine import label_courses
+
+    return [label_courses(w) for w in population.covariate("weight_kg")]
+
+
+# regimens that are built per patient rather than written as text
+LABEL_PLANS: dict[str, Callable[[Population], Sequence[Sequence[Any]]]] = {"label tablets": _cladribine_label}
+
+
+@dataclass(frozen=True)
+class PublishedRegimen:
+    """A regimen from the literature: what it was (``text``), how to simulate it (``regimen``)."""
+
+    text: str
+    regimen: str
+    source: Source
+
+
+@dataclass(frozen=True)
+class Drug:
+    """A drug: its model (PK -> counts), label regimen, dosing rules and the covariates it needs."""
+
+    name: str
+    title: str
+    route: str
+    model: ChainedModel
+    default_regimen: str
+    regimen_source: Source
+    rules: DosingRules
+    covariates: tuple[Covariate, ...] = ()
+    covariate_sources: tuple[Source, ...] = ()
+    regimens: tuple[PublishedRegimen, ...] = ()
+    raw: Mapping[str, Any] | None = None
+
+    def plan(self, regimen: str | Regimen | None = None) -> Regimen | Callable[[Population], Sequence[Sequence[Any]]]:
+        """The planned doses: the label's (``None``), a text, or a Regimen."""
+        if regimen is None:
+            regimen = self.default_regimen
+        if isinstance(regimen, Regimen):
+            return regimen
+        key = regimen.strip().lower()
+        if key in LABEL_PLANS:
+            return LABEL_PLANS[key]
+        return Regimen.parse(regimen)
+
+    def population_spec(self, base: PopulationSpec | None = None) -> PopulationSpec:
+        """``base`` (the default cohort) with this drug's covariates added where it lacks them."""
+        base = base or PopulationSpec()
+        have = {c.name for c in base.covariates}
+        extra = tuple(c for c in self.covariates if c.name not in have)
+        return PopulationSpec(base.covariates + extra, base.bsa_formula, base.iiv, base.name)
+
+    def complete(self, population: Population, seed: int = 0) -> Population:
+        """A patient table with this drug's covariates filled in where a column is missing:
+        drawn per patient (stream ``seed``, patient index) from the drug's distributions."""
+        from .._internal.rng import patient_rng
+
+        missing = [c for c in self.covariates if c.name not in population.table.columns]
+        if not missing:
+            return population
+        table = population.table.copy()
+        for c in missing:
+            table[c.name] = [c.draw(patient_rng(seed + 7919, i)) for i in range(len(table))]
+        return Population(table, population.bsa_formula, population.description, population.meta)
+
+    def simulate(self, population: Population | PopulationSpec | int | None = None, *,
+                 regimen: str | Regimen | None = None, rules: bool = True, region: str | None = None,
+                 options: Sequence[str] = (), n: int | None = None, seed: int | None = None, output=None, until=None, backend=None,
+                 progress=False):
+        """Simulate this drug's regimen (the label's by default) with its dosing rules.
+
+        population: a patient table, a spec with ``n``, a number of patients (the default cohort
+        plus this drug's covariates) or None (100 patients). rules: False gives every planned dose.
+        region: which lifetime cap is in force ("us", "eu"). options: optional rules to switch on
+        (e.g. "titrate"). The result's ``decisions`` table says what happened to each course and why.
+        """
+        from .._internal.rng import root_seed
+        from ..adaptive import simulate_with_rules
+
+        seed_used = root_seed(seed)
+        if population is None:
+            population = 100
+        if isinstance(population, (int,)) and not isinstance(population, bool):
+            n, population = population, self.population_spec()
+        if isinstance(population, PopulationSpec):
+            if n is None:
+                raise OptionError("a PopulationSpec needs the number of patients n; give n >= 1.")
+            population = self.population_spec(population).sample(n, seed_used, self.model)
+        if not isinstance(population, Population):
+            raise OptionError(f"population {population!r} is not a population; give a Population, a PopulationSpec "
+                              "with n, or a number of patients.")
+        population = self.complete(population, seed_used)
+        dosing = self.rules if rules else self.rules.without()
+        if region is not None:
+            dosing = dosing.with_region(region)
+        if options:
+            dosing = dosing.with_options(*options)
+        result = simulate_with_rules(self.model, self.plan(regimen), population, dosing, output=output, until=until,
+                                     backend=backend, seed=seed_used, progress=progress)
+        result.provenance["drug"] = self.name
+        result.provenance["regimen"] = regimen.describe() if isinstance(regimen, Regimen) else (regimen or self.default_regimen)
+        result.provenance["seed"] = seed_used
+        return result
+
+
+def _covariates(table: Mapping[str, Any], where: str) -> tuple[tuple[Covariate, ...], tuple[Source, ...]]:
+    covs, sources = [], []
+    for name, entry in (table or {}).items():
+        cw = f"covariate '{name}' of {where}"
+        if not isinstance(entry, Mapping) or "distribution" not in entry:
+            raise ParameterError(f"{cw} has no distribution; add distribution = \"normal\" (or lognormal, uniform, categorical, fixed).")
+        sources.append(_read_source(entry, cw))
+        params = {k: v for k, v in entry.items() if k not in ("distribution", "lower", "upper", "source", "assumption")}
+        covs.append(Covariate(name, str(entry["distribution"]), params, float(entry.get("lower", -math.inf)),
+                              float(entry.get("upper", math.inf))))
+    return tuple(covs), tuple(sources)
+
+
+def available_drugs() -> list[str]:
+    """Names of the built-in files that define a ``[drug]`` table."""
+    out = []
+    for path in parameter_files():
+        data, _ = read_toml(path)
+        if "drug" in data and "model" in data:
+            out.append(str(data["drug"].get("name", path.stem)))
+    return sorted(out)
+
+
+def load_drug(name_or_path: str | Path) -> Drug:
+    """A drug by name ("mitoxantrone", "cyclophosphamide", "cladribine") or path to a drug file.
+
+    >>> load_drug("mitoxantrone").default_regimen
+    '12 mg/m2 over 30 min every 3 months x 8'
+    """
+    key = str(name_or_path).strip()
+    if not Path(key).suffix and key.lower().replace("_", "-") not in available_drugs():
+        raise OptionError(f"there is no built-in drug named '{name_or_path}'; use one of {', '.join(available_drugs())}.")
+    model = load_model(key.lower() if not Path(key).suffix else key)
+    raw = model.parameter_set.raw if model.parameter_set is not None else {}
+    table = raw.get("drug")
+    if not isinstance(table, Mapping):
+        raise ModelError(f"'{name_or_path}' has no [drug] table, so it is a model, not a drug; add [drug] with name and default_regimen.")
+    where = f"the [drug] table of {model.parameter_set.path}"
+    for key_ in ("name", "title", "default_regimen"):
+        if not isinstance(table.get(key_), str):
+            raise ParameterError(f"{where} has no {key_}; add {key_} = \"...\".")
+    reg_src = _read_source({k[len("regimen_"):]: v for k, v in table.items() if k in ("regimen_source", "regimen_assumption")},
+                           f"the default regimen of {where}")
+    covs, cov_sources = _covariates(table.get("covariates", {}), where)
+    regimens = tuple(PublishedRegimen(str(r["text"]), str(r.get("regimen", r["text"])),
+                                      _read_source(r, f"regimen '{r.get('text')}' of {where}"))
+                     for r in table.get("regimens", []))
+    return Drug(name=table["name"], title=table["title"], route=str(table.get("route", "iv")), model=model,
+                default_regimen=table["default_regimen"], regimen_source=reg_src, rules=read_rules(table, where),
+                covariates=covs, covariate_sources=cov_sources, regimens=regimens, raw=table)
