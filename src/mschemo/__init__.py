@@ -48,11 +48,23 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "SimulationResult": (".results", "SimulationResult"),
     "ctcae_grade": (".results", "ctcae_grade"),
     "simulate": (".simulation", "simulate"),
+    "simulate_with_rules": (".adaptive", "simulate_with_rules"),
+    "Course": (".adaptive", "Course"),
+    "DosingRules": (".rules", "DosingRules"),
+    "read_rules": (".rules", "read_rules"),
+    "Drug": (".drugs", "Drug"),
+    "load_drug": (".drugs", "load_drug"),
+    "available_drugs": (".drugs", "available_drugs"),
 }
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from . import backends as backends
     from . import models as models
+    from .adaptive import Course as Course
+    from .adaptive import simulate_with_rules as simulate_with_rules
+    from .drugs import Drug as Drug
+    from .drugs import available_drugs as available_drugs
+    from .drugs import load_drug as load_drug
     from .examples import load_example as load_example
     from .models import load_model as load_model
     from .output import OutputTimes as OutputTimes
@@ -65,6 +77,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .regimen import Regimen as Regimen
     from .results import SimulationResult as SimulationResult
     from .results import ctcae_grade as ctcae_grade
+    from .rules import DosingRules as DosingRules
+    from .rules import read_rules as read_rules
     from .simulation import simulate as simulate
 
 
@@ -87,7 +101,8 @@ def __dir__() -> list[str]:
 __all__ = [
     "__version__", "DISCLAIMER", "backends", "models", "simulate", "load_model", "load_example", "load_parameters",
     "Regimen", "Dose", "EventTable", "Population", "PopulationSpec", "OutputTimes", "SimulationResult",
-    "body_surface_area", "ctcae_grade",
+    "body_surface_area", "ctcae_grade", "load_drug", "available_drugs", "Drug", "simulate_with_rules", "Course",
+    "DosingRules", "read_rules",
     "MschemoError", "InputError", "UnitError", "RegimenError", "PopulationError", "ParameterError", "ModelError",
     "OptionError", "SolverError",
 ]

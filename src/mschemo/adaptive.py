@@ -121,11 +121,14 @@ def simulate_with_rules(
     backend=None,
     seed: int | None = None,
     progress=False,
+    throw: bool = True,
 ) -> SimulationResult:
     """Simulate ``population`` under ``rules``; the result carries a ``decisions`` table.
 
     plan: a Regimen (the same planned courses for everyone, grouped by ``rules.course_window_d``)
         or a function giving each patient's planned courses (e.g. cladribine tablets by weight).
+    throw: raise SolverError when a patient's solve fails; with False its status says so (the
+        rules then read that patient's counts as they are).
     """
     from .simulation import simulate
 
@@ -166,7 +169,7 @@ def simulate_with_rules(
             raise RegimenError("the dosing rules did not reach a decision after 10000 rounds; check recheck and max_delay.")
         counts, nadirs = ({}, {})
         if needs_counts:
-            counts, nadirs = _observe(model, population, pts, active, ids, backend, simulate)
+            counts, nadirs = _observe(model, population, pts, active, ids, backend, simulate, throw)
         for i in active:
             _decide(pts[i], ids[i], in_force, counts.get(i, {}), nadirs.get(i, {}), rows)
         if callable(progress):
@@ -176,14 +179,14 @@ def simulate_with_rules(
                          else Regimen.empty()) for i, p in enumerate(pts)}
     table = EventTable(regimens, {}, source="doses decided by the dosing rules")
     result = simulate(model, table, population, output=output if output is not None else "daily", until=until,
-                      backend=backend, seed=seed, progress=progress if isinstance(progress, bool) else False)
+                      backend=backend, seed=seed, progress=progress if isinstance(progress, bool) else False, throw=throw)
     result.decisions = pd.DataFrame(rows, columns=DECISION_COLUMNS)
     result.provenance["dosing_rules"] = rules.describe()
     result.provenance["cap_region"] = rules.region
     return result
 
 
-def _observe(model, population, pts, active, ids, backend, simulate):
+def _observe(model, population, pts, active, ids, backend, simulate, throw):
     """Counts on each active patient's decision day, and the nadirs since their last course."""
     t_dec = np.array([pts[i].t for i in active])
     t_end = float(t_dec.max())
@@ -191,7 +194,8 @@ def _observe(model, population, pts, active, ids, backend, simulate):
     sub = Population(population.table.iloc[active].reset_index(drop=True), population.bsa_formula,
                      population.description, population.meta)
     regimens = {ids[i]: (Regimen.from_doses(pts[i].given) if pts[i].given else Regimen.empty()) for i in active}
-    res = simulate(model, EventTable(regimens, {}, source="doses given so far"), sub, output=grid, backend=backend)
+    res = simulate(model, EventTable(regimens, {}, source="doses given so far"), sub, output=grid, backend=backend,
+                   throw=throw)
     counts: dict[int, dict[str, float]] = {}
     nadirs: dict[int, dict[str, float]] = {}
     outs = [o for o in model.count_outputs]
@@ -237,6 +241,7 @@ def _decide(p: _Patient, pid, rules, counts: dict, nadirs: dict, rows: list) -> 
             p.k += 1
             p.delay_here = 0.0
 
+    passed: list = []
     for r in rules:
         if not r.applies_to(course_no):
             continue
@@ -245,9 +250,12 @@ def _decide(p: _Patient, pid, rules, counts: dict, nadirs: dict, rows: list) -> 
             if not value >= r.minimum:
                 refuse(r.action, r, f"{r.covariate} {value:.3g} is below {r.minimum:g}", value, r.minimum)
                 return
+            passed.append((r, f"{r.covariate} {value:.3g} >= {r.minimum:g}", value, r.minimum))
         elif isinstance(r, CountRule):
             value = counts[r.output]
-            if value < r.minimum:
+            if value >= r.minimum:
+                passed.append((r, f"{r.output.upper()} {value:.2f} >= {r.minimum:g}", value, r.minimum))
+            else:
                 name = r.output.upper()
                 if r.action == "delay":
                     if p.delay_here + r.recheck_d <= r.max_delay_d + _TIME_EPS:
@@ -261,8 +269,8 @@ def _decide(p: _Patient, pid, rules, counts: dict, nadirs: dict, rows: list) -> 
                 return
 
     action = "given"
-    reason = "all checks passed" if rules else "no dosing rules"
-    rule_label, value, limit = "", math.nan, math.nan
+    reason = ("all checks passed" + (": " + "; ".join(x[1] for x in passed) if passed else "")) if rules else "no dosing rules"
+    rule_label, value, limit = (passed[-1][0].label, passed[-1][2], passed[-1][3]) if passed else ("", math.nan, math.nan)
     for r in rules:
         if isinstance(r, NadirTitration) and r.applies_to(course_no) and math.isfinite(p.last_amount) and nadirs:
             nadir = nadirs[r.output]

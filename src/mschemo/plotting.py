@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .results import SimulationResult
 
-__all__ = ["plot_counts", "save_figure", "FIGURE_SUFFIXES"]
+__all__ = ["plot_counts", "plot_drugs", "save_figure", "FIGURE_SUFFIXES"]
 
 DISCLAIMER = "Research and education only, not a prescription."
 FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
@@ -42,6 +42,11 @@ _COUNT_LABELS = {"wbc": ("WBC", "Leukocytes"), "anc": ("ANC", "Neutrophils"), "a
 _COLORS = {"wbc": "#1f5fa8", "anc": "#b2472a", "alc": "#2f7d4f", "conc": "#6a4c93"}
 _DOSE_COLOR = "#7a7a7a"
 _G3_COLOR = "#c0392b"
+_REFUSED_COLOR = "#d62728"
+#: decision actions that give a course (the dose may be changed by titration)
+_GIVEN_ACTIONS = ("given", "reduced", "increased")
+#: heights (axes fraction) of the decision markers: given courses on top, refusals just below
+_GIVEN_Y, _REFUSED_Y = 0.975, 0.915
 
 
 def _grade3_limit(kind: str) -> float | None:
@@ -127,8 +132,67 @@ def _mark_doses(ax: Axes, doses: np.ndarray, t_end: float, label: bool) -> None:
                 label="dose" if (label and k == 0) else None, clip_on=False)
 
 
+def _decision_marks(result: SimulationResult, index: int | None) -> dict[str, np.ndarray] | None:
+    """Days of the dosing decisions to mark (None when the result has no decisions).
+
+    One patient: that patient's days. A population: a rug of every distinct day on which some
+    patient's course was given, withheld or stopped, or delayed.
+    """
+    d = result.decisions
+    if d is None:
+        return None
+    if index is not None:
+        d = d[d["id"] == result.ids[index]]
+    action = d["action"].astype(str)
+    day = d["day"].to_numpy(dtype=float)
+    out = {}
+    for key, actions in (("given", _GIVEN_ACTIONS), ("refused", ("withheld", "stopped")), ("delayed", ("delayed",))):
+        mask = action.isin(actions).to_numpy()
+        out[key] = np.unique(day[mask])
+        out[f"n_{key}"] = np.array(int(mask.sum()))
+    return out
+
+
+_DECISION_STYLES = (
+    ("given", _GIVEN_Y, dict(marker="v", color=_DOSE_COLOR, markersize=5.5, markeredgewidth=0.0), "course given"),
+    ("refused", _REFUSED_Y, dict(marker="x", color=_REFUSED_COLOR, markersize=6.0, markeredgewidth=1.6),
+     "withheld or stopped"),
+    ("delayed", _REFUSED_Y, dict(marker="o", color=_DOSE_COLOR, markerfacecolor="none", markersize=5.5,
+                                 markeredgewidth=1.2), "delayed"),
+)
+
+
+def _decision_label(marks: dict[str, np.ndarray], key: str, text: str) -> str:
+    if key == "given":
+        return text
+    n = int(marks[f"n_{key}"])
+    return f"{text} ({n} course{'s' if n != 1 else ''})"
+
+
+def _mark_decisions(ax: Axes, marks: dict[str, np.ndarray], t_end: float, label: bool) -> None:
+    """Dosing decisions along the top of the axes: given courses as triangles, withheld or stopped
+    courses as red crosses, delays as open circles."""
+    tr = ax.get_xaxis_transform()
+    for key, y, style, text in _DECISION_STYLES:
+        days = marks[key]
+        days = days[days <= t_end]
+        if days.size == 0:
+            continue
+        ax.plot(days, np.full(days.size, y), transform=tr, linestyle="none", clip_on=False, zorder=5,
+                label=_decision_label(marks, key, text) if label else None, **style)
+
+
+def _decision_handles(marks: dict[str, np.ndarray], t_end: float) -> list:
+    """Legend entries of the decision markers that appear (for a figure legend)."""
+    from matplotlib.lines import Line2D
+
+    return [Line2D([], [], linestyle="none", label=_decision_label(marks, key, text), **style)
+            for key, _, style, text in _DECISION_STYLES if np.any(marks[key] <= t_end)]
+
+
 def _draw_panel(ax: Axes, result: SimulationResult, col: str, index: int | None, band: tuple[float, float],
-                doses: np.ndarray, show_limit: bool = True) -> None:
+                doses: np.ndarray, show_limit: bool = True, marks: dict[str, np.ndarray] | None = None,
+                legend: bool = True, marks_in_legend: bool = True) -> None:
     t = result.times_d
     vals = result.column(col)
     kind, ylabel, name = _label(col)
@@ -154,7 +218,10 @@ def _draw_panel(ax: Axes, result: SimulationResult, col: str, index: int | None,
         if g3 is not None:
             short = _COUNT_LABELS.get(kind, (kind.upper(),))[0]
             ax.axhline(g3, color=_G3_COLOR, lw=1.2, ls=":", label=f"CTCAE grade 3: {short} < {g3:.1f}")
-    _mark_doses(ax, doses, float(t[-1]), label=True)
+    if marks is not None:
+        _mark_decisions(ax, marks, float(t[-1]), label=marks_in_legend)
+    else:
+        _mark_doses(ax, doses, float(t[-1]), label=True)
     ax.set_ylabel(ylabel)
     ax.set_title(name, loc="left", fontsize=10, color="#333333")
     ax.set_xlim(float(t[0]), float(t[-1]))
@@ -165,7 +232,8 @@ def _draw_panel(ax: Axes, result: SimulationResult, col: str, index: int | None,
             top = float(np.nanmax(vals))
         else:
             top = float(np.nanmax(np.nanpercentile(vals, band[1], axis=0)))
-        ax.set_ylim(0.0, max(top * 1.12, (_grade3_limit(kind) or 0.0) * 1.5, 1e-9))
+        headroom = 1.12 if marks is None else 1.22   # room for the decision markers along the top
+        ax.set_ylim(0.0, max(top * headroom, (_grade3_limit(kind) or 0.0) * 1.5, 1e-9))
     else:
         positive = vals[np.isfinite(vals) & (vals > 0)]
         if positive.size:
@@ -176,6 +244,8 @@ def _draw_panel(ax: Axes, result: SimulationResult, col: str, index: int | None,
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+    if not legend:
+        return
     handles, labels = ax.get_legend_handles_labels()
     ax.legend(handles, labels, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=len(labels), fontsize=8,
               frameon=False, borderaxespad=0.2, handlelength=1.8, columnspacing=1.2)
@@ -189,7 +259,10 @@ def plot_counts(result: SimulationResult, output: str | Sequence[str] | None = N
     One patient (a one-patient result, or ``patient=<id>``): that patient's curve. Up to
     ``FEW_PATIENTS`` patients: one curve each. A larger population: the median with a ``band``
     (default 5-95 %) band over patients. Each panel marks the dose
-    times (ticks along the top) and the CTCAE v5.0 grade-3 limit (dotted). ``show_conc`` adds a
+    times (ticks along the top) and the CTCAE v5.0 grade-3 limit (dotted). A result of dosing rules
+    (``result.decisions``) marks the decisions instead: given courses as triangles along the top,
+    withheld or stopped courses as red crosses and delays as open circles (for a population, every
+    day on which some patient's course was so decided). ``show_conc`` adds a
     concentration panel (log scale). ``ax``: draw the first selected output into these axes.
     Returns the matplotlib Figure; write it with :func:`save_figure`.
     """
@@ -202,11 +275,12 @@ def plot_counts(result: SimulationResult, output: str | Sequence[str] | None = N
         conc = [c for c in result.columns if c.startswith("conc")]
         cols = cols + [c for c in conc if c not in cols]
     index = _patient_index(result, patient)
-    doses = _dose_times(result, index)
+    marks = _decision_marks(result, index)
+    doses = _dose_times(result, index) if marks is None else np.empty(0)
 
     if ax is not None:
         fig = ax.figure
-        _draw_panel(ax, result, cols[0], index, band, doses)
+        _draw_panel(ax, result, cols[0], index, band, doses, marks=marks)
         ax.set_xlabel("Time (days)")
         if title:
             ax.set_title(title, loc="left", fontsize=10)
@@ -216,11 +290,79 @@ def plot_counts(result: SimulationResult, output: str | Sequence[str] | None = N
     fig = Figure(figsize=(9.0, 2.0 + 2.6 * n), layout="constrained")
     axes = fig.subplots(n, 1, sharex=True, squeeze=False)[:, 0]
     for a, col in zip(axes, cols, strict=True):
-        _draw_panel(a, result, col, index, band, doses)
+        _draw_panel(a, result, col, index, band, doses, marks=marks, marks_in_legend=False)
     axes[-1].set_xlabel("Time (days)")
     fig.suptitle(title or _default_title(result, index), x=0.01, ha="left", fontsize=11, fontweight="bold")
-    fig.get_layout_engine().set(h_pad=0.08, rect=(0.0, 0.045, 1.0, 0.955))
+    if marks is None:
+        fig.get_layout_engine().set(h_pad=0.08, rect=(0.0, 0.045, 1.0, 0.955))
+    else:   # the decision markers get one legend for the figure, between the panels and the footer
+        height = fig.get_figheight()
+        fig.get_layout_engine().set(h_pad=0.08, rect=(0.0, 0.75 / height, 1.0, 1.0 - 0.75 / height))
+        fig.legend(handles=_decision_handles(marks, float(result.times_d[-1])), loc="center",
+                   bbox_to_anchor=(0.5, 0.42 / height), ncol=3, fontsize=8.5, frameon=False)
     fig.text(0.5, 0.012, f"{DISCLAIMER}   |   {_footer(result)}", ha="center", va="bottom", fontsize=7.5,
+             color="#666666")
+    return fig
+
+
+def plot_drugs(results: dict[str, SimulationResult], subtitles: dict[str, str] | None = None, *,
+               outputs: Sequence[str] = ("wbc", "anc", "alc"), band: tuple[float, float] = (5.0, 95.0),
+               title: str | None = None) -> Figure:
+    """Several drugs side by side: one column per result (``{name: result}``), one row per count
+    output (WBC, ANC, ALC). Each panel: the median with a ``band`` over patients, the CTCAE v5.0
+    grade-3 limit and the dosing decisions (or dose ticks); the rows share their y axis.
+    ``subtitles``: a line under each column's name (e.g. the regimen). One legend for the figure.
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    if not results:
+        raise OptionError("plot_drugs needs at least one result; give {name: result}.")
+    if not (len(band) == 2 and 0.0 <= band[0] < 50.0 < band[1] <= 100.0):
+        raise OptionError(f"band = {band!r}; give two percentiles around the median, e.g. (5, 95).")
+    names = list(results)
+    rows = [o for o in outputs if all(f"{o}_1e9_per_L" in r.columns for r in results.values())]
+    if not rows:
+        raise OptionError(f"the results share none of the outputs {', '.join(outputs)}; give outputs= that all have.")
+    fig = Figure(figsize=(4.4 * len(names) + 0.6, 2.4 * len(rows) + 1.6), layout="constrained")
+    axes = fig.subplots(len(rows), len(names), sharex=False, squeeze=False)
+    for j, name in enumerate(names):
+        res = results[name]
+        marks = _decision_marks(res, None)
+        doses = _dose_times(res, None) if marks is None else np.empty(0)
+        for i, out in enumerate(rows):
+            ax = axes[i, j]
+            _draw_panel(ax, res, f"{out}_1e9_per_L", None, band, doses, marks=marks, legend=False)
+            ax.set_title("", loc="left")
+            if j > 0:
+                ax.set_ylabel("")
+            if i == len(rows) - 1:
+                ax.set_xlabel("Time (days)")
+        sub = (subtitles or {}).get(name, "")
+        head = name + (f"\n{sub.replace('mg/m2', 'mg/m²')}" if sub else "")
+        axes[0, j].set_title(head, loc="left", fontsize=9.5, color="#333333")
+    for i in range(len(rows)):   # one y scale per row, so the drugs compare at a glance
+        top = max(a.get_ylim()[1] for a in axes[i])
+        for a in axes[i]:
+            a.set_ylim(0.0, top)
+    handles = [Line2D([], [], color="#333333", lw=1.6, label="median"),
+               Patch(color="#333333", alpha=0.22, lw=0, label=f"{band[0]:g}-{band[1]:g} % of patients"),
+               Line2D([], [], color=_G3_COLOR, lw=1.2, ls=":", label="CTCAE v5.0 grade 3"),
+               Line2D([], [], marker="v", color=_DOSE_COLOR, ls="none", markersize=5.5, markeredgewidth=0,
+                      label="course given"),
+               Line2D([], [], marker="x", color=_REFUSED_COLOR, ls="none", markersize=6, markeredgewidth=1.6,
+                      label="withheld or stopped"),
+               Line2D([], [], marker="o", color=_DOSE_COLOR, markerfacecolor="none", ls="none", markersize=5.5,
+                      markeredgewidth=1.2, label="delayed")]
+    # legend and footer below the panels, in the strip the layout leaves free (rect)
+    fig.legend(handles=handles, loc="center", bbox_to_anchor=(0.5, 0.034), ncol=len(handles), fontsize=8.5,
+               frameon=False)
+    first = results[names[0]]
+    fig.suptitle(title or f"White-cell counts under each drug's label regimen ({first.n_patients} patients each)",
+                 x=0.01, ha="left", fontsize=11, fontweight="bold")
+    fig.get_layout_engine().set(rect=(0.0, 0.06, 1.0, 0.94))
+    fig.text(0.5, 0.004, f"{DISCLAIMER}   |   {_footer(first)}", ha="center", va="bottom", fontsize=7.5,
              color="#666666")
     return fig
 

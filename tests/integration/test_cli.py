@@ -18,8 +18,8 @@ REGIMEN = "12 mg/m2 over 30 min every 91 days x 2"
 
 
 def test_example_writes_plot_and_table(cli_process, tmp_path: Path) -> None:
-    """The README's main job, as a user runs it: `mschemo example` (here with 20 patients)."""
-    res = cli_process("example", "--n", "20", cwd=tmp_path)
+    """The benchmark scenario, as a user runs it: `mschemo example mitox-2y` (here with 20 patients)."""
+    res = cli_process("example", "mitox-2y", "--n", "20", cwd=tmp_path)
     assert res.code == 0, res.stderr
     assert "Traceback" not in res.stderr
     assert DISCLAIMER in res.stdout
@@ -33,12 +33,12 @@ def test_example_writes_plot_and_table(cli_process, tmp_path: Path) -> None:
 
 
 def test_example_outdir_and_seed(cli, tmp_path: Path) -> None:
-    res = cli("example", "--n", "3", "--seed", "7", "--outdir", tmp_path / "out", "--quiet")
+    res = cli("example", "mitox-2y", "--n", "3", "--seed", "7", "--outdir", tmp_path / "out", "--quiet")
     assert res.code == 0, res.stderr
     assert res.stdout == ""
     assert (tmp_path / "out" / "mitox-2y.png").is_file()
     a = pd.read_csv(tmp_path / "out" / "mitox-2y.csv")
-    res = cli("example", "--n", "3", "--seed", "7", "--outdir", tmp_path / "again", "--quiet")
+    res = cli("example", "mitox-2y", "--n", "3", "--seed", "7", "--outdir", tmp_path / "again", "--quiet")
     b = pd.read_csv(tmp_path / "again" / "mitox-2y.csv")
     pd.testing.assert_frame_equal(a, b)
 

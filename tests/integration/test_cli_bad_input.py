@@ -26,6 +26,7 @@ def patients(*rows: str, header: str = "id,height_cm,weight_kg") -> dict[str, st
 
 
 EV = ["--events", "{tmp}/ev.csv"]
+DRUG = ["simulate", "--drug", "mitoxantrone", "--n", "2", "--seed", "1"]
 POP = ["--population", "{tmp}/pts.csv"]
 
 CASES: list[tuple[str, list[str], dict[str, str]]] = [
@@ -113,11 +114,35 @@ CASES: list[tuple[str, list[str], dict[str, str]]] = [
     ("example-seed-abc", ["example", "--seed", "abc", "--outdir", "{tmp}/exdir"], {}),
     ("example-outdir-is-file", ["example", "--n", "2", "--outdir", "{tmp}/afile"], {"afile": "x"}),
     ("drugs-unknown", ["drugs", "nosuch"], {}),
+    ("example-unknown-name", ["example", "nosuch", "--outdir", "{tmp}/exdir"], {}),
+    ("example-plot-gif", ["example", "--n", "2", "--outdir", "{tmp}/exdir", "--plot", "{tmp}/x.gif"], {}),
+    # -- drugs and their dosing rules ---------------------------------------------------------
+    ("drug-unknown-without-regimen", ["simulate", "--drug", "mitoxantron"], {}),
+    ("cap-region-unknown", [*DRUG, "--cap-region", "jp"], {}),
+    ("cap-region-without-cap", ["simulate", "--drug", "cladribine", "--cap-region", "eu"], {}),
+    ("option-unknown", [*DRUG, "--option", "titrate"], {}),
+    ("option-misspelt", ["simulate", "--drug", "cyclophosphamide", "--option", "titrat"], {}),
+    ("option-empty", [*DRUG, "--option", ""], {}),
+    ("no-rules-with-option", [*DRUG, "--no-rules", "--option", "titrate"], {}),
+    ("no-rules-with-cap-region", [*DRUG, "--no-rules", "--cap-region", "eu"], {}),
+    ("option-without-drug", ["simulate", "--model", "mitox-2y", "--regimen", REG, "--option", "titrate"], {}),
+    ("cap-region-with-example", ["simulate", "--example", "mitox-2y", "--cap-region", "eu"], {}),
+    ("no-rules-with-model-without-rules", [*BASE, "--regimen", REG, "--no-rules"], {}),
+    ("decisions-txt", [*DRUG, "--decisions", "{tmp}/d.txt"], {}),
+    ("decisions-no-suffix", [*DRUG, "--decisions", "{tmp}/d"], {}),
+    ("decisions-same-as-out", [*DRUG, "--decisions", "{tmp}/same.csv", "--out", "{tmp}/same.csv"], {}),
+    ("decisions-without-drug", ["simulate", "--model", "mitox-2y", "--regimen", REG, "--decisions", "{tmp}/d.csv"],
+     {}),
+    ("drug-events-with-rules", [*DRUG, *EV], events(GOOD_EVENT)),
+    ("drug-events-decisions", [*DRUG, *EV, "--no-rules", "--decisions", "{tmp}/d.csv"], events(GOOD_EVENT)),
+    ("drug-other-drugs-label-plan", [*DRUG, "--regimen", "label tablets"], {}),
+    ("drug-bad-regimen", [*DRUG, "--regimen", "12 mg/m2 every 3 months"], {}),
+    ("drug-csv-population-with-n", [*DRUG, *POP, "--n", "4"], patients("1,170,70")),
 ]
 
 #: run as real subprocesses too: exit status and stderr as a shell sees them
 SUBPROCESS_CASES = ("regimen-empty", "n-negative", "seed-not-a-number", "events-missing-amt-column",
-                    "population-weight-7000", "backend-unknown", "unknown-option", "no-model")
+                    "population-weight-7000", "backend-unknown", "unknown-option", "no-model", "option-unknown")
 
 
 def _prepare(tmp_path: Path, args: list[str], files: dict[str, str]) -> tuple[list[str], list[Path]]:
@@ -131,11 +156,14 @@ def _prepare(tmp_path: Path, args: list[str], files: dict[str, str]) -> tuple[li
         if "--plot" not in args:
             args += ["--plot", str(tmp_path / "result.png")]
         outputs = [tmp_path / "result.csv", tmp_path / "result.png"]
-        for opt in ("--out", "--plot"):
-            outputs.append(Path(args[args.index(opt) + 1]))
+        for opt in ("--out", "--plot", "--decisions"):
+            if opt in args:
+                outputs.append(Path(args[args.index(opt) + 1]))
     if args and args[0] == "example":
         outdir = Path(args[args.index("--outdir") + 1])
-        outputs = [outdir / "mitox-2y.csv", outdir / "mitox-2y.png"]
+        outputs = [outdir / "mitox-2y.csv", outdir / "mitox-2y.png", outdir / "mschemo_example.png"]
+        if "--plot" in args:
+            outputs.append(Path(args[args.index("--plot") + 1]))
     return args, outputs
 
 

@@ -75,3 +75,49 @@ def test_save_figure_bad_suffix_writes_nothing(population_result, tmp_path: Path
     with pytest.raises(ms.OptionError, match="use .png, .pdf or .svg"):
         save_figure(plot_counts(population_result), tmp_path / "x.gif")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_decision_markers() -> None:
+    """A result of dosing rules marks its decisions: given courses (triangles), stops (red crosses)."""
+    from mschemo.drugs import load_drug
+
+    res = load_drug("mitoxantrone").simulate(8, seed=1, region="eu", until="600 days")
+    assert (res.decisions["action"] == "stopped").any()
+    fig = plot_counts(res)
+    assert len(fig.axes) == 3
+    labels = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+    assert "course given" in labels
+    assert any(lab.startswith("withheld or stopped (") for lab in labels)
+    ax = fig.axes[0]
+    markers = {line.get_marker() for line in ax.get_lines()}
+    assert {"v", "x"} <= markers
+    given_days = sorted(set(res.decisions.loc[res.decisions["action"] == "given", "day"]))
+    tri = next(line for line in ax.get_lines() if line.get_marker() == "v")
+    assert list(tri.get_xdata()) == given_days
+    # one patient: that patient's decisions only, in the axes legend
+    from matplotlib.figure import Figure
+
+    capped = res.decisions["rule"].str.contains("72 mg/m2", regex=False)
+    pid = res.decisions.loc[capped, "id"].iloc[0]
+    one = plot_counts(res, patient=pid, output="anc", ax=Figure().subplots())
+    labels = one.axes[0].get_legend_handles_labels()[1]
+    assert "course given" in labels and "withheld or stopped (1 course)" in labels
+
+
+def test_no_decisions_keeps_dose_ticks(population_result) -> None:
+    assert population_result.decisions is None
+    ax = plot_counts(population_result).axes[0]
+    assert "dose" in ax.get_legend_handles_labels()[1]
+    assert not any(line.get_marker() in ("v", "x") for line in ax.get_lines())
+
+
+def test_drugs_side_by_side() -> None:
+    from mschemo.drugs import load_drug
+    from mschemo.plotting import plot_drugs
+
+    results = {name: load_drug(name).simulate(7, seed=2, until="120 days") for name in ("mitoxantrone", "cladribine")}
+    fig = plot_drugs(results, {"mitoxantrone": "12 mg/m2 every 3 months"})
+    assert len(fig.axes) == 6                                     # 3 rows (WBC, ANC, ALC) x 2 drugs
+    assert fig.axes[0].get_title(loc="left").startswith("mitoxantrone\n12 mg/m²")
+    assert fig.axes[0].get_ylim() == fig.axes[1].get_ylim()      # rows share their scale
+    assert any(DISCLAIMER in t for t in _texts(fig))

@@ -35,6 +35,9 @@ TIME_EPS = 1e-9
 # floating-point contraction and reassociation in the hot arithmetic (no approximate functions)
 FAST = {"contract", "reassoc", "nsz", "arcp"}
 
+# feedback (Circ0/Circ)^gamma sees at least CIRC_FLOOR * Circ0 (a count of ~1 cell per litre)
+CIRC_FLOOR = 1e-9
+
 # status codes
 OK, MAX_STEPS, STEP_TOO_SMALL, NOT_FINITE = 0, 1, 2, 3
 
@@ -205,7 +208,9 @@ def pd_rhs(y, c, capped, bint, bpar, dy):
                 e = bpar[b, BP_EMAX] * ch / (bpar[b, BP_EC50] ** h + ch)
         prol = y[off]
         circ = y[off + nt + 1]
-        fb = (bpar[b, BP_CIRC0] / circ) ** bpar[b, BP_GAMMA]
+        # a count driven to (numerically) zero keeps a finite feedback: floor at 1e-9 x baseline
+        floor = CIRC_FLOOR * bpar[b, BP_CIRC0]
+        fb = (bpar[b, BP_CIRC0] / (circ if circ > floor else floor)) ** bpar[b, BP_GAMMA]
         dy[off] = ktr * prol * (1.0 - e) * fb - ktr * prol
         for i in range(1, nt + 1):
             dy[off + i] = ktr * (y[off + i - 1] - y[off + i])

@@ -14,13 +14,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import DISCLAIMER as DISCLAIMER  # the one disclaimer text, shown wherever a dose is
 from ..errors import OptionError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     from rich.console import Console
 
-DISCLAIMER = "Research and education only, not a prescription."
 TABLE_SUFFIXES = (".csv", ".parquet")
 PLOT_SUFFIXES = (".png", ".pdf", ".svg")
 #: runs with at least this many patients show a progress bar (unless --quiet)
@@ -238,3 +238,37 @@ def fmt_path(path: Path) -> str:
         return os.path.relpath(path)
     except ValueError:  # pragma: no cover - another drive on Windows
         return str(path)
+
+
+# -- dosing decisions -------------------------------------------------------------------------
+#: decision actions in the order they are shown
+ACTION_ORDER = ("given", "reduced", "increased", "delayed", "withheld", "stopped")
+
+
+def decision_counts(decisions: pd.DataFrame) -> dict[str, int]:
+    """Number of course decisions per action (every action in ACTION_ORDER, zeros included)."""
+    counts = decisions["action"].value_counts()
+    return {a: int(counts.get(a, 0)) for a in ACTION_ORDER}
+
+
+def decisions_table(decisions: pd.DataFrame, title: str = "Dosing decisions") -> Any:
+    """A Rich table of the decisions counted by action and rule: courses and patients."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    table.add_column("action")
+    table.add_column("rule")
+    table.add_column("courses", justify="right")
+    table.add_column("patients", justify="right")
+    if decisions is None or decisions.empty:
+        table.add_row("-", "no course was planned", "0", "0")
+        return table
+    rank = {a: k for k, a in enumerate(ACTION_ORDER)}
+    df = decisions.assign(rule=decisions["rule"].fillna("").astype(str))
+    groups = df.groupby(["action", "rule"], sort=False)
+    rows = sorted(((a, r, len(g), g["id"].nunique()) for (a, r), g in groups),
+                  key=lambda row: (rank.get(row[0], len(rank)), row[1]))
+    for action, rule, courses, patients in rows:
+        table.add_row(action, escape(rule) if rule else "-", str(courses), str(patients))
+    return table

@@ -1,4 +1,6 @@
-"""``mschemo example``: the built-in mitox-2y scenario, end to end (summary, plot, per-patient table)."""
+"""``mschemo example``: the three drugs side by side under their label regimens and dosing rules (one
+figure, a summary per drug); ``mschemo example mitox-2y``: the built-in benchmark scenario, end to end
+(summary, plot, per-patient table)."""
 
 from __future__ import annotations
 
@@ -13,36 +15,70 @@ from . import _common as c
 EXAMPLE = "mitox-2y"
 DEFAULT_N = 200
 DEFAULT_SEED = 20240601
+#: the side-by-side comparison: these drugs, their label regimens with rules, over 2 years
+DRUGS = ("mitoxantrone", "cyclophosphamide", "cladribine")
+DRUGS_N = 100
+DRUGS_UNTIL = "2 years"
+DRUGS_FIGURE = "mschemo_example.png"
 
 
 def example_command(
+    name: Annotated[str | None, typer.Argument(metavar="NAME",
+                                                  help=f"A built-in scenario ({EXAMPLE}); leave it out for the three "
+                                                       "drugs side by side.")] = None,
     n: Annotated[str | None, typer.Option("--n", metavar="INTEGER",
-                                             help=f"Number of virtual patients \\[default: {DEFAULT_N}].")] = None,
+                                             help=f"Number of virtual patients \\[default: {DRUGS_N} per drug; "
+                                                  f"{EXAMPLE}: {DEFAULT_N}].")] = None,
     seed: Annotated[str | None, typer.Option("--seed", metavar="INTEGER",
                                                 help=f"Seed of the patients \\[default: {DEFAULT_SEED}].")] = None,
     outdir: Annotated[str | None, typer.Option("--outdir", metavar="FOLDER",
-                                                  help="Where to write mitox-2y.png and mitox-2y.csv "
-                                                       "\\[default: current folder].")] = None,
+                                                  help=f"Where to write {DRUGS_FIGURE} ({EXAMPLE}: {EXAMPLE}.png and "
+                                                       f"{EXAMPLE}.csv) \\[default: current folder].")] = None,
+    plot: Annotated[str | None, typer.Option("--plot", metavar="FILE.png",
+                                                help=f"Write the figure here instead (.png, .pdf or .svg) "
+                                                     f"\\[default: {DRUGS_FIGURE} in --outdir].")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no tables.")] = False,
 ) -> None:
-    """Run the built-in mitox-2y example: 12 mg/m2 over 30 min every 91 days x 8 in virtual patients.
+    """Mitoxantrone, cyclophosphamide and cladribine side by side, or a built-in scenario.
 
-    Prints the white-cell summary and the per-patient first nadirs, and writes mitox-2y.png (counts
+    Without NAME: simulates each drug's label regimen with its dosing rules in the same virtual
+    patients (100 by default, fixed seed) for 2 years, prints a summary per drug (first nadir, share
+    with CTCAE grade >= 3, dosing decisions) and writes one figure, mschemo_example.png: a column
+    per drug, a row per count (WBC, ANC, ALC), median with 5-95 % band, grade-3 limit, dose marks.
+
+    'mschemo example mitox-2y': the benchmark scenario, 12 mg/m2 over 30 min every 91 days x 8;
+    prints the white-cell summary and the per-patient first nadirs, and writes mitox-2y.png (counts
     over time) and mitox-2y.csv (per patient: id, bsa_m2, dose_mg, nadir_1..nadir_8, first_nadir_day).
     """
-    n_val = c.whole_number(n, "--n", 1, str(DEFAULT_N))
+    n_val = c.whole_number(n, "--n", 1, str(DRUGS_N))
     seed_val = c.whole_number(seed, "--seed", 0, str(DEFAULT_SEED))
     folder = Path(outdir) if outdir is not None else Path(".")
     if outdir is not None and not outdir.strip():
         raise OptionError("--outdir is empty; give a folder, e.g. --outdir results.")
     if folder.exists() and not folder.is_dir():
         raise OptionError(f"--outdir '{outdir}' is a file, not a folder; give a folder, e.g. --outdir results.")
+    plot_path = c.output_path(plot, "--plot", c.PLOT_SUFFIXES)
+    if name is not None:
+        from ..examples import EXAMPLES
 
+        key = name.strip().lower().replace("_", "-")
+        if key not in EXAMPLES:
+            raise OptionError(f"there is no built-in example named '{name}'; use {', '.join(EXAMPLES)}, or leave NAME "
+                              "out for the three drugs side by side.")
+        _scenario(key, n_val, seed_val, folder, plot_path, quiet)
+        return
+    _drugs_side_by_side(DRUGS_N if n_val is None else n_val, DEFAULT_SEED if seed_val is None else seed_val,
+                        plot_path or folder / DRUGS_FIGURE, quiet)
+
+
+def _scenario(name: str, n_val: int | None, seed_val: int | None, folder: Path, plot_path: Path | None,
+              quiet: bool) -> None:
+    """The built-in scenario (mitox-2y): summary, plot and per-patient nadir table."""
     from .. import simulate
     from ..examples import load_example
     from .simulate import write_peer_table
 
-    ex = load_example(EXAMPLE, n=DEFAULT_N if n_val is None else n_val,
+    ex = load_example(name, n=DEFAULT_N if n_val is None else n_val,
                       seed=DEFAULT_SEED if seed_val is None else seed_val)
     total = len(ex.population)
     show = not quiet and total >= c.PROGRESS_MIN_PATIENTS
@@ -53,7 +89,8 @@ def example_command(
         res = simulate(ex.model, ex.regimen, ex.population, output=ex.output, seed=ex.seed, progress=progress,
                        throw=False, chunk_size=c.chunk_size_for(total, show))
     peers = ex.peer_table(res)
-    csv_path, png_path = folder / f"{EXAMPLE}.csv", folder / f"{EXAMPLE}.png"
+    csv_path = folder / f"{name}.csv"
+    png_path = plot_path or folder / f"{name}.png"
     from ..plotting import save_figure
 
     with c.staged_outputs() as stage:
@@ -95,4 +132,77 @@ def _show(res: Any, ex: Any, peers: Any, written: list[str]) -> None:
     con.print(c.status_line(res))
     for line in written:
         con.print(f"wrote {line}")
+    con.print(f"[bold]{c.DISCLAIMER}[/bold]")
+
+
+# -- the three drugs side by side ---------------------------------------------------------------
+def _drugs_side_by_side(n: int, seed: int, png_path: Path, quiet: bool) -> None:
+    from ..drugs import load_drug
+    from ..output import OutputTimes
+    from ..plotting import plot_drugs, save_figure
+    from ..units import parse_duration
+
+    drugs = {name: load_drug(name) for name in DRUGS}
+    output = OutputTimes(every=1.0, until=parse_duration(DRUGS_UNTIL, "--until"))
+    if not quiet:
+        c.err_console().print(f"simulating {n} virtual patients per drug for {DRUGS_UNTIL} under each label regimen "
+                              "with its dosing rules (the first run on a machine also compiles the solver, about "
+                              "half a minute)")
+    results = {}
+    show = not quiet and n >= c.PROGRESS_MIN_PATIENTS
+    for name, drug in drugs.items():
+        with c.progress_bar(n, show, label=f"{name}") as progress:
+            results[name] = drug.simulate(n, seed=seed, output=output, progress=progress)
+    subtitles = {name: _regimen_line(drug) for name, drug in drugs.items()}
+    fig = plot_drugs(results, subtitles, title=f"Label regimens with their dosing rules: {n} virtual patients per drug "
+                                                f"(seed {seed}), {DRUGS_UNTIL}")
+    with c.staged_outputs() as stage:
+        save_figure(fig, stage(png_path))
+    if not quiet:
+        _show_drugs(results, drugs, n, seed, png_path)
+    if not all(r.all_ok for r in results.values()):
+        c.err_console().print("warning: some patients could not be solved; see the solve status above.")
+        raise SystemExit(1)
+
+
+def _regimen_line(drug: Any) -> str:
+    from ..drugs.library import LABEL_PLANS
+
+    if drug.default_regimen.strip().lower() in LABEL_PLANS:
+        return "label tablets: 1.75 mg/kg a year by weight band, 2 years"
+    return drug.default_regimen
+
+
+def _show_drugs(results: dict[str, Any], drugs: dict[str, Any], n: int, seed: int, png_path: Path) -> None:
+    import pandas as pd
+
+    con = c.console()
+    con.print(f"[bold]Three drugs side by side[/bold]: each drug's label regimen with its dosing rules, {n} virtual "
+              f"patients (seed {seed}), daily for {DRUGS_UNTIL}")
+    for name, drug in drugs.items():
+        con.print(f"  {name}: {_regimen_line(drug)}")
+    rows: dict[str, list[str]] = {}
+    for name, res in results.items():
+        summ = res.summary().set_index("output")
+        col = []
+        for out in ("wbc", "anc", "alc"):
+            col.append(summ.loc[out, "first_nadir_1e9_per_L"] if out in summ.index else "-")
+        for out in ("wbc", "anc", "alc"):
+            col.append(str(summ.loc[out, 'grade_3_or_worse_pct']) if out in summ.index else "-")
+        counts = c.decision_counts(res.decisions)
+        changed = counts["reduced"] + counts["increased"]
+        col.append(str(counts["given"] + changed))
+        col.append(str(changed))
+        for action in ("delayed", "withheld", "stopped"):
+            col.append(str(counts[action]))
+        rows[name] = col
+    labels = ["WBC first nadir (10^9/L)", "ANC first nadir (10^9/L)", "ALC first nadir (10^9/L)",
+              "WBC grade >= 3 (% of patients)", "ANC grade >= 3 (% of patients)", "ALC grade >= 3 (% of patients)",
+              "courses given", "  of which dose changed (titration)", "course delays",
+              "courses withheld", "treatment stopped (patients)"]
+    df = pd.DataFrame({"": labels, **rows})
+    con.print(c.frame_table(df, title="Per drug: median (5-95 %) over patients; CTCAE v5.0 grades; dosing decisions"))
+    for name, res in results.items():
+        con.print(f"{name}: {c.status_line(res)}")
+    con.print(f"wrote {c.fmt_path(png_path)} (figure: WBC, ANC, ALC per drug)")
     con.print(f"[bold]{c.DISCLAIMER}[/bold]")

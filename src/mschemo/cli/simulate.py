@@ -15,7 +15,9 @@ _INPUT = "Model and doses"
 _PATIENTS = "Patients"
 _RUN = "Run"
 _OUTPUT = "Output"
+_RULES = "Dosing rules (with --drug)"
 TIME_UNITS = ("d", "h", "min", "week")
+CAP_REGIONS = ("us", "eu")
 DEFAULT_N = 100
 
 
@@ -33,16 +35,23 @@ class Plan:
     example: Any = None
     regimen_label: str = ""
     population_label: str = ""
+    drug: Any = None                 # a Drug (a [drug] table): simulated with its dosing rules
+    regimen_text: str | None = None  # the drug's regimen as given (None: the label's)
+    rules: bool = True
+    region: str | None = None
+    options: tuple[str, ...] = ()
 
 
 def simulate_command(
     drug: Annotated[str | None, typer.Option("--drug", metavar="NAME", rich_help_panel=_INPUT,
-                                                help="A built-in drug model by name (see 'mschemo drugs').")] = None,
+                                                help="A built-in drug (label regimen and dosing rules) or model by name "
+                                                     "(see 'mschemo drugs').")] = None,
     model: Annotated[str | None, typer.Option("--model", metavar="NAME|FILE.toml", rich_help_panel=_INPUT,
                                                  help="A built-in model name or your own model file (TOML).")] = None,
     regimen: Annotated[str | None, typer.Option("--regimen", metavar="TEXT", rich_help_panel=_INPUT,
                                                    help="Doses as people write them, e.g. "
-                                                        "'12 mg/m2 over 30 min every 3 months x 8'.")] = None,
+                                                        "'12 mg/m2 over 30 min every 3 months x 8' \\[default with "
+                                                        "a drug: its label regimen].")] = None,
     events: Annotated[str | None, typer.Option("--events", metavar="FILE.csv", rich_help_panel=_INPUT,
                                                   help="A NONMEM-style event table (ID, TIME, AMT, EVID, CMT, "
                                                        "RATE or DUR, II, ADDL, SS).")] = None,
@@ -52,6 +61,15 @@ def simulate_command(
     example: Annotated[str | None, typer.Option("--example", metavar="NAME", rich_help_panel=_INPUT,
                                                    help="A built-in scenario (model, doses and patients), "
                                                         "e.g. mitox-2y.")] = None,
+    no_rules: Annotated[bool, typer.Option("--no-rules", rich_help_panel=_RULES,
+                                           help="Give every planned dose: switch the drug's dosing rules off "
+                                                "(they are on by default).")] = False,
+    cap_region: Annotated[str | None, typer.Option("--cap-region", metavar="us|eu", rich_help_panel=_RULES,
+                                                      help="Which lifetime dose cap is in force (e.g. mitoxantrone: "
+                                                           "us 140 mg/m2, eu 72 mg/m2) \\[default: the drug's].")] = None,
+    option: Annotated[list[str] | None, typer.Option("--option", metavar="NAME", rich_help_panel=_RULES,
+                                                        help="Switch on an optional dosing rule, e.g. titrate "
+                                                             "(repeatable; 'mschemo drugs NAME' lists them).")] = None,
     population: Annotated[str | None, typer.Option("--population", metavar="FILE.csv|FILE.toml",
                                                       rich_help_panel=_PATIENTS,
                                                       help="Real patients (.csv: id, height_cm, weight_kg, ...) or a "
@@ -80,12 +98,22 @@ def simulate_command(
                                                       "\\[default: wide].")] = None,
     plot: Annotated[str | None, typer.Option("--plot", metavar="FILE.png", rich_help_panel=_OUTPUT,
                                                 help="Write a plot of the counts over time (.png, .pdf or .svg).")] = None,
+    decisions: Annotated[str | None, typer.Option("--decisions", metavar="FILE.csv|FILE.parquet",
+                                                     rich_help_panel=_OUTPUT,
+                                                     help="Write the dosing decisions (one row per course and check: "
+                                                          "action, dose, rule, reason); with --drug.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", rich_help_panel=_OUTPUT,
                                         help="No progress bar and no tables; errors only.")] = False,
 ) -> None:
     """Simulate doses in virtual or real patients: counts over time, nadirs and CTCAE grades.
 
+    A drug (mitoxantrone, cyclophosphamide, cladribine: see 'mschemo drugs') is simulated with its
+    label regimen unless --regimen is given, and with its dosing rules (counts, LVEF, lifetime cap)
+    unless --no-rules is given.
+
     Examples:
+
+      mschemo simulate --drug mitoxantrone --n 200 --seed 1 --cap-region eu --decisions decisions.csv
 
       mschemo simulate --drug mitox-2y --regimen "12 mg/m2 over 30 min every 3 months x 8" --n 500 --seed 1 --out res.parquet
 
@@ -95,7 +123,8 @@ def simulate_command(
     """
     opts = dict(drug=drug, model=model, regimen=regimen, events=events, time_unit=time_unit, example=example,
                 population=population, n=n, seed=seed, until=until, every=every, backend=backend, threads=threads,
-                out=out, table=table, plot=plot, quiet=quiet)
+                out=out, table=table, plot=plot, quiet=quiet, no_rules=no_rules, cap_region=cap_region,
+                options=tuple(option or ()), decisions=decisions)
     run_simulate(**opts)
 
 
@@ -104,7 +133,8 @@ def run_simulate(*, drug: str | None = None, model: str | None = None, regimen: 
                  population: str | None = None, n: str | None = None, seed: str | None = None,
                  until: str | None = None, every: str | None = None, backend: str | None = None,
                  threads: str | None = None, out: str | None = None, table: str | None = None,
-                 plot: str | None = None, quiet: bool = False) -> None:
+                 plot: str | None = None, quiet: bool = False, no_rules: bool = False, cap_region: str | None = None,
+                 options: tuple[str, ...] = (), decisions: str | None = None) -> None:
     # -- 1. the options themselves (cheap, before anything heavy is imported) -------------------
     n_val = c.whole_number(n, "--n", 1, "100")
     seed_val = c.whole_number(seed, "--seed", 0, "1")
@@ -114,8 +144,24 @@ def run_simulate(*, drug: str | None = None, model: str | None = None, regimen: 
     tu = c.choice(time_unit, "--time-unit", TIME_UNITS)
     out_path = c.output_path(out, "--out", c.TABLE_SUFFIXES)
     plot_path = c.output_path(plot, "--plot", c.PLOT_SUFFIXES)
+    decisions_path = c.output_path(decisions, "--decisions", c.TABLE_SUFFIXES)
     if out_path is not None and plot_path is not None and out_path.resolve() == plot_path.resolve():
         raise OptionError(f"--out and --plot both name '{out}'; give two different files.")
+    for opt, other in (("--out", out_path), ("--plot", plot_path)):
+        if decisions_path is not None and other is not None and other.resolve() == decisions_path.resolve():
+            raise OptionError(f"--decisions and {opt} both name '{decisions}'; give two different files.")
+    region = c.choice(cap_region, "--cap-region", CAP_REGIONS)
+    rule_opts = [o for o, given in (("--no-rules", no_rules), ("--cap-region", region is not None),
+                                    ("--option", bool(options)), ("--decisions", decisions_path is not None)) if given]
+    if rule_opts and drug is None:
+        raise OptionError(f"{rule_opts[0]} applies to a drug with dosing rules; add --drug NAME (e.g. --drug "
+                          f"mitoxantrone) or leave {rule_opts[0]} out.")
+    if no_rules and options:
+        raise OptionError(f"--no-rules switches every dosing rule off, so --option {options[0]} cannot switch one on; "
+                          "give one of them.")
+    if no_rules and region is not None:
+        raise OptionError(f"--no-rules switches every dosing rule off, so --cap-region {region} has no cap to choose; "
+                          "give one of them.")
     if threads_val is not None and backend_name != "compiled":
         raise OptionError("--threads applies to the compiled backend only; leave it out with --backend scipy.")
     if tu is not None and events is None:
@@ -127,7 +173,8 @@ def run_simulate(*, drug: str | None = None, model: str | None = None, regimen: 
     # -- 2. what to simulate -----------------------------------------------------------------
     plan = _plan(drug=drug, model=model, regimen=regimen, events=events, time_unit=tu or "d", example=example,
                  population=population, n=n_val, seed=seed_val, output=output, backend_name=backend_name,
-                 threads=threads_val)
+                 threads=threads_val, rules=not no_rules, region=region, options=options,
+                 decisions=decisions_path is not None, rule_opts=rule_opts)
 
     # -- 3. run, then write every file or none ---------------------------------------------------
     result = _run(plan, quiet)
@@ -136,7 +183,9 @@ def run_simulate(*, drug: str | None = None, model: str | None = None, regimen: 
         if out_path is not None:
             written.append(_write_table(result, plan, out_path, table_kind, stage))
         if plot_path is not None:
-            written.append(_write_plot(result, plot_path, stage))
+            written.append(_write_plot(result, plot_path, stage, title=_plot_title(result, plan)))
+        if decisions_path is not None:
+            written.append(write_decisions(result.decisions, decisions_path, stage))
     if not quiet:
         show_result(result, plan, written)
     _warn_failures(result)
@@ -161,7 +210,7 @@ def _output_times(until: str | None, every: str | None) -> Any:
 
 
 def _plan(*, drug, model, regimen, events, time_unit, example, population, n, seed, output, backend_name,
-          threads) -> Plan:
+          threads, rules=True, region=None, options=(), decisions=False, rule_opts=()) -> Plan:
     from .. import backends
 
     be = backends.Compiled(threads=threads) if backend_name == "compiled" else backends.Scipy()
@@ -175,6 +224,17 @@ def _plan(*, drug, model, regimen, events, time_unit, example, population, n, se
     if drug is None and model is None:
         raise OptionError("no model given; add --drug NAME (see 'mschemo drugs'), --model FILE.toml or --example NAME.")
     mdl = _load_drug(drug) if drug is not None else _load_model(model)
+    from ..drugs import Drug
+
+    if isinstance(mdl, Drug):
+        return _drug_plan(mdl, regimen=regimen, events=events, time_unit=time_unit, population=population, n=n,
+                          seed=seed, output=output, backend=be, rules=rules, region=region, options=options,
+                          decisions=decisions)
+    if rule_opts:
+        from ..drugs import available_drugs
+
+        raise OptionError(f"{rule_opts[0]} applies to a drug with dosing rules ({', '.join(available_drugs())}); "
+                          f"'{drug}' is a model without rules, so leave {rule_opts[0]} out.")
 
     # doses
     if regimen is not None and events is not None:
@@ -220,14 +280,116 @@ def _example_plan(name, *, drug, model, regimen, events, population, n, seed, ou
 
 
 def _load_drug(name: str) -> Any:
+    """A Drug (a file with a [drug] table: label regimen and dosing rules) or, for a built-in model
+    without one (mitox-2y), the model itself."""
+    from ..drugs import available_drugs, load_drug
     from ..models import available_models, load_model
 
-    known = available_models()
+    drugs = available_drugs()
+    known = drugs + [m for m in available_models() if m not in drugs]
     key = name.strip().lower().replace("_", "-")
     if key not in known:
         raise OptionError(f"there is no built-in drug named '{name}'; use one of {', '.join(known)} "
                           "(list them with 'mschemo drugs').")
-    return load_model(key)
+    return load_drug(key) if key in drugs else load_model(key)
+
+
+def _drug_plan(drug, *, regimen, events, time_unit, population, n, seed, output, backend, rules, region, options,
+               decisions) -> Plan:
+    """A drug: its label regimen unless --regimen is given, its dosing rules unless --no-rules."""
+    from ..drugs.library import LABEL_PLANS
+    from ..rules import CumulativeCap
+
+    # the rules asked for
+    if region is not None:
+        regions = sorted({r.region for r in drug.rules if isinstance(r, CumulativeCap) and r.region})
+        if region not in regions:
+            fix = (f"use one of {', '.join(regions)}" if regions else "leave --cap-region out")
+            raise OptionError(f"--cap-region {region} does not apply to {drug.name}, which has "
+                              f"{'no lifetime dose cap' if not regions else 'no cap for that region'}; {fix}.")
+    opts: list[str] = []
+    for o in options:
+        key = o.strip().lower()
+        known = drug.rules.available_options
+        if key not in known:
+            fix = f"use one of {', '.join(known)}" if known else "it has no optional rules, so leave --option out"
+            raise OptionError(f"--option '{o}' is not an optional dosing rule of {drug.name}; {fix}.")
+        if key not in opts:
+            opts.append(key)
+
+    # doses
+    if regimen is not None and events is not None:
+        raise OptionError("--regimen and --events both give the doses; give one of them.")
+    if events is not None:
+        if rules:
+            raise OptionError(f"the dosing rules of {drug.name} apply to a regimen, not to an event table; give "
+                              "--regimen (or leave it out for the label regimen), or add --no-rules to simulate "
+                              "--events as written.")
+        if decisions:
+            raise OptionError("--decisions writes the course decisions of a regimen, and --events has none; leave "
+                              "--decisions out or give --regimen.")
+        from ..regimen import EventTable
+
+        path = c.input_file(events, "--events", (".csv", ".txt", ".dat"))
+        reg = EventTable.read(path, time_unit=time_unit)
+        pop, n_used, pop_label = _population(population, n, seed, reg, True)
+        return Plan(drug.model, reg, pop, n_used, seed, output, backend,
+                    regimen_label=f"event table {path.name} ({len(reg.ids)} ID(s), times in {time_unit})",
+                    population_label=pop_label, rules=False)
+    if regimen is not None:
+        key = regimen.strip().lower()
+        if key in LABEL_PLANS and key != drug.default_regimen.strip().lower():
+            raise OptionError(f"--regimen '{regimen}' is the label plan of another drug, not of {drug.name}; write "
+                              f"the doses, e.g. --regimen '{drug.default_regimen}', or leave --regimen out.")
+    planned = drug.plan(regimen)   # checks the text before anything runs
+    reg_label = _drug_regimen_label(drug, regimen, planned)
+
+    # patients: the default cohort plus the covariates the drug needs
+    extra = ", ".join(cov.name for cov in drug.covariates)
+    plus = f" + {extra}" if extra else ""
+    if population is not None and c.input_file(population, "--population", (".csv", ".toml")).suffix.lower() == ".csv":
+        from ..population import Population
+
+        path = Path(population)
+        if n is not None:
+            raise OptionError(f"--n does not apply to a patient table ('{path.name}' gives the patients); "
+                              "leave --n out.")
+        pop = Population.from_csv(path)
+        missing = [cov.name for cov in drug.covariates if cov.name not in pop.table.columns]
+        if seed is not None and not missing:
+            raise OptionError(f"--seed does not apply to a patient table ('{path.name}' gives the patients and every "
+                              f"covariate {drug.name} needs); leave --seed out.")
+        drawn = f"; {', '.join(missing)} drawn from {drug.name}'s distribution" if missing else ""
+        pop_label = f"{pop.description}{drawn}"
+        return Plan(drug.model, planned, pop, None, seed, output, backend, regimen_label=reg_label,
+                    population_label=pop_label, drug=drug, regimen_text=regimen, rules=rules, region=region,
+                    options=tuple(opts))
+    if population is not None:
+        from ..population import PopulationSpec
+
+        spec = PopulationSpec.from_file(Path(population))
+        n_used = DEFAULT_N if n is None else n
+        return Plan(drug.model, planned, spec, n_used, seed, output, backend, regimen_label=reg_label,
+                    population_label=f"{n_used} virtual patients from {Path(population).name} ({spec.name}{plus})",
+                    drug=drug, regimen_text=regimen, rules=rules, region=region, options=tuple(opts))
+    from ..population import PopulationSpec
+
+    n_used = DEFAULT_N if n is None else n
+    return Plan(drug.model, planned, drug.population_spec(), n_used, seed, output, backend, regimen_label=reg_label,
+                population_label=f"{n_used} virtual patients ({PopulationSpec().name}{plus})", drug=drug,
+                regimen_text=regimen, rules=rules, region=region, options=tuple(opts))
+
+
+def _drug_regimen_label(drug: Any, text: str | None, planned: Any) -> str:
+    from ..regimen import Regimen
+
+    src = drug.regimen_source
+    cite = f"{src.author} {src.year}".strip() if not src.is_assumption else "an assumption"
+    if isinstance(planned, Regimen):
+        what = planned.describe()
+    else:
+        what = f"{drug.default_regimen} (built per patient from body weight)"
+    return f"{what} (the label regimen; {cite})" if text is None else what
 
 
 def _load_model(text: str) -> Any:
@@ -284,6 +446,11 @@ def _run(plan: Plan, quiet: bool) -> Any:
 
     total = plan.n if plan.n is not None else len(plan.population)
     show = not quiet and total >= c.PROGRESS_MIN_PATIENTS
+    if plan.drug is not None:
+        with c.progress_bar(total, show, label="deciding courses") as progress:
+            return plan.drug.simulate(plan.population, regimen=plan.regimen_text, rules=plan.rules, region=plan.region,
+                                      options=plan.options, n=plan.n, seed=plan.seed, output=plan.output,
+                                      backend=plan.backend, progress=progress, throw=False)
     with c.progress_bar(total, show) as progress:
         return simulate(plan.model, plan.regimen, plan.population, n=plan.n, output=plan.output, backend=plan.backend,
                         seed=plan.seed, progress=progress, throw=False, chunk_size=c.chunk_size_for(total, show))
@@ -310,26 +477,87 @@ def write_peer_table(df: Any, path: Path) -> None:
         df.to_parquet(path, index=False)
 
 
-def _write_plot(result: Any, path: Path, stage) -> str:
+def _write_plot(result: Any, path: Path, stage, title: str | None = None) -> str:
     from ..plotting import save_figure
 
-    fig = result.plot()
+    fig = result.plot(title=title)
     save_figure(fig, stage(path))
     return f"{c.fmt_path(path)} (plot)"
 
 
+def _plot_title(result: Any, plan: Plan) -> str | None:
+    """A drug's figure title: drug, regimen, patients and whether the rules were on (None: the default)."""
+    if plan.drug is None:
+        return None
+    if not plan.rules:
+        rules = "rules off"
+    else:
+        region = plan.region or plan.drug.rules.region
+        caps = {r.region for r in plan.drug.rules if getattr(r, "region", "")}
+        rules = "rules on" + (f", {region.upper()} cap" if region in caps else "") + \
+            "".join(f", {o}" for o in plan.options)
+    regimen = plan.regimen_label.split(" (the label regimen;")[0] + (" (label)" if plan.regimen_text is None else "")
+    return f"{plan.drug.name}: {regimen.replace('mg/m2', 'mg/m²')}; {result.n_patients} patients, {rules}"
+
+
+def _rules_in_force(plan: Plan) -> list[str]:
+    """Labels of the rules that act in this run."""
+    if plan.drug is None or not plan.rules:
+        return []
+    rules = plan.drug.rules
+    if plan.region is not None:
+        rules = rules.with_region(plan.region)
+    if plan.options:
+        rules = rules.with_options(*plan.options)
+    return rules.describe()
+
+
+def _rules_text(plan: Plan) -> str:
+    if not plan.rules:
+        return "dosing rules off"
+    region = plan.region or plan.drug.rules.region
+    from ..rules import CumulativeCap
+
+    has_cap = any(isinstance(r, CumulativeCap) and r.region for r in plan.drug.rules)
+    bits = [f"cap region {region}"] if has_cap else []
+    if plan.options:
+        bits.append(f"options {', '.join(plan.options)}")
+    return "dosing rules on" + (f" ({'; '.join(bits)})" if bits else "")
+
+
+def write_decisions(decisions: Any, path: Path, stage) -> str:
+    """The decisions table to a staged .csv or .parquet file."""
+    tmp = stage(path)
+    if path.suffix.lower() == ".csv":
+        decisions.to_csv(tmp, index=False, float_format="%.10g")
+    else:
+        decisions.to_parquet(tmp, index=False)
+    return f"{c.fmt_path(path)} (dosing decisions, {len(decisions)} rows)"
+
+
 def show_result(result: Any, plan: Plan, written: list[str]) -> None:
-    """Print what was run, the summary table, the solve status, the files and the disclaimer."""
+    """Print what was run, the summary table, the dosing decisions, the solve status, the files and the
+    disclaimer."""
+    from rich.markup import escape
+
     con = c.console()
     prov = result.provenance
     backend = prov.get("backend", {})
     con.print(f"[bold]{result.model.name}[/bold]: {result.model.describe()}")
     con.print(f"doses: {plan.regimen_label}")
-    seed = "" if plan.example is not None or plan.n is None else f"; seed {prov.get('seed')}"
+    seeded = plan.n is not None or (plan.drug is not None and "drawn from" in plan.population_label)
+    seed = "" if plan.example is not None or not seeded else f"; seed {prov.get('seed')}"
     con.print(f"patients: {plan.population_label}{seed}")
     con.print(f"solver: {backend.get('backend', '?')} (rtol {backend.get('rtol', '?')}); output: "
               f"{prov.get('output_times', '')}")
+    if plan.drug is not None:
+        con.print(f"dosing rules: {_rules_text(plan)[len('dosing rules '):]}")
+        for label in _rules_in_force(plan):
+            con.print(f"  - {escape(label)}")
     con.print(c.summary_table(result))
+    if result.decisions is not None:
+        con.print(c.decisions_table(result.decisions, title=f"Dosing decisions over {result.n_patients} patient(s): "
+                                                            "courses by action and rule"))
     con.print(c.status_line(result))
     for line in written:
         con.print(f"wrote {line}")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import ModelError, OptionError, ParameterError
+from ..errors import ModelError, OptionError, ParameterError, RegimenError
 from ..models.chain import ChainedModel
 from ..models.library import load_model
 from ..params import Source, _read_source, parameter_files, read_toml
@@ -37,7 +37,8 @@ LABEL_PLANS: dict[str, Callable[[Population], Sequence[Sequence[Any]]]] = {"labe
 
 @dataclass(frozen=True)
 class PublishedRegimen:
-    """A regimen from the literature: what it was (``text``), how to simulate it (``regimen``)."""
+    """A regimen from the literature: what it was (``text``), how to simulate it (``regimen``; empty
+    where the published schedule cannot be written as one regimen)."""
 
     text: str
     regimen: str
@@ -68,15 +69,25 @@ class Drug:
             return regimen
         key = regimen.strip().lower()
         if key in LABEL_PLANS:
+            if key != self.default_regimen.strip().lower():
+                raise RegimenError(f"regimen {regimen!r} is another drug's label schedule, not {self.name}'s; "
+                                   "write the doses out, e.g. '12 mg/m2 over 30 min every 3 months x 8'.")
             return LABEL_PLANS[key]
         return Regimen.parse(regimen)
 
     def population_spec(self, base: PopulationSpec | None = None) -> PopulationSpec:
-        """``base`` (the default cohort) with this drug's covariates added where it lacks them."""
-        base = base or PopulationSpec()
-        have = {c.name for c in base.covariates}
-        extra = tuple(c for c in self.covariates if c.name not in have)
-        return PopulationSpec(base.covariates + extra, base.bsa_formula, base.iiv, base.name)
+        """The cohort for this drug: ``base`` with the drug's covariates added where it lacks them.
+        Without ``base``, the default adult cohort, in which the drug's covariates also replace
+        those of the same name (e.g. cladribine's label covers patients from 40 kg)."""
+        own = {c.name: c for c in self.covariates}
+        if base is None:
+            base = PopulationSpec()
+            covs = tuple(own.pop(c.name, c) for c in base.covariates)
+        else:
+            covs = base.covariates
+            for c in covs:
+                own.pop(c.name, None)
+        return PopulationSpec(covs + tuple(own.values()), base.bsa_formula, base.iiv, base.name)
 
     def complete(self, population: Population, seed: int = 0) -> Population:
         """A patient table with this drug's covariates filled in where a column is missing:
@@ -94,7 +105,7 @@ class Drug:
     def simulate(self, population: Population | PopulationSpec | int | None = None, *,
                  regimen: str | Regimen | None = None, rules: bool = True, region: str | None = None,
                  options: Sequence[str] = (), n: int | None = None, seed: int | None = None, output=None, until=None, backend=None,
-                 progress=False):
+                 progress=False, throw: bool = True):
         """Simulate this drug's regimen (the label's by default) with its dosing rules.
 
         population: a patient table, a spec with ``n``, a number of patients (the default cohort
@@ -124,7 +135,7 @@ class Drug:
         if options:
             dosing = dosing.with_options(*options)
         result = simulate_with_rules(self.model, self.plan(regimen), population, dosing, output=output, until=until,
-                                     backend=backend, seed=seed_used, progress=progress)
+                                     backend=backend, seed=seed_used, progress=progress, throw=throw)
         result.provenance["drug"] = self.name
         result.provenance["regimen"] = regimen.describe() if isinstance(regimen, Regimen) else (regimen or self.default_regimen)
         result.provenance["seed"] = seed_used
@@ -175,7 +186,7 @@ def load_drug(name_or_path: str | Path) -> Drug:
     reg_src = _read_source({k[len("regimen_"):]: v for k, v in table.items() if k in ("regimen_source", "regimen_assumption")},
                            f"the default regimen of {where}")
     covs, cov_sources = _covariates(table.get("covariates", {}), where)
-    regimens = tuple(PublishedRegimen(str(r["text"]), str(r.get("regimen", r["text"])),
+    regimens = tuple(PublishedRegimen(str(r["text"]), str(r.get("regimen", "")),
                                       _read_source(r, f"regimen '{r.get('text')}' of {where}"))
                      for r in table.get("regimens", []))
     return Drug(name=table["name"], title=table["title"], route=str(table.get("route", "iv")), model=model,

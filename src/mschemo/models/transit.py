@@ -10,6 +10,7 @@ proliferation, either linear (capped) or Emax::
     dProl/dt = ktr*Prol*(1 - E(C))*(Circ0/Circ)^gamma - ktr*Prol
     dT1/dt   = ktr*(Prol - T1);  dTi/dt = ktr*(T(i-1) - Ti)
     dCirc/dt = kcirc*Tn - kcirc*Circ - KILL*C*Circ
+    (the feedback uses max(Circ, 1e-9*Circ0): a count driven to zero keeps a finite feedback)
 
 :class:`Friberg` is the published model (kcirc = ktr, no direct kill). :class:`LymphocyteTransit`
 is the same family for lymphocytes: circulating cells live longer (kcirc = ln 2 / HALF_LIFE, so
@@ -30,6 +31,7 @@ from .base import Model
 __all__ = ["TransitPD", "Friberg", "LymphocyteTransit", "EFFECTS"]
 
 EFFECTS = ("linear", "emax")
+CIRC_FLOOR = 1e-9   # the feedback sees at least 1e-9 x Circ0 (~1 cell/L), so a count driven to zero stays finite
 _OUTPUT_UNITS = "_1e9_per_L"
 
 
@@ -102,7 +104,8 @@ class TransitPD(Model):
         ktr, kcirc = self.rates(p)
         prol, circ = y[0], y[-1]
         dy = np.empty_like(y)
-        feedback = (self._p(p, "CIRC0") / circ) ** self._p(p, "GAMMA")
+        circ0 = self._p(p, "CIRC0")
+        feedback = (circ0 / max(circ, CIRC_FLOOR * circ0)) ** self._p(p, "GAMMA")
         dy[0] = ktr * prol * (1.0 - self.drug_effect(c, p)) * feedback - ktr * prol
         dy[1:-1] = ktr * (y[:-2] - y[1:-1])
         kill = self._p(p, "KILL") * c if self.has_kill else 0.0
