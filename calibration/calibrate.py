@@ -1,6 +1,6 @@
 """Calibrate a drug's white-cell effect parameters to published clinical facts.
 
-    python calibration/calibrate.py mitoxantrone [--n 300] [--seed 20261125] [--max-evaluations 200] [--write]
+    python calibration/calibrate.py mitoxantrone [--n 1000] [--seed 20261125] [--max-evaluations 300] [--write]
 
 Seeded and reproducible: the virtual cohort is drawn once from --seed, and Nelder-Mead on log
 parameters minimises the sum of squared target misfits (targets and fitted parameters:
@@ -22,9 +22,9 @@ from mschemo.calibration.targets import TARGETS
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     ap.add_argument("drug", choices=sorted(TARGETS))
-    ap.add_argument("--n", type=int, default=300, help="virtual patients (default 300)")
+    ap.add_argument("--n", type=int, default=1000, help="virtual patients (default 1000)")
     ap.add_argument("--seed", type=int, default=20261125, help="seed of the virtual cohort")
-    ap.add_argument("--max-evaluations", type=int, default=200, help="objective evaluations (default 200)")
+    ap.add_argument("--max-evaluations", type=int, default=300, help="objective evaluations (default 300)")
     ap.add_argument("--write", action="store_true", help="write the fitted values into the parameter file")
     a = ap.parse_args(argv)
     t0 = time.perf_counter()

@@ -152,7 +152,7 @@ def simulate_with_rules(
     pts = [_Patient(plans[i], float(bsa[i]), float(weight[i]), covariates={k: float(v[i]) for k, v in cov_values.items()})
            for i in range(n)]
     for r in in_force:
-        if isinstance(r, (CountRule, NadirTitration)) and f"{r.output}_1e9_per_L" not in model.outputs:
+        if isinstance(r, (CountRule, NadirTitration)) and f"{r.output}_1e9_per_L" not in model.count_outputs:
             raise RegimenError(f"the rule '{r.label}' reads the {r.output.upper()} count, which model {model.name} "
                                "does not simulate; use a model with that output or drop the rule.")
     needs_counts = any(isinstance(r, (CountRule, NadirTitration)) for r in in_force)

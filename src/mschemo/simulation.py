@@ -139,12 +139,12 @@ def simulate(
                 k = int(np.flatnonzero(sol.status != 0)[0])
                 raise SolverError(f"patient {pop.ids[k]}: {STATUS_MESSAGES.get(int(sol.status[k]), 'solver failed')}.",
                                   patient_id=pop.ids[k])
-            chunks.append(sol.values)
+            values, columns = model.add_derived(sol.values, list(sol.columns), problem.params)
+            chunks.append(values)
             statuses.append(sol.status)
             steps.append(sol.steps)
             tables.append(pop.table)
             callback(stop, total)
-            columns = sol.columns
             settings = sol.backend
     finally:
         callback(-1, total)

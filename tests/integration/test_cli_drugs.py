@@ -64,7 +64,7 @@ def test_drugs_one_drug_lists_rules_regimens_and_parameters(cli) -> None:
     text = _text(res.stdout)
     assert "lifetime dose at most 72 mg/m2 (EU)" in text and "--cap-region eu" in text
     assert "lvef_pct" in text and "Dosing rules (4" in text
-    assert "WBC_SLOPE" in text and "omega" in text
+    assert "ANC_SLOPE" in text and "WBC_OTHER" in text and "omega" in text
     assert DISCLAIMER in res.stdout
 
 

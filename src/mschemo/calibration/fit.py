@@ -40,14 +40,39 @@ def virtual_population(drug_name: str, n: int, seed: int):
     return drug.population_spec().sample(n, seed, drug.model)
 
 
+OMEGA = "omega:"   # a fitted name "omega:P" is the SD of P's random effect, not P's typical value
+
+
 def _with_values(ps: ParameterSet, values: dict[str, float]) -> ParameterSet:
     from ..units import convert
 
     params = dict(ps.parameters)
     for name, v in values.items():
+        if name.startswith(OMEGA):
+            params[name[len(OMEGA):]] = replace(params[name[len(OMEGA):]], omega=v)
+            continue
         p = params[name]
         params[name] = replace(p, value=convert(v, p.file_unit)[0], file_value=v)
     return replace(ps, parameters=params)
+
+
+def _start_value(ps: ParameterSet, name: str) -> float:
+    return ps[name[len(OMEGA):]].omega if name.startswith(OMEGA) else ps[name].file_value
+
+
+def _scaled_etas(population, ps: ParameterSet, values: dict[str, float]):
+    """The cohort with the random effects of refitted omegas rescaled (same draws, new SD)."""
+    from ..population import Population
+
+    omegas = {k[len(OMEGA):]: v for k, v in values.items() if k.startswith(OMEGA)}
+    if not omegas:
+        return population
+    table = population.table.copy()
+    for name, omega in omegas.items():
+        col = f"ETA_{name}"
+        if col in table.columns and ps[name].omega > 0:
+            table[col] = table[col] * (omega / ps[name].omega)
+    return Population(table, population.bsa_formula, population.description, population.meta)
 
 
 def _run(drug, scenario: Scenario, population, model):
@@ -63,13 +88,14 @@ def evaluate(drug_name: str, values: dict[str, float], population) -> Evaluation
     """Targets of ``drug_name`` simulated with the fitted parameters set to ``values`` (file units)."""
     drug = load_drug(drug_name)
     model = drug.model.with_parameters(_with_values(drug.model.parameter_set, values))
+    population = _scaled_etas(population, drug.model.parameter_set, values)
     results = {s.name: _run(drug, s, population, model) for s in scenarios_for(drug_name)}
     simulated = {t.name: float(t.statistic(results[t.scenario])) for t in TARGETS[drug_name]}
     misfits = {t.name: t.misfit(simulated[t.name]) for t in TARGETS[drug_name]}
     return Evaluation(dict(values), simulated, misfits)
 
 
-def calibrate(drug_name: str, *, n: int = 300, seed: int = 20261125, max_evaluations: int = 200,
+def calibrate(drug_name: str, *, n: int = 1000, seed: int = 20261125, max_evaluations: int = 300,
               log=print) -> tuple[Evaluation, Evaluation, int]:
     """(evaluation at the file's values, evaluation at the optimum, number of objective evaluations)."""
     from scipy.optimize import minimize
@@ -78,7 +104,7 @@ def calibrate(drug_name: str, *, n: int = 300, seed: int = 20261125, max_evaluat
     ps = drug.model.parameter_set
     names = list(FITTED[drug_name])
     bounds = np.log([FITTED[drug_name][k] for k in names])
-    x0 = np.log([ps[k].file_value for k in names])
+    x0 = np.log([_start_value(ps, k) for k in names])
     population = virtual_population(drug_name, n, seed)
     count = [0]
     best: dict = {}
@@ -123,14 +149,19 @@ def write_calibration(drug_name: str, start: Evaluation, fit: Evaluation, *, n: 
     path = Path(path or drug.model.parameter_set.path)
     text = path.read_text(encoding="utf-8")
     for name, value in fit.values.items():
-        block = re.search(rf"^\[parameters\.{re.escape(name)}\]\n(.*?)(?=^\[|\Z)", text, flags=re.S | re.M)
+        pname = name[len(OMEGA):] if name.startswith(OMEGA) else name
+        block = re.search(rf"^\[parameters\.{re.escape(pname)}\]\n(.*?)(?=^\[|\Z)", text, flags=re.S | re.M)
         if block is None:
-            raise KeyError(f"{name} has no [parameters.{name}] table in {path}")
+            raise KeyError(f"{pname} has no [parameters.{pname}] table in {path}")
         body = block.group(1)
-        body = re.sub(r"^value = .*$", f"value = {_fmt(value)}", body, count=1, flags=re.M)
-        note = (f'assumption = "calibrated by calibration/calibrate.py (seed {seed}, {n} virtual patients) to the '
-                f'published targets in [calibration] of this file"')
-        body = re.sub(r"^(assumption|source) = .*$", note, body, count=1, flags=re.M)
+        why = (f"calibrated by calibration/calibrate.py (seed {seed}, {n} virtual patients) to the published "
+               "targets in [calibration] of this file")
+        if name.startswith(OMEGA):
+            body = re.sub(r"^iiv = .*$", f'iiv = {{ omega = {_fmt(value)}, assumption = "{why}" }}', body, count=1,
+                          flags=re.M)
+        else:
+            body = re.sub(r"^value = .*$", f"value = {_fmt(value)}", body, count=1, flags=re.M)
+            body = re.sub(r"^(assumption|source) = .*$", f'assumption = "{why}"', body, count=1, flags=re.M)
         text = text[:block.start(1)] + body + text[block.end(1):]
     marker = "# --- calibration: written by calibration/calibrate.py; do not edit by hand ---"
     if marker in text:
@@ -142,7 +173,7 @@ def write_calibration(drug_name: str, start: Evaluation, fit: Evaluation, *, n: 
              f"objective_start = {_fmt(start.objective)}", f"objective_fitted = {_fmt(fit.objective)}", "",
              "[calibration.fitted]"]
     for name, value in fit.values.items():
-        lines.append(f"{name} = {{ start = {_fmt(start.values[name])}, fitted = {_fmt(value)}, "
+        lines.append(f"{name.replace(OMEGA, 'omega_')} = {{ start = {_fmt(start.values[name])}, fitted = {_fmt(value)}, "
                      f"lower = {_fmt(FITTED[drug_name][name][0])}, upper = {_fmt(FITTED[drug_name][name][1])} }}")
     for t in TARGETS[drug_name]:
         esc = lambda s: s.replace("\\", "\\\\").replace('"', '\\"')  # noqa: E731

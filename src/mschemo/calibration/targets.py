@@ -177,6 +177,12 @@ TARGETS: dict[str, tuple[Target, ...]] = {
                "Edan 20 mg monthly x 6", 0.95, "1", "point", 0.05, _EDAN,
                lambda r: share_below(r, "alc", 1.0, 0, _EDAN_END),
                note="95 % vs 43 % with methylprednisolone alone; NCI 'low' read as < 1.0 (ALC_LLN); MP, given to both arms, also lowers lymphocytes, so mitoxantrone's own share may be lower"),
+        Target("edan_anc_grade4", "share with ANC < 0.5 x10^9/L during 6 monthly 20 mg doses",
+               "Edan 20 mg monthly x 6", 0.15, "1", "at_most", 0.05, _EDAN,
+               lambda r: share_below(r, "anc", 0.5, 0, _EDAN_END),
+               note="not a published share: an upper bound inferred from the same report (only mild to moderate "
+                    "infections, none needing hospital care, no withdrawal for safety), which rules out frequent "
+                    "grade-4 neutropenia; the 15 % bound is an assumption; scale 5 points"),
         Target("overdose_wbc_grade4", "share with WBC < 1.0 x10^9/L after a 140 mg/m2 bolus",
                "overdose 140 mg/m2 bolus", 1.00, "1", "at_least", 0.03, _OVERDOSE,
                lambda r: share_below(r, "wbc", 1.0, 0, 60),
@@ -196,6 +202,7 @@ _CLARITY_GRADES = "CLARITY (3.5 mg/kg): grade 3 / 4 lymphopenia 25.6 % / 0.7 % (
 _CLARITY_RECOVERY = ("Mavenclad US PI: recovery from < 0.5 to >= 0.8 x10^9/L takes about 28 weeks (median 28.1 weeks to "
                      "grade <= 1, mavenclad.com HCP)")
 _COMI = "Comi G et al. 2019, Mult Scler Relat Disord 29:168 (median ALC back in the normal range by week 84)"
+_CLARITY_NEUTRO = "Mavenclad EU SmPC section 4.8 (via MIMS Malaysia): neutrophil count decreased, common (1-10 %)"
 _CLARITY_FALL = ("CLARITY total lymphocyte fall: 42 % at 4 months (year 1) and 58 % two months into year 2 "
                  "(PMC8217029 Table 2, a secondary source; its wording is ambiguous)")
 
@@ -218,6 +225,16 @@ TARGETS["cyclophosphamide"] = (
            lambda r: share_below(r, "wbc", 1.0, 0, 6 * 30.4375 + 30.0),
            note="1/92 SLE patients (doses 0.5-1 g/m2 and steroids; MS doses similar); one-sided: at most 5 %, scale 2 points",
            bound=0.05),
+    Target("pulse_alc_below_0.1", "share with ALC < 0.1 x10^9/L during 6 monthly 800 mg/m2 pulses",
+           "800 mg/m2 monthly x 6", 0.022, "1", "at_most", 0.02, _KATSIFIS.replace(
+               "1 < 0.5 neutrophils)", "1 < 0.5 neutrophils, 2 < 0.1 lymphocytes)"),
+           lambda r: share_below(r, "alc", 0.1, 0, 6 * 30.4375 + 30.0),
+           note="2/92 SLE patients; one-sided: at most 5 %, scale 2 points", bound=0.05),
+    Target("pulse_alc_fall", "median lowest ALC relative to baseline during 6 monthly 800 mg/m2 pulses",
+           "800 mg/m2 monthly x 6", 0.5, "1", "point", 0.15, _KATSIFIS,
+           lambda r: median_nadir(r, "alc", 0, 6 * 30.4375 + 30.0, relative=True),
+           note="not a published value: an assumption (lymphocytes halve on monthly pulses) that keeps the "
+                "lymphocyte effect between none and the rare profound lymphopenia above; scale 15 points"),
     Target("cyclops_leukopenia", "share with WBC < 4.0 x10^9/L on pulses of 15 mg/kg every 2-3 weeks",
            "CYCLOPS 15 mg/kg pulses", 0.26, "1", "point", 0.08, _CYCLOPS,
            lambda r: share_below(r, "wbc", 4.0, 0, 190.0),
@@ -249,6 +266,9 @@ TARGETS["cladribine"] = (
     Target("alc_fall_year2", "median ALC 2 months into year 2 (day 426) relative to baseline", "label tablets, 2 years",
            0.42, "1", "point", 0.08, _CLARITY_FALL, _median(lambda r: relative_at(r, "alc", 365.25 + 61.0)),
            note="58 % fall: the year-2 nadir is deeper than year 1's; scale 8 points"),
+    Target("anc_decreased", "share with ANC < 1.5 x10^9/L at some time over 2 years", "label tablets, 2 years",
+           0.05, "1", "point", 0.03, _CLARITY_NEUTRO, lambda r: share_below(r, "anc", 1.5, 0, 2 * _YEAR),
+           note="'neutrophil count decreased: common (1-10 %)'; the midpoint 5 % with scale 3 points"),
     Target("alc_normal_end_of_year1", "median ALC at the end of year 1 (day 336, week 48) relative to the 1.0 x10^9/L limit",
            "label tablets, 2 years", 1.0, "1e9/L", "at_least", 0.1, _CLARITY_TIMING,
            lambda r: float(np.median(r.column("alc")[:, int(np.searchsorted(r.times_d, 336.0))])),
@@ -270,12 +290,13 @@ SCENARIOS_CLADRIBINE = (Scenario("label tablets, 2 years", "label tablets", 2 * 
 FITTED: dict[str, dict[str, tuple[float, float]]] = {
     # MTT and gamma within the published Friberg-family ranges (84-133 h, 0.14-0.24; pkpd_facts.md 1d),
     # widened a little for gamma
-    "mitoxantrone": {"WBC_SLOPE": (1.0, 5000.0), "WBC_MTT": (84.0, 133.0), "WBC_GAMMA": (0.1, 0.4),
-                     "ANC_SLOPE": (1.0, 5000.0), "ANC_MTT": (84.0, 133.0), "ANC_GAMMA": (0.1, 0.4),
-                     "ALC_SLOPE": (1.0, 5000.0), "ALC_KILL": (0.1, 500.0)},
-    "cyclophosphamide": {"WBC_SLOPE": (0.001, 10.0), "WBC_MTT": (84.0, 133.0), "ANC_SLOPE": (0.001, 10.0),
-                         "ANC_MTT": (84.0, 133.0)},
-    "cladribine": {"ALC_SLOPE": (1.0, 5000.0), "ALC_KILL": (0.01, 100.0), "ALC_MTT": (3.0, 120.0),
+    # (leukocytes are ANC + ALC + other cells, so the WBC targets constrain both blocks)
+    # "omega:P": the SD of P's random effect (no mitoxantrone estimate exists; the Edan shares inform it)
+    "mitoxantrone": {"ANC_SLOPE": (1.0, 5000.0), "ANC_MTT": (84.0, 133.0), "ANC_GAMMA": (0.1, 0.4),
+                     "omega:ANC_SLOPE": (0.05, 1.0), "ALC_SLOPE": (1.0, 5000.0), "ALC_KILL": (0.1, 500.0)},
+    "cyclophosphamide": {"ANC_SLOPE": (0.001, 10.0), "ANC_MTT": (84.0, 133.0), "ANC_GAMMA": (0.1, 0.4),
+                         "ALC_SLOPE": (0.001, 10.0), "ALC_KILL": (0.0001, 1.0)},
+    "cladribine": {"ANC_SLOPE": (0.01, 100.0), "ALC_SLOPE": (1.0, 5000.0), "ALC_KILL": (0.01, 100.0), "ALC_MTT": (3.0, 120.0),
                    "ALC_HALF_LIFE": (3.0, 400.0), "ALC_GAMMA": (0.01, 0.5)},
 }
 

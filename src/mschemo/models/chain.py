@@ -15,7 +15,37 @@ from .transit import TransitPD
 if TYPE_CHECKING:  # pragma: no cover
     from ..params import ParameterSet
 
-__all__ = ["ChainedModel", "chain"]
+__all__ = ["ChainedModel", "chain", "LeukocyteSum"]
+
+
+class LeukocyteSum:
+    """Leukocytes as the sum of their parts: WBC = ANC * (1 + OTHER/ANC_CIRC0) + ALC.
+
+    The white-cell count is neutrophils + lymphocytes + the other leukocytes (monocytes, eosinophils,
+    basophils; OTHER at baseline, 10^9/L). The other cells are myeloid like the neutrophils and are
+    taken to follow them (their count scales with ANC/ANC_CIRC0). So WBC can never fall below
+    ANC + ALC, and its course is that of the two modelled populations.
+    """
+
+    def __init__(self, output: str = "wbc", neutrophils: str = "anc", lymphocytes: str = "alc") -> None:
+        self.output = output
+        self.neutrophils = neutrophils
+        self.lymphocytes = lymphocytes
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        return (self.output.upper() + "_OTHER",)
+
+    @property
+    def column(self) -> str:
+        return self.output + "_1e9_per_L"
+
+    def describe(self) -> str:
+        return f"{self.output} = {self.neutrophils} x (1 + other/{self.neutrophils}0) + {self.lymphocytes}"
+
+    def values(self, anc: np.ndarray, alc: np.ndarray, other: np.ndarray, anc0: np.ndarray) -> np.ndarray:
+        """WBC (10^9/L); anc, alc: (n, t); other, anc0: (n,) per patient."""
+        return anc * (1.0 + (other / anc0)[:, None]) + alc
 
 
 class ChainedModel(Model):
@@ -23,7 +53,7 @@ class ChainedModel(Model):
     (typical values, variability and sources) so that it can be simulated as it is."""
 
     def __init__(self, pk: LinearPK, pd: tuple[TransitPD, ...] = (), parameter_set: ParameterSet | None = None,
-                 name: str | None = None, title: str = "") -> None:
+                 name: str | None = None, title: str = "", derived: tuple[LeukocyteSum, ...] = ()) -> None:
         if not isinstance(pk, LinearPK):
             raise ModelError("the first model of a chain must be a LinearPK; PD blocks follow it.")
         if not all(isinstance(b, TransitPD) for b in pd):
@@ -33,6 +63,13 @@ class ChainedModel(Model):
             raise ModelError(f"two PD blocks share the output name {sorted({o for o in outs if outs.count(o) > 1})}; give each its own.")
         self.pk = pk
         self.pd = tuple(pd)
+        self.derived = tuple(derived)
+        for d in self.derived:
+            if d.neutrophils not in outs or d.lymphocytes not in outs:
+                raise ModelError(f"the derived count {d.output} needs the PD outputs {d.neutrophils!r} and "
+                                 f"{d.lymphocytes!r}; add those blocks or drop the derived count.")
+            if d.output in outs:
+                raise ModelError(f"the derived count {d.output!r} has the name of a PD block; give one of them another name.")
         check_names(self.parameters)
         self.parameter_set = parameter_set
         self.name = name or " + ".join([pk.name] + [b.name for b in pd])
@@ -49,7 +86,8 @@ class ChainedModel(Model):
 
     @property
     def parameters(self) -> tuple[str, ...]:
-        return self.pk.parameters + tuple(n for b in self.pd for n in b.parameters)
+        return (self.pk.parameters + tuple(n for b in self.pd for n in b.parameters)
+                + tuple(n for d in self.derived for n in d.parameters))
 
     @property
     def outputs(self) -> tuple[str, ...]:
@@ -57,11 +95,25 @@ class ChainedModel(Model):
 
     @property
     def count_outputs(self) -> tuple[str, ...]:
-        """Outputs that are cell counts (10^9/L)."""
-        return tuple(o for b in self.pd for o in b.outputs)
+        """Outputs that are cell counts (10^9/L): derived counts (leukocytes) first, then the blocks."""
+        return tuple(d.column for d in self.derived) + tuple(o for b in self.pd for o in b.outputs)
 
     def describe(self) -> str:
-        return " -> ".join([self.pk.describe()] + [b.describe() for b in self.pd])
+        text = " -> ".join([self.pk.describe()] + [b.describe() for b in self.pd])
+        return text + "".join(f"; {d.describe()}" for d in self.derived)
+
+    def add_derived(self, values: np.ndarray, columns: list[str], params: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        """Append the derived counts to solved ``values`` (n, t, k); ``params`` (n, P) in parameter order."""
+        if not self.derived:
+            return values, columns
+        extra = []
+        for d in self.derived:
+            anc = values[:, :, columns.index(d.neutrophils + "_1e9_per_L")]
+            alc = values[:, :, columns.index(d.lymphocytes + "_1e9_per_L")]
+            other = params[:, self.parameters.index(d.parameters[0])]
+            anc0 = params[:, self.parameters.index(d.neutrophils.upper() + "_CIRC0")]
+            extra.append(d.values(anc, alc, other, anc0)[:, :, None])
+        return np.concatenate([values] + extra, axis=2), list(columns) + [d.column for d in self.derived]
 
     # -- values -------------------------------------------------------------------------------
     def typical_parameters(self) -> dict[str, float]:
@@ -70,7 +122,7 @@ class ChainedModel(Model):
         return {n: self.parameter_set[n].value for n in self.parameters}
 
     def with_parameters(self, parameter_set: ParameterSet) -> ChainedModel:
-        return ChainedModel(self.pk, self.pd, parameter_set, name=self.name, title=self.title)
+        return ChainedModel(self.pk, self.pd, parameter_set, name=self.name, title=self.title, derived=self.derived)
 
     def block_slices(self) -> list[slice]:
         out, start = [], len(self.pk.states)

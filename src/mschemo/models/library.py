@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import ModelError
 from ..params import PARAMS_DIR, load_parameters, parameter_files
-from .chain import ChainedModel
+from .chain import ChainedModel, LeukocyteSum
 from .pk_linear import LinearPK
 from .transit import Friberg, LymphocyteTransit, TransitPD
 
@@ -57,7 +57,14 @@ def load_model(name_or_path: str | Path) -> ChainedModel:
         known = ", ".join(available_models())
         raise ModelError(f"'{name_or_path}' has no [model] table, so it is a parameter file, not a model; use one of {known}.")
     pk, blocks, spec = model_from_spec(spec, ps.path)
-    return ChainedModel(pk, blocks, ps, name=str(spec.get("name", ps.name)), title=str(spec.get("title", "")))
+    derived = ()
+    wbc = spec.get("wbc")
+    if isinstance(wbc, Mapping):
+        if wbc.get("from") != "sum":
+            raise ModelError(f"[model.wbc] in {ps.path} has from = {wbc.get('from')!r}; use from = \"sum\" (WBC = ANC + ALC + other).")
+        derived = (LeukocyteSum("wbc", str(wbc.get("neutrophils", "anc")), str(wbc.get("lymphocytes", "alc"))),)
+    return ChainedModel(pk, blocks, ps, name=str(spec.get("name", ps.name)), title=str(spec.get("title", "")),
+                        derived=derived)
 
 
 _ = PARAMS_DIR  # re-exported for tools that list the folder
