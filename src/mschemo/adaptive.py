@@ -7,8 +7,9 @@ with the doses given so far, up to the day of the decision; a delay moves that c
 later one by the re-check interval. A patient's decisions depend only on that patient, so results
 do not depend on chunking or threads.
 
-Order of the checks before a course: covariate rules (e.g. LVEF), count rules (e.g. ANC),
-titration (the dose from the previous nadir), then the cumulative cap (with the dose decided).
+Order of the checks before a course: the covariate and count rules (e.g. LVEF, ANC) in the
+file's order, the first that fails deciding; then titration (the dose from the previous nadir);
+then the cumulative cap, with the dose decided.
 """
 
 from __future__ import annotations
