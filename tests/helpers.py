@@ -28,6 +28,10 @@ def synthetic(name: str) -> tuple[ms.models.ChainedModel, ms.Population, str]:
     elif name == "pk3_friberg":
         model, extra, reg = chain(LinearPK(3), Friberg("wbc")), {f"WBC_{k}": v for k, v in FRIBERG_LINEAR.items()}, \
             "12 mg/m2 over 30 min every 21 days x 3"
+    elif name == "pk1_iv_cells_lymph":
+        model = chain(LinearPK(1), LymphocyteTransit("alc", drug_site="cells"))
+        extra = {f"ALC_{k}": v for k, v in LYMPH.items()} | {"ALC_KE0": 0.05}
+        reg = "100 mg over 2 h every 1 day x 3"
     elif name == "pk2_oral_emax_lymph":
         model = chain(LinearPK(2, "first-order"), Friberg("anc", effect="emax"), LymphocyteTransit("alc", transits=2))
         extra = {f"ANC_{k}": v for k, v in FRIBERG_EMAX.items()} | {f"ALC_{k}": v for k, v in LYMPH.items()}
@@ -39,7 +43,7 @@ def synthetic(name: str) -> tuple[ms.models.ChainedModel, ms.Population, str]:
     return model, pop, reg
 
 
-ALL_MODELS = ("pk1_iv", "pk2_oral", "pk3_friberg", "pk2_oral_emax_lymph")
+ALL_MODELS = ("pk1_iv", "pk2_oral", "pk3_friberg", "pk2_oral_emax_lymph", "pk1_iv_cells_lymph")
 
 
 def rel_err(a: np.ndarray, b: np.ndarray, floor: float = 1e-12) -> float:

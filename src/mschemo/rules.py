@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .errors import RegimenError
-from .params import Source, _read_source
+from .params import Source, read_source
 from .units import parse_dose, parse_duration
 
 __all__ = ["CountRule", "CovariateRule", "CumulativeCap", "NadirTitration", "TitrationBand", "DosingRules",
@@ -210,7 +210,7 @@ def _read_rule(entry: Mapping[str, Any], where: str) -> _Rule:
     label = entry.get("label")
     if not isinstance(label, str) or not label.strip():
         raise RegimenError(f"{where} has no label; add label = \"what the rule says\".")
-    common = dict(label=label.strip(), source=_read_source(entry, where), courses=_courses(entry, where),
+    common = dict(label=label.strip(), source=read_source(entry, where), courses=_courses(entry, where),
                   option=str(entry.get("option", "")))
     if kind == "count":
         action = _choice(entry, "action", ACTIONS, where, "withhold")

@@ -73,9 +73,13 @@ DP_B = np.array([B1, 0.0, B3, B4, B5, B6])
 DP_E = np.array([E1, 0.0, E3, E4, E5, E6, E7])
 
 # PD block layout
-BI_NTRANSIT, BI_EFFECT, BI_KILL = 0, 1, 2          # int columns; effect 0 linear (capped), 1 Emax
-BP_CIRC0, BP_KTR, BP_KCIRC, BP_GAMMA, BP_SLOPE, BP_CAP, BP_EMAX, BP_EC50, BP_HILL, BP_KILL = range(10)
-N_BLOCK_PAR = 10
+# int columns. BI_EFFECT: 0 linear capped on the plasma concentration (cap crossings are step ends),
+# 1 Emax, 2 linear capped on the cell-site drug (a state, so min() is evaluated as it is).
+# BI_SITE: 1 when the block carries a drug-in-cells state (first state of the block), dCe/dt = KE0*(C - Ce).
+BI_NTRANSIT, BI_EFFECT, BI_KILL, BI_SITE = 0, 1, 2, 3
+N_BLOCK_INT = 4
+BP_CIRC0, BP_KTR, BP_KCIRC, BP_GAMMA, BP_SLOPE, BP_CAP, BP_EMAX, BP_EC50, BP_HILL, BP_KILL, BP_KE0 = range(11)
+N_BLOCK_PAR = 11
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -196,10 +200,18 @@ def pd_rhs(y, c, capped, bint, bpar, dy):
         nt = bint[b, BI_NTRANSIT]
         ktr = bpar[b, BP_KTR]
         kcirc = bpar[b, BP_KCIRC]
-        if bint[b, BI_EFFECT] == 0:
+        cd = c
+        if bint[b, BI_SITE] != 0:   # the drug acts from inside the cells
+            cd = y[off]
+            dy[off] = bpar[b, BP_KE0] * (c - cd)
+            off += 1
+        kind = bint[b, BI_EFFECT]
+        if kind == 0:
             e = bpar[b, BP_CAP] if capped[b] else bpar[b, BP_SLOPE] * c
+        elif kind == 2:
+            e = min(bpar[b, BP_SLOPE] * cd, bpar[b, BP_CAP])
         else:
-            cc = c if c > 0.0 else 0.0
+            cc = cd if cd > 0.0 else 0.0
             h = bpar[b, BP_HILL]
             if h == 1.0:
                 e = bpar[b, BP_EMAX] * cc / (bpar[b, BP_EC50] + cc)
@@ -214,7 +226,7 @@ def pd_rhs(y, c, capped, bint, bpar, dy):
         dy[off] = ktr * prol * (1.0 - e) * fb - ktr * prol
         for i in range(1, nt + 1):
             dy[off + i] = ktr * (y[off + i - 1] - y[off + i])
-        kill = bpar[b, BP_KILL] * c if bint[b, BI_KILL] != 0 else 0.0
+        kill = bpar[b, BP_KILL] * cd if bint[b, BI_KILL] != 0 else 0.0
         dy[off + nt + 1] = kcirc * y[off + nt] - kcirc * circ - kill * circ
         off += nt + 2
 
@@ -262,6 +274,7 @@ def _record(out, i_out, c, auc, w, vrow, y, bint, record_states, n_pk):
     off = 0
     for b in range(bint.shape[0]):
         nt = bint[b, BI_NTRANSIT]
+        off += bint[b, BI_SITE]
         out[i_out, 1 + b] = y[off + nt + 1]
         off += nt + 2
     nb_ = bint.shape[0]
@@ -341,7 +354,7 @@ def solve_patient(lam, vm, vinv, ic, v1,
     n_pd = 0
     n_linear = 0
     for b in range(n_blocks):
-        n_pd += bint[b, BI_NTRANSIT] + 2
+        n_pd += bint[b, BI_NTRANSIT] + 2 + bint[b, BI_SITE]
         if bint[b, BI_EFFECT] == 0:
             n_linear += 1
     inv_v1 = 1.0 / v1
@@ -367,6 +380,9 @@ def solve_patient(lam, vm, vinv, ic, v1,
     off = 0
     for b in range(n_blocks):
         nt = bint[b, BI_NTRANSIT]
+        if bint[b, BI_SITE] != 0:
+            y0[off] = 0.0   # no drug in the cells yet
+            off += 1
         for i in range(nt + 2):
             y0[off + i] = bpar[b, BP_CIRC0]
         off += nt + 2

@@ -15,11 +15,12 @@ __all__ = ["Compiled", "block_arrays"]
 
 
 def block_arrays(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
-    """PD block layout for the kernel: ints (n_blocks, 3) and per-patient parameters (n, n_blocks, 10)."""
+    """PD block layout for the kernel: ints (n_blocks, 4) and per-patient parameters (n, n_blocks, 11)."""
     from ._kernel import (
         BI_EFFECT,
         BI_KILL,
         BI_NTRANSIT,
+        BI_SITE,
         BP_CAP,
         BP_CIRC0,
         BP_EC50,
@@ -27,23 +28,28 @@ def block_arrays(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
         BP_GAMMA,
         BP_HILL,
         BP_KCIRC,
+        BP_KE0,
         BP_KILL,
         BP_KTR,
         BP_SLOPE,
+        N_BLOCK_INT,
         N_BLOCK_PAR,
     )
 
     model = problem.model
     nb = len(model.pd)
-    bint = np.zeros((nb, 3), dtype=np.int64)
+    bint = np.zeros((nb, N_BLOCK_INT), dtype=np.int64)
     bpar = np.zeros((problem.n, nb, N_BLOCK_PAR))
     for b, blk in enumerate(model.pd):
         def g(name: str, blk=blk) -> np.ndarray:
             return problem.param(blk.prefix + name)
 
         bint[b, BI_NTRANSIT] = blk.transits
-        bint[b, BI_EFFECT] = 0 if blk.effect == "linear" else 1
+        bint[b, BI_EFFECT] = (2 if blk.in_cells else 0) if blk.effect == "linear" else 1
         bint[b, BI_KILL] = 1 if blk.has_kill else 0
+        bint[b, BI_SITE] = 1 if blk.in_cells else 0
+        if blk.in_cells:
+            bpar[:, b, BP_KE0] = g("KE0")
         ktr = (blk.transits + 1) / g("MTT")
         bpar[:, b, BP_CIRC0] = g("CIRC0")
         bpar[:, b, BP_KTR] = ktr

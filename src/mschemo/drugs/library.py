@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import ModelError, OptionError, ParameterError, RegimenError
 from ..models.chain import ChainedModel
 from ..models.library import load_model
-from ..params import Source, _read_source, parameter_files, read_toml
+from ..params import Source, parameter_files, read_source, read_toml
 from ..population import Covariate, Population, PopulationSpec
 from ..regimen import Regimen
 from ..rules import DosingRules, read_rules
@@ -148,7 +148,7 @@ def _covariates(table: Mapping[str, Any], where: str) -> tuple[tuple[Covariate, 
         cw = f"covariate '{name}' of {where}"
         if not isinstance(entry, Mapping) or "distribution" not in entry:
             raise ParameterError(f"{cw} has no distribution; add distribution = \"normal\" (or lognormal, uniform, categorical, fixed).")
-        sources.append(_read_source(entry, cw))
+        sources.append(read_source(entry, cw))
         params = {k: v for k, v in entry.items() if k not in ("distribution", "lower", "upper", "source", "assumption")}
         covs.append(Covariate(name, str(entry["distribution"]), params, float(entry.get("lower", -math.inf)),
                               float(entry.get("upper", math.inf))))
@@ -183,11 +183,11 @@ def load_drug(name_or_path: str | Path) -> Drug:
     for key_ in ("name", "title", "default_regimen"):
         if not isinstance(table.get(key_), str):
             raise ParameterError(f"{where} has no {key_}; add {key_} = \"...\".")
-    reg_src = _read_source({k[len("regimen_"):]: v for k, v in table.items() if k in ("regimen_source", "regimen_assumption")},
+    reg_src = read_source({k[len("regimen_"):]: v for k, v in table.items() if k in ("regimen_source", "regimen_assumption")},
                            f"the default regimen of {where}")
     covs, cov_sources = _covariates(table.get("covariates", {}), where)
     regimens = tuple(PublishedRegimen(str(r["text"]), str(r.get("regimen", "")),
-                                      _read_source(r, f"regimen '{r.get('text')}' of {where}"))
+                                      read_source(r, f"regimen '{r.get('text')}' of {where}"))
                      for r in table.get("regimens", []))
     return Drug(name=table["name"], title=table["title"], route=str(table.get("route", "iv")), model=model,
                 default_regimen=table["default_regimen"], regimen_source=reg_src, rules=read_rules(table, where),

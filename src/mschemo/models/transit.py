@@ -10,6 +10,7 @@ proliferation, either linear (capped) or Emax::
     dProl/dt = ktr*Prol*(1 - E(C))*(Circ0/Circ)^gamma - ktr*Prol
     dT1/dt   = ktr*(Prol - T1);  dTi/dt = ktr*(T(i-1) - Ti)
     dCirc/dt = kcirc*Tn - kcirc*Circ - KILL*C*Circ
+    with drug_site = "cells", C above is the drug in the cells, Ce: dCe/dt = KE0*(C_plasma - Ce)
     (the feedback uses max(Circ, 1e-9*Circ0): a count driven to zero keeps a finite feedback)
 
 :class:`Friberg` is the published model (kcirc = ktr, no direct kill). :class:`LymphocyteTransit`
@@ -31,6 +32,7 @@ from .base import Model
 __all__ = ["TransitPD", "Friberg", "LymphocyteTransit", "EFFECTS"]
 
 EFFECTS = ("linear", "emax")
+DRUG_SITES = ("plasma", "cells")
 CIRC_FLOOR = 1e-9   # the feedback sees at least 1e-9 x Circ0 (~1 cell/L), so a count driven to zero stays finite
 _OUTPUT_UNITS = "_1e9_per_L"
 
@@ -42,7 +44,10 @@ class TransitPD(Model):
     has_kill = False
     own_circ_rate = False
 
-    def __init__(self, output: str = "wbc", transits: int = 3, effect: str = "linear") -> None:
+    def __init__(self, output: str = "wbc", transits: int = 3, effect: str = "linear", drug_site: str = "plasma") -> None:
+        if drug_site not in DRUG_SITES:
+            raise ModelError(f"{type(self).__name__} drug_site = {drug_site!r}; use 'plasma' or 'cells'.")
+        self.drug_site = drug_site
         if not output.isidentifier() or not output.islower():
             raise ModelError(f"PD output name {output!r} must be a lower-case word such as 'wbc', 'anc' or 'alc'.")
         if not isinstance(transits, int) or not 1 <= transits <= 20:
@@ -57,9 +62,15 @@ class TransitPD(Model):
 
     # -- names --------------------------------------------------------------------------------
     @property
+    def in_cells(self) -> bool:
+        """Whether the drug acts from inside the cells (an effect compartment, rate KE0)."""
+        return self.drug_site == "cells"
+
+    @property
     def states(self) -> tuple[str, ...]:
         o = self.output
-        return (f"{o}_prol",) + tuple(f"{o}_transit{i + 1}" for i in range(self.transits)) + (f"{o}_circ",)
+        cells = (f"{o}_cell_drug",) if self.in_cells else ()
+        return cells + (f"{o}_prol",) + tuple(f"{o}_transit{i + 1}" for i in range(self.transits)) + (f"{o}_circ",)
 
     @property
     def parameters(self) -> tuple[str, ...]:
@@ -69,6 +80,8 @@ class TransitPD(Model):
             names.append("HALF_LIFE")
         if self.has_kill:
             names.append("KILL")
+        if self.in_cells:
+            names.append("KE0")
         return tuple(self.prefix + n for n in names)
 
     @property
@@ -76,7 +89,8 @@ class TransitPD(Model):
         return (self.output + _OUTPUT_UNITS,)
 
     def describe(self) -> str:
-        return f"{type(self).__name__}({self.output}, {self.transits} transits, {self.effect} effect)"
+        site = ", drug acting from the cells" if self.in_cells else ""
+        return f"{type(self).__name__}({self.output}, {self.transits} transits, {self.effect} effect{site})"
 
     # -- equations ----------------------------------------------------------------------------
     def _p(self, p: Mapping[str, float], name: str) -> float:
@@ -97,10 +111,17 @@ class TransitPD(Model):
         return self._p(p, "EMAX") * ch / (self._p(p, "EC50") ** h + ch)
 
     def initial_state(self, p: Mapping[str, float]) -> np.ndarray:
-        return np.full(self.transits + 2, self._p(p, "CIRC0"))
+        cells = np.zeros(1 if self.in_cells else 0)
+        return np.concatenate([cells, np.full(self.transits + 2, self._p(p, "CIRC0"))])
 
     def rhs(self, t: float, y: np.ndarray, p: Mapping[str, float], c: float) -> np.ndarray:
         """d(state)/dt (10^9 cells/L/d) at drug concentration ``c`` (mg/L)."""
+        if self.in_cells:   # the drug reaches the cells with rate KE0 and acts from there
+            ce = y[0]
+            return np.concatenate([[self._p(p, "KE0") * (c - ce)], self._cells_rhs(y[1:], p, ce)])
+        return self._cells_rhs(y, p, c)
+
+    def _cells_rhs(self, y: np.ndarray, p: Mapping[str, float], c: float) -> np.ndarray:
         ktr, kcirc = self.rates(p)
         prol, circ = y[0], y[-1]
         dy = np.empty_like(y)
@@ -127,5 +148,5 @@ class LymphocyteTransit(TransitPD):
     has_kill = True
     own_circ_rate = True
 
-    def __init__(self, output: str = "alc", transits: int = 3, effect: str = "linear") -> None:
-        super().__init__(output=output, transits=transits, effect=effect)
+    def __init__(self, output: str = "alc", transits: int = 3, effect: str = "linear", drug_site: str = "plasma") -> None:
+        super().__init__(output=output, transits=transits, effect=effect, drug_site=drug_site)

@@ -34,7 +34,7 @@ import tomllib
 from ..errors import InputError, ParameterError
 
 __all__ = ["Source", "CovariateEffect", "Parameter", "ParameterSet", "load_parameters", "parameter_files",
-           "PARAMS_DIR", "read_toml"]
+           "PARAMS_DIR", "read_toml", "read_source"]
 
 PARAMS_DIR = Path(__file__).parent
 _SOURCE_KEYS = ("author", "year", "journal", "table")
@@ -63,7 +63,7 @@ class Source:
         return f"{s} ({self.note})" if self.note else s
 
 
-def _read_source(entry: Mapping[str, Any], where: str) -> Source:
+def read_source(entry: Mapping[str, Any], where: str) -> Source:
     src = entry.get("source")
     assumption = entry.get("assumption")
     if src is None and not assumption:
@@ -197,7 +197,7 @@ def _parse_parameter(name: str, entry: Mapping[str, Any], file: str) -> Paramete
     desc = entry.get("description")
     if not isinstance(desc, str) or not desc.strip():
         raise ParameterError(f"{where} has no description; add description = \"what it is\".")
-    source = _read_source(entry, where)
+    source = read_source(entry, where)
     try:
         internal, internal_unit = convert(value, unit, field=f"{where}")
     except InputError as exc:
@@ -216,7 +216,7 @@ def _parse_parameter(name: str, entry: Mapping[str, Any], file: str) -> Paramete
             omega = math.sqrt(math.log1p(cv * cv)) if cv > 0 else -1.0
         if omega < 0:
             raise ParameterError(f"{where} has a negative IIV; give omega or cv >= 0.")
-        iiv_source = _read_source(iiv, f"the iiv of {where}")
+        iiv_source = read_source(iiv, f"the iiv of {where}")
     covs = []
     for k, c in enumerate(entry.get("covariates", [])):
         cw = f"covariate effect {k + 1} of {where}"
@@ -224,7 +224,7 @@ def _parse_parameter(name: str, entry: Mapping[str, Any], file: str) -> Paramete
             raise ParameterError(f"{cw} is {c!r}; write {{ name = \"weight_kg\", kind = \"power\", reference = 70, exponent = 0.75, source = ... }}.")
         coef_key = "exponent" if c["kind"] == "power" else "slope"
         covs.append(CovariateEffect(c["name"], c["kind"], _number(c, "reference", cw), _number(c, coef_key, cw),
-                                    _read_source(c, cw)))
+                                    read_source(c, cw)))
     lower = float(entry.get("lower", -math.inf))
     upper = float(entry.get("upper", math.inf))
     if not lower <= value <= upper:
@@ -252,7 +252,7 @@ def parameter_set_from_dict(name: str, data: Mapping[str, Any], path: str = "<me
         r = _number(entry, "value", where)
         if not -1 < r < 1:
             raise ParameterError(f"{where} has value {r:g}; a correlation lies strictly between -1 and 1.")
-        _read_source(entry, where)
+        read_source(entry, where)
         correlations[(pair[0], pair[1])] = r
     ps = ParameterSet(name=name, path=path, sha256=sha256, parameters=params, correlations=correlations, raw=data)
     if correlations:
