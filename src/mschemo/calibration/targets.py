@@ -235,6 +235,12 @@ TARGETS["cyclophosphamide"] = (
            lambda r: median_nadir(r, "alc", 0, 6 * 30.4375 + 30.0, relative=True),
            note="not a published value: an assumption (lymphocytes halve on monthly pulses) that keeps the "
                 "lymphocyte effect between none and the rare profound lymphopenia above; scale 15 points"),
+    Target("pulse_alc_no_rebound", "median ALC 3 months after the 6th monthly pulse, relative to baseline",
+           "800 mg/m2 monthly x 6", 1.0, "1", "at_most", 0.1, _KATSIFIS.replace(
+               "1 < 0.5 neutrophils)", "cumulative dose lowered neutrophil and lymphocyte counts)"),
+           _median(lambda r: relative_at(r, "alc", 5 * 30.4375 + 91.0)),
+           note="lymphocytes fall with cumulative dose rather than overshoot: at most back to baseline 3 months "
+                "after the last pulse; one-sided, scale 10 points"),
     Target("cyclops_leukopenia", "share with WBC < 4.0 x10^9/L on pulses of 15 mg/kg every 2-3 weeks",
            "CYCLOPS 15 mg/kg pulses", 0.26, "1", "point", 0.08, _CYCLOPS,
            lambda r: share_below(r, "wbc", 4.0, 0, 190.0),
@@ -281,7 +287,7 @@ TARGETS["cladribine"] = (
 
 SCENARIOS_CY = (
     Scenario("single 800 mg/m2", "800 mg/m2 over 1 h", 90.0),
-    Scenario("800 mg/m2 monthly x 6", "800 mg/m2 over 1 h every 1 month x 6", 6 * 30.4375 + 30.0),
+    Scenario("800 mg/m2 monthly x 6", "800 mg/m2 over 1 h every 1 month x 6", 5 * 30.4375 + 92.0),
     Scenario("CYCLOPS 15 mg/kg pulses", "15 mg/kg over 1 h every 2 weeks x 3 then 15 mg/kg over 1 h every 3 weeks x 7 starting day 42", 190.0),
 )
 SCENARIOS_CLADRIBINE = (Scenario("label tablets, 2 years", "label tablets", 2 * _YEAR),)
@@ -295,7 +301,8 @@ FITTED: dict[str, dict[str, tuple[float, float]]] = {
     "mitoxantrone": {"ANC_SLOPE": (1.0, 5000.0), "ANC_MTT": (84.0, 133.0), "ANC_GAMMA": (0.1, 0.4),
                      "omega:ANC_SLOPE": (0.05, 1.0), "ALC_SLOPE": (1.0, 5000.0), "ALC_KILL": (0.1, 500.0)},
     "cyclophosphamide": {"ANC_SLOPE": (0.001, 10.0), "ANC_MTT": (84.0, 133.0), "ANC_GAMMA": (0.1, 0.4),
-                         "ALC_SLOPE": (0.001, 10.0), "ALC_KILL": (0.0001, 1.0)},
+                         "ALC_SLOPE": (0.001, 10.0), "ALC_KILL": (0.0001, 1.0), "ALC_GAMMA": (0.005, 0.5),
+                         "ALC_HALF_LIFE": (3.0, 400.0)},
     "cladribine": {"ANC_SLOPE": (0.01, 100.0), "ALC_SLOPE": (1.0, 5000.0), "ALC_KILL": (0.01, 100.0), "ALC_MTT": (3.0, 120.0),
                    "ALC_HALF_LIFE": (3.0, 400.0), "ALC_GAMMA": (0.01, 0.5)},
 }
