@@ -90,8 +90,9 @@ class Drug:
         return PopulationSpec(covs + tuple(own.values()), base.bsa_formula, base.iiv, base.name)
 
     def complete(self, population: Population, seed: int = 0) -> Population:
-        """A patient table with this drug's covariates filled in where a column is missing:
-        drawn per patient (stream ``seed``, patient index) from the drug's distributions."""
+        """A patient table with this drug's covariates filled in where a column is missing, drawn
+        from the drug's distributions, patient i from its own stream (root ``seed`` + 7919, child i:
+        apart from the streams that drew the cohort itself)."""
         from .._internal.rng import patient_rng
 
         missing = [c for c in self.covariates if c.name not in population.table.columns]
