@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .errors import PopulationError, RegimenError
+from .errors import OptionError, PopulationError, RegimenError
 from .models.chain import ChainedModel
 from .population import Population
 from .regimen import Dose, EventTable, Regimen
@@ -123,6 +123,7 @@ def simulate_with_rules(
     seed: int | None = None,
     progress=False,
     throw: bool = True,
+    chunk_size: int = 10_000,
 ) -> SimulationResult:
     """Simulate ``population`` under ``rules``; the result carries a ``decisions`` table.
 
@@ -130,6 +131,7 @@ def simulate_with_rules(
         or a function giving each patient's planned courses (e.g. cladribine tablets by weight).
     throw: raise SolverError when a patient's solve fails; with False its status says so (the
         rules then read that patient's counts as they are).
+    chunk_size: patients decided (and simulated) together; results do not depend on it.
     """
     from .simulation import simulate
 
@@ -157,30 +159,35 @@ def simulate_with_rules(
             raise RegimenError(f"the rule '{r.label}' reads the {r.output.upper()} count, which model {model.name} "
                                "does not simulate; use a model with that output or drop the rule.")
     needs_counts = any(isinstance(r, (CountRule, NadirTitration)) for r in in_force)
-    rows: list[dict] = []
     ids = population.ids
-
-    rounds = 0
-    while True:
-        active = [i for i, p in enumerate(pts) if p.pending]
-        if not active:
-            break
-        rounds += 1
-        if rounds > 10_000:  # pragma: no cover - a guard against a rule set that never decides
-            raise RegimenError("the dosing rules did not reach a decision after 10000 rounds; check recheck and max_delay.")
-        counts, nadirs = ({}, {})
-        if needs_counts:
-            counts, nadirs = _observe(model, population, pts, active, ids, backend, simulate, throw)
-        for i in active:
-            _decide(pts[i], ids[i], in_force, counts.get(i, {}), nadirs.get(i, {}), rows)
-        if callable(progress):
-            progress(sum(not p.pending for p in pts), n)
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise OptionError(f"chunk_size = {chunk_size!r}; give a whole number of patients >= 1.")
+    per_patient: list[list[dict]] = [[] for _ in range(n)]
+    for start in range(0, n, chunk_size):       # patients are decided chunk by chunk: bounded memory
+        chunk = range(start, min(n, start + chunk_size))
+        rounds = 0
+        while True:
+            active = [i for i in chunk if pts[i].pending]
+            if not active:
+                break
+            rounds += 1
+            if rounds > 10_000:  # pragma: no cover - a guard against a rule set that never decides
+                raise RegimenError("the dosing rules did not reach a decision after 10000 rounds; check recheck and max_delay.")
+            counts, nadirs = ({}, {})
+            if needs_counts:
+                counts, nadirs = _observe(model, population, pts, active, ids, backend, simulate, throw)
+            for i in active:
+                _decide(pts[i], ids[i], in_force, counts.get(i, {}), nadirs.get(i, {}), per_patient[i])
+            if callable(progress):
+                progress(sum(not p.pending for p in pts), n)
+    rows = [row for patient_rows in per_patient for row in patient_rows]   # patient by patient, in order
 
     regimens = {ids[i]: (Regimen.from_doses(p.given, text=f"doses given to patient {ids[i]}") if p.given
                          else Regimen.empty()) for i, p in enumerate(pts)}
     table = EventTable(regimens, {}, source="doses decided by the dosing rules")
     result = simulate(model, table, population, output=output if output is not None else "daily", until=until,
-                      backend=backend, seed=seed, progress=progress if isinstance(progress, bool) else False, throw=throw)
+                      backend=backend, seed=seed, progress=progress if isinstance(progress, bool) else False, throw=throw,
+                      chunk_size=chunk_size)
     result.decisions = pd.DataFrame(rows, columns=DECISION_COLUMNS)
     result.provenance["dosing_rules"] = rules.describe()
     result.provenance["cap_region"] = rules.region

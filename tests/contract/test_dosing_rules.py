@@ -186,3 +186,18 @@ def test_bad_rules_and_missing_columns_are_one_sentence():
     with pytest.raises(RegimenError) as err:
         simulate_with_rules(model, ms.Regimen.parse(REGIMEN), pop, _rules(anc))
     assert_one_sentence(err.value, "ANC")
+
+
+def test_decisions_and_counts_do_not_depend_on_the_chunk_size():
+    """Seeded runs are the same however the patients are chunked (here 1, 3 and all 7 at once)."""
+    model = _model()
+    pop = _patients(7, WBC_SLOPE=[10.0, 30.0, 60.0, 100.0, 150.0, 200.0, 300.0])
+    rule = {"kind": "count", "output": "wbc", "minimum": 5.0, "action": "delay", "recheck": "3 days",
+            "max_delay": "3 weeks", "label": "WBC >= 5", "assumption": "test"}
+    reg = ms.Regimen.parse(REGIMEN)
+    runs = [simulate_with_rules(model, reg, pop, _rules(rule), output=np.arange(0.0, 200.0), chunk_size=k)
+            for k in (1, 3, 1000)]
+    for other in runs[1:]:
+        pd.testing.assert_frame_equal(runs[0].decisions, other.decisions)
+        np.testing.assert_array_equal(runs[0].values, other.values)
+    assert (runs[0].decisions["action"] == "delayed").any()
