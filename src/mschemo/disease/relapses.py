@@ -1,0 +1,130 @@
+"""Relapses as a point process with a patient-specific rate (gamma frailty, negative-binomial counts).
+
+Each patient has a frailty Z ~ Gamma(1/k, k) (mean 1, variance k), so the count of relapses over a
+window is negative binomial with variance mu + k*mu^2. The rate falls with disease duration, is
+higher in women, and can be multiplied by a time course ``m(t)`` (treatment or lymphocyte effects):
+
+    rate(t) = ARR_REF * Z * sex * exp(DURATION_SLOPE * (duration + t - REF_DURATION)) * m(t)
+
+Relapse days are drawn by inverting the cumulative rate against unit exponential gaps. Patient i
+draws from its own stream (root seed, child i, the disease stream), so results do not depend on
+chunking. Parameters: ``params/ms_relapses.toml`` (sources there).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .._internal.rng import patient_rng
+from ..errors import PopulationError
+from ..params import ParameterSet, load_parameters
+
+__all__ = ["RelapseModel", "simulate_relapses", "DISEASE_STREAM"]
+
+DISEASE_STREAM = 2          # the random stream of the disease model (0: population draws)
+
+
+@dataclass(frozen=True)
+class RelapseModel:
+    """Relapse-rate equation (internal units: per day, days)."""
+
+    arr_ref: float             # 1/d
+    frailty_k: float
+    duration_slope: float      # 1/d (log-rate per day of disease duration)
+    ref_duration: float        # d
+    female_rr: float
+    female_share_ref: float
+    parameter_set: ParameterSet | None = None
+
+    @classmethod
+    def load(cls, name: str = "ms-relapses") -> RelapseModel:
+        ps = load_parameters(name)
+        v = {p: ps[p].value for p in ("ARR_REF", "FRAILTY_K", "DURATION_SLOPE", "REF_DURATION", "FEMALE_RR",
+                                      "FEMALE_SHARE_REF")}
+        return cls(v["ARR_REF"], v["FRAILTY_K"], v["DURATION_SLOPE"], v["REF_DURATION"], v["FEMALE_RR"],
+                   v["FEMALE_SHARE_REF"], ps)
+
+    def sex_factor(self, sex: np.ndarray) -> np.ndarray:
+        """Rate factor of each patient's sex ("F"/"M"), normalised to the reference cohort's mix."""
+        female = np.array([str(s).upper().startswith("F") for s in sex])
+        norm = self.female_share_ref * self.female_rr + 1.0 - self.female_share_ref
+        return np.where(female, self.female_rr, 1.0) / norm
+
+    def base_rate(self, sex: np.ndarray, duration_d: np.ndarray) -> np.ndarray:
+        """Rate (1/d) at the start (t = 0) without frailty, per patient."""
+        return self.arr_ref * self.sex_factor(sex) * np.exp(self.duration_slope * (duration_d - self.ref_duration))
+
+
+def _patient_columns(population) -> tuple[np.ndarray, np.ndarray]:
+    t = population.table
+    sex = t["sex"].to_numpy() if "sex" in t.columns else np.full(len(t), "F")
+    if "ms_duration_y" in t.columns:
+        dur = t["ms_duration_y"].to_numpy(dtype=float) * 365.25
+        if np.any(~np.isfinite(dur)) or np.any(dur < 0):
+            raise PopulationError("column ms_duration_y has a missing or negative value; give the years since MS onset (>= 0).")
+    else:
+        dur = None
+    return sex, dur
+
+
+def simulate_relapses(population, until_d: float, seed: int, *, model: RelapseModel | None = None,
+                      multiplier: Mapping | None = None, start: int = 0) -> pd.DataFrame:
+    """Relapse days of each patient over [0, until_d].
+
+    population: a Population; uses ``sex`` ("F"/"M", women if absent) and ``ms_duration_y`` (years
+        since onset; the model's reference duration if absent).
+    multiplier: optional {"times_d": (T,), "values": (n, T)} rate factors m_i(t), piecewise linear
+        between the times (e.g. a lymphocyte link); 1 without it.
+    start: index of the first patient in the whole run (a chunk of patients start..start+n-1 draws
+        exactly what the whole run draws for them).
+    Returns a table id, relapse (1, 2, ...), day; patients without relapses have no rows.
+    """
+    model = model or RelapseModel.load()
+    sex, dur = _patient_columns(population)
+    n = len(population)
+    if dur is None:
+        dur = np.full(n, model.ref_duration)
+    base = model.base_rate(sex, dur)
+    s = model.duration_slope
+    ids = population.ids
+    grid = vals = None
+    if multiplier is not None:
+        grid = np.asarray(multiplier["times_d"], dtype=float)
+        vals = np.asarray(multiplier["values"], dtype=float)
+        if vals.shape != (n, grid.size) or grid[0] > 0 or grid[-1] < until_d:
+            raise PopulationError("the relapse-rate multiplier must have one row per patient and cover day 0 to the end.")
+    rows = []
+    k = model.frailty_k
+    for i in range(n):
+        rng = patient_rng(seed, start + i, DISEASE_STREAM)
+        z = rng.gamma(1.0 / k, k) if k > 0 else 1.0
+        lam0 = base[i] * z
+        if grid is None:
+            # cumulative rate L(t) = lam0 * (exp(s t) - 1) / s, inverted in closed form
+            def inverse(target: float, lam0: float = lam0) -> float:
+                if abs(s) < 1e-15:
+                    return target / lam0
+                x = 1.0 + s * target / lam0
+                return math.log(x) / s if x > 0 else math.inf
+            cum_end = lam0 * (math.expm1(s * until_d) / s if abs(s) > 1e-15 else until_d)
+        else:
+            rate = lam0 * np.exp(s * grid) * vals[i]
+            cum = np.concatenate([[0.0], np.cumsum(0.5 * (rate[1:] + rate[:-1]) * np.diff(grid))])
+            cum_end = float(np.interp(until_d, grid, cum))
+
+            def inverse(target: float, cum=cum) -> float:
+                return float(np.interp(target, cum, grid)) if target <= cum[-1] else math.inf
+        total = 0.0
+        k_rel = 0
+        while True:
+            total += rng.exponential()
+            if total > cum_end or lam0 <= 0:
+                break
+            k_rel += 1
+            rows.append((ids[i], k_rel, inverse(total)))
+    return pd.DataFrame(rows, columns=["id", "relapse", "day"])
