@@ -1,5 +1,5 @@
 """The MS disease model: relapses (and, in later steps, symptoms, recovery and disability)."""
 
-from .relapses import RelapseModel, simulate_relapses
+from .relapses import RelapseModel, lymphocyte_multiplier, simulate_relapses
 
-__all__ = ["RelapseModel", "simulate_relapses"]
+__all__ = ["RelapseModel", "simulate_relapses", "lymphocyte_multiplier"]

@@ -6,6 +6,9 @@ higher in women, and can be multiplied by a time course ``m(t)`` (treatment or l
 
     rate(t) = ARR_REF * Z * sex * exp(DURATION_SLOPE * (duration + t - REF_DURATION)) * m(t)
 
+For depleting drugs m(t) = (ALC(t)/ALC(0))^ALC_LINK_EXPONENT (:func:`lymphocyte_multiplier`): the rate
+follows the patient's lymphocytes relative to their own baseline.
+
 Relapse days are drawn by inverting the cumulative rate against unit exponential gaps. Patient i
 draws from its own stream (root seed, child i, the disease stream), so results do not depend on
 chunking. Parameters: ``params/ms_relapses.toml`` (sources there).
@@ -24,7 +27,7 @@ from .._internal.rng import patient_rng
 from ..errors import PopulationError
 from ..params import ParameterSet, load_parameters
 
-__all__ = ["RelapseModel", "simulate_relapses", "DISEASE_STREAM"]
+__all__ = ["RelapseModel", "simulate_relapses", "lymphocyte_multiplier", "DISEASE_STREAM"]
 
 DISEASE_STREAM = 2          # the random stream of the disease model (0: population draws)
 
@@ -39,15 +42,16 @@ class RelapseModel:
     ref_duration: float        # d
     female_rr: float
     female_share_ref: float
+    alc_link_exponent: float = 0.0
     parameter_set: ParameterSet | None = None
 
     @classmethod
     def load(cls, name: str = "ms-relapses") -> RelapseModel:
         ps = load_parameters(name)
         v = {p: ps[p].value for p in ("ARR_REF", "FRAILTY_K", "DURATION_SLOPE", "REF_DURATION", "FEMALE_RR",
-                                      "FEMALE_SHARE_REF")}
+                                      "FEMALE_SHARE_REF", "ALC_LINK_EXPONENT")}
         return cls(v["ARR_REF"], v["FRAILTY_K"], v["DURATION_SLOPE"], v["REF_DURATION"], v["FEMALE_RR"],
-                   v["FEMALE_SHARE_REF"], ps)
+                   v["FEMALE_SHARE_REF"], v["ALC_LINK_EXPONENT"], ps)
 
     def sex_factor(self, sex: np.ndarray) -> np.ndarray:
         """Rate factor of each patient's sex ("F"/"M"), normalised to the reference cohort's mix."""
@@ -128,3 +132,14 @@ def simulate_relapses(population, until_d: float, seed: int, *, model: RelapseMo
             k_rel += 1
             rows.append((ids[i], k_rel, inverse(total)))
     return pd.DataFrame(rows, columns=["id", "relapse", "day"])
+
+
+def lymphocyte_multiplier(result, exponent: float | None = None) -> dict:
+    """Rate factors m_i(t) = (ALC_i(t) / ALC_i(0))^exponent from a simulation result with lymphocytes:
+    the relapse rate follows the patient's lymphocytes relative to their own baseline (exponent:
+    the model's ALC_LINK_EXPONENT by default)."""
+    if exponent is None:
+        exponent = RelapseModel.load().alc_link_exponent
+    alc = result.column("alc")
+    ratio = np.clip(alc / alc[:, :1], 1e-6, None)
+    return {"times_d": result.times_d, "values": ratio ** exponent}
