@@ -43,6 +43,7 @@ class RelapseModel:
     female_rr: float
     female_share_ref: float
     alc_link_exponent: float = 0.0
+    dmt_rate_ratios: Mapping[str, float] | None = None   # lower-case DMT name -> rate ratio vs placebo
     parameter_set: ParameterSet | None = None
 
     @classmethod
@@ -50,8 +51,22 @@ class RelapseModel:
         ps = load_parameters(name)
         v = {p: ps[p].value for p in ("ARR_REF", "FRAILTY_K", "DURATION_SLOPE", "REF_DURATION", "FEMALE_RR",
                                       "FEMALE_SHARE_REF", "ALC_LINK_EXPONENT")}
+        dmts = {k[len("DMT_RR_"):].lower(): ps[k].value for k in ps.parameters if k.startswith("DMT_RR_")}
         return cls(v["ARR_REF"], v["FRAILTY_K"], v["DURATION_SLOPE"], v["REF_DURATION"], v["FEMALE_RR"],
-                   v["FEMALE_SHARE_REF"], v["ALC_LINK_EXPONENT"], ps)
+                   v["FEMALE_SHARE_REF"], v["ALC_LINK_EXPONENT"], dmts, ps)
+
+    def dmt_factor(self, dmt: np.ndarray) -> np.ndarray:
+        """Rate ratio of each patient's disease-modifying therapy ("none" or empty: 1)."""
+        table = dict(self.dmt_rate_ratios or {})
+        out = np.ones(len(dmt))
+        for i, name in enumerate(dmt):
+            key = str(name).strip().lower().replace(" ", "_").replace("-", "_")
+            if key in ("", "none", "nan", "placebo"):
+                continue
+            if key not in table:
+                raise PopulationError(f"dmt '{name}' has no relapse-rate ratio; use one of none, {', '.join(sorted(table))}.")
+            out[i] = table[key]
+        return out
 
     def sex_factor(self, sex: np.ndarray) -> np.ndarray:
         """Rate factor of each patient's sex ("F"/"M"), normalised to the reference cohort's mix."""
@@ -80,8 +95,9 @@ def simulate_relapses(population, until_d: float, seed: int, *, model: RelapseMo
                       multiplier: Mapping | None = None, start: int = 0) -> pd.DataFrame:
     """Relapse days of each patient over [0, until_d].
 
-    population: a Population; uses ``sex`` ("F"/"M", women if absent) and ``ms_duration_y`` (years
-        since onset; the model's reference duration if absent).
+    population: a Population; uses ``sex`` ("F"/"M", women if absent), ``ms_duration_y`` (years
+        since onset; the model's reference duration if absent) and ``dmt`` (a disease-modifying
+        therapy by name, e.g. "natalizumab", or "none"; its rate ratio multiplies the rate).
     multiplier: optional {"times_d": (T,), "values": (n, T)} rate factors m_i(t), piecewise linear
         between the times (e.g. a lymphocyte link); 1 without it.
     start: index of the first patient in the whole run (a chunk of patients start..start+n-1 draws
@@ -94,6 +110,8 @@ def simulate_relapses(population, until_d: float, seed: int, *, model: RelapseMo
     if dur is None:
         dur = np.full(n, model.ref_duration)
     base = model.base_rate(sex, dur)
+    if "dmt" in population.table.columns:
+        base = base * model.dmt_factor(population.table["dmt"].to_numpy())
     s = model.duration_slope
     ids = population.ids
     grid = vals = None
