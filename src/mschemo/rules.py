@@ -134,14 +134,18 @@ class DosingRules:
                      and (not r.option or r.option in self.options))
 
     @property
+    def regions(self) -> list[str]:
+        """The regions that have a lifetime cap (e.g. ["eu", "us"])."""
+        return sorted({r.region for r in self.rules if isinstance(r, CumulativeCap) and r.region})
+
+    @property
     def available_options(self) -> list[str]:
         return sorted({r.option for r in self.rules if r.option})
 
     def with_region(self, region: str) -> DosingRules:
         """The same rules with the cumulative cap of ``region`` in force."""
-        regions = sorted({r.region for r in self.rules if isinstance(r, CumulativeCap) and r.region})
-        if region not in regions:
-            raise RegimenError(f"cap region {region!r} is not defined for this drug; use one of {', '.join(regions) or 'none'}.")
+        if region not in self.regions:
+            raise RegimenError(f"cap region {region!r} is not defined for this drug; use one of {', '.join(self.regions) or 'none'}.")
         return replace(self, region=region)
 
     def with_options(self, *options: str) -> DosingRules:

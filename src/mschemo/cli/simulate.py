@@ -297,12 +297,10 @@ def _load_drug(name: str) -> Any:
 def _drug_plan(drug, *, regimen, events, time_unit, population, n, seed, output, backend, rules, region, options,
                decisions) -> Plan:
     """A drug: its label regimen unless --regimen is given, its dosing rules unless --no-rules."""
-    from ..drugs.library import LABEL_PLANS
-    from ..rules import CumulativeCap
 
     # the rules asked for
     if region is not None:
-        regions = sorted({r.region for r in drug.rules if isinstance(r, CumulativeCap) and r.region})
+        regions = drug.rules.regions
         if region not in regions:
             fix = (f"use one of {', '.join(regions)}" if regions else "leave --cap-region out")
             raise OptionError(f"--cap-region {region} does not apply to {drug.name}, which has "
@@ -336,12 +334,7 @@ def _drug_plan(drug, *, regimen, events, time_unit, population, n, seed, output,
         return Plan(drug.model, reg, pop, n_used, seed, output, backend,
                     regimen_label=f"event table {path.name} ({len(reg.ids)} ID(s), times in {time_unit})",
                     population_label=pop_label, rules=False)
-    if regimen is not None:
-        key = regimen.strip().lower()
-        if key in LABEL_PLANS and key != drug.default_regimen.strip().lower():
-            raise OptionError(f"--regimen '{regimen}' is the label plan of another drug, not of {drug.name}; write "
-                              f"the doses, e.g. --regimen '{drug.default_regimen}', or leave --regimen out.")
-    planned = drug.plan(regimen)   # checks the text before anything runs
+    planned = drug.plan(regimen)   # checks the text (and another drug's label plan) before anything runs
     reg_label = _drug_regimen_label(drug, regimen, planned)
 
     # patients: the default cohort plus the covariates the drug needs
