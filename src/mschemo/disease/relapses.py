@@ -44,6 +44,9 @@ class RelapseModel:
     female_share_ref: float
     alc_link_exponent: float = 0.0
     dmt_rate_ratios: Mapping[str, float] | None = None   # lower-case DMT name -> rate ratio vs placebo
+    ppms_factor: float = 1.0
+    season_amplitude: float = 0.0
+    season_peak_day: float = 0.0
     parameter_set: ParameterSet | None = None
 
     @classmethod
@@ -53,7 +56,12 @@ class RelapseModel:
                                       "FEMALE_SHARE_REF", "ALC_LINK_EXPONENT")}
         dmts = {k[len("DMT_RR_"):].lower(): ps[k].value for k in ps.parameters if k.startswith("DMT_RR_")}
         return cls(v["ARR_REF"], v["FRAILTY_K"], v["DURATION_SLOPE"], v["REF_DURATION"], v["FEMALE_RR"],
-                   v["FEMALE_SHARE_REF"], v["ALC_LINK_EXPONENT"], dmts, ps)
+                   v["FEMALE_SHARE_REF"], v["ALC_LINK_EXPONENT"], dmts, ps["PPMS_RELAPSE_FACTOR"].value,
+                   ps["SEASON_AMPLITUDE"].value, ps["SEASON_PEAK_DAY"].value, ps)
+
+    def season(self, day_of_year: np.ndarray) -> np.ndarray:
+        """Seasonal rate factor at the given days of the year (1 January = 0)."""
+        return 1.0 + self.season_amplitude * np.cos(2.0 * np.pi * (np.asarray(day_of_year) - self.season_peak_day) / 365.25)
 
     def dmt_factor(self, dmt: np.ndarray) -> np.ndarray:
         """Rate ratio of each patient's disease-modifying therapy ("none" or empty: 1)."""
@@ -92,7 +100,8 @@ def _patient_columns(population) -> tuple[np.ndarray, np.ndarray]:
 
 
 def simulate_relapses(population, until_d: float, seed: int, *, model: RelapseModel | None = None,
-                      multiplier: Mapping | None = None, start: int = 0) -> pd.DataFrame:
+                      multiplier: Mapping | None = None, start: int = 0,
+                      season_start: float | None = None) -> pd.DataFrame:
     """Relapse days of each patient over [0, until_d].
 
     population: a Population; uses ``sex`` ("F"/"M", women if absent), ``ms_duration_y`` (years
@@ -102,6 +111,9 @@ def simulate_relapses(population, until_d: float, seed: int, *, model: RelapseMo
         between the times (e.g. a lymphocyte link); 1 without it.
     start: index of the first patient in the whole run (a chunk of patients start..start+n-1 draws
         exactly what the whole run draws for them).
+    season_start: day of the year (1 January = 0) of day 0; with it the rate follows the yearly
+        cycle (SEASON_AMPLITUDE, peak SEASON_PEAK_DAY); without it there is no season.
+    Patients with ``ms_course`` PPMS relapse at PPMS_RELAPSE_FACTOR times the relapsing rate.
     Returns a table id, relapse (1, 2, ...), day; patients without relapses have no rows.
     """
     model = model or RelapseModel.load()
@@ -112,6 +124,9 @@ def simulate_relapses(population, until_d: float, seed: int, *, model: RelapseMo
     base = model.base_rate(sex, dur)
     if "dmt" in population.table.columns:
         base = base * model.dmt_factor(population.table["dmt"].to_numpy())
+    if "ms_course" in population.table.columns:
+        ppms = np.array([str(c).strip().upper() == "PPMS" for c in population.table["ms_course"]])
+        base = np.where(ppms, base * model.ppms_factor, base)
     s = model.duration_slope
     ids = population.ids
     grid = vals = None
@@ -120,6 +135,11 @@ def simulate_relapses(population, until_d: float, seed: int, *, model: RelapseMo
         vals = np.asarray(multiplier["values"], dtype=float)
         if vals.shape != (n, grid.size) or grid[0] > 0 or grid[-1] < until_d:
             raise PopulationError("the relapse-rate multiplier must have one row per patient and cover day 0 to the end.")
+    if season_start is not None:
+        if grid is None:
+            grid = np.linspace(0.0, until_d, max(2, int(math.ceil(until_d / 7.0)) + 1))
+            vals = np.ones((1, grid.size))
+        vals = vals * model.season(float(season_start) + grid)[None, :]
     rows = []
     k = model.frailty_k
     for i in range(n):
@@ -135,7 +155,7 @@ def simulate_relapses(population, until_d: float, seed: int, *, model: RelapseMo
                 return math.log(x) / s if x > 0 else math.inf
             cum_end = lam0 * (math.expm1(s * until_d) / s if abs(s) > 1e-15 else until_d)
         else:
-            rate = lam0 * np.exp(s * grid) * vals[i]
+            rate = lam0 * np.exp(s * grid) * vals[min(i, len(vals) - 1)]
             cum = np.concatenate([[0.0], np.cumsum(0.5 * (rate[1:] + rate[:-1]) * np.diff(grid))])
             cum_end = float(np.interp(until_d, grid, cum))
 
