@@ -1,6 +1,6 @@
 """mschemo: simulate, personalise and plan chemotherapy for multiple sclerosis.
 
-dose -> concentration -> white-cell counts (and, in later layers, relapses and disability).
+dose -> concentration -> white-cell counts -> relapses, symptoms and disability (EDSS).
 Research and education only: never a prescription.
 
 >>> import mschemo as ms
@@ -55,13 +55,22 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Drug": (".drugs", "Drug"),
     "load_drug": (".drugs", "load_drug"),
     "available_drugs": (".drugs", "available_drugs"),
+    "disease": (".disease", None),
+    "simulate_disease": (".disease", "simulate_disease"),
+    "Treatments": (".disease", "Treatments"),
+    "DiseaseResult": (".disease", "DiseaseResult"),
+    "plot_timeline": (".plotting", "plot_timeline"),
 }
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from . import backends as backends
+    from . import disease as disease
     from . import models as models
     from .adaptive import Course as Course
     from .adaptive import simulate_with_rules as simulate_with_rules
+    from .disease import DiseaseResult as DiseaseResult
+    from .disease import Treatments as Treatments
+    from .disease import simulate_disease as simulate_disease
     from .drugs import Drug as Drug
     from .drugs import available_drugs as available_drugs
     from .drugs import load_drug as load_drug
@@ -69,6 +78,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .models import load_model as load_model
     from .output import OutputTimes as OutputTimes
     from .params import load_parameters as load_parameters
+    from .plotting import plot_timeline as plot_timeline
     from .population import Population as Population
     from .population import PopulationSpec as PopulationSpec
     from .population import body_surface_area as body_surface_area
@@ -102,7 +112,7 @@ __all__ = [
     "__version__", "DISCLAIMER", "backends", "models", "simulate", "load_model", "load_example", "load_parameters",
     "Regimen", "Dose", "EventTable", "Population", "PopulationSpec", "OutputTimes", "SimulationResult",
     "body_surface_area", "ctcae_grade", "load_drug", "available_drugs", "Drug", "simulate_with_rules", "Course",
-    "DosingRules", "read_rules",
+    "DosingRules", "read_rules", "disease", "simulate_disease", "Treatments", "DiseaseResult", "plot_timeline",
     "MschemoError", "InputError", "UnitError", "RegimenError", "PopulationError", "ParameterError", "ModelError",
     "OptionError", "SolverError",
 ]

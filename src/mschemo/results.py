@@ -62,6 +62,7 @@ class SimulationResult:
     steps: np.ndarray
     provenance: dict[str, Any] = field(default_factory=dict)
     decisions: pd.DataFrame | None = None   # dosing-rule decisions (simulate_with_rules), one row per course check
+    disease: Any = None                     # a disease.DiseaseResult for the same patients (simulate(..., disease=True))
 
     # -- basics -------------------------------------------------------------------------------
     @property

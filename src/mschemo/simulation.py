@@ -67,6 +67,7 @@ def simulate(
     chunk_size: int = 10_000,
     throw: bool = True,
     record_states: bool = False,
+    disease: Any = False,
 ) -> SimulationResult:
     """Simulate ``regimen`` in ``population`` with ``model``.
 
@@ -82,6 +83,9 @@ def simulate(
     progress: True for a progress bar, or a callback(done, total).
     throw: raise SolverError on the first failed patient; with False, failures are in ``status``.
     record_states: also record every state (columns ``state_<name>``).
+    disease: True (or a ``disease.Treatments``) also simulates relapses, symptoms and EDSS of the
+        same patients over the same window (``result.disease``), the relapse rate following their
+        lymphocytes.
 
     >>> res = simulate("mitox-2y", "12 mg/m2 over 30 min every 91 days x 2", 2, seed=1, until="120 days")
     >>> res.nadirs().shape[0]
@@ -166,11 +170,15 @@ def simulate(
         "chunk_size": chunk_size,
         "output_times": f"{t_out.size} times, {t_out[0]:g}-{t_out[-1]:g} d",
     }
-    return SimulationResult(
+    result = SimulationResult(
         model=model, regimen=regimen, patients=patients, times_d=t_out, columns=list(columns),
         values=np.concatenate(chunks, axis=0) if len(chunks) > 1 else chunks[0],
         status=np.concatenate(statuses), steps=np.concatenate(steps), provenance=provenance,
     )
+    if disease is not False and disease is not None:
+        from .disease import attach_disease
+        attach_disease(result, disease)
+    return result
 
 
 def _progress(progress: bool | ProgressCallback, total: int) -> ProgressCallback:

@@ -1,6 +1,12 @@
-"""The MS disease model: relapses (and, in later steps, symptoms, recovery and disability)."""
+"""The MS disease model: relapses, their course, sites and symptoms, EDSS disability and symptom
+burden, driven by the lymphocytes and by the other treatments (see model.simulate_disease)."""
 
+from .disability import DisabilityModel, simulate_disability
+from .model import DiseaseResult, Treatments, attach_disease, simulate_disease
 from .relapse_course import relapse_courses
 from .relapses import RelapseModel, lymphocyte_multiplier, simulate_relapses
+from .symptoms import SymptomTimeline, SymptomTreatments, relapse_sites, symptom_timeline
 
-__all__ = ["RelapseModel", "simulate_relapses", "lymphocyte_multiplier", "relapse_courses"]
+__all__ = ["RelapseModel", "simulate_relapses", "lymphocyte_multiplier", "relapse_courses", "DisabilityModel",
+           "simulate_disability", "relapse_sites", "symptom_timeline", "SymptomTimeline", "SymptomTreatments",
+           "Treatments", "DiseaseResult", "simulate_disease", "attach_disease"]

@@ -106,13 +106,14 @@ class Drug:
     def simulate(self, population: Population | PopulationSpec | int | None = None, *,
                  regimen: str | Regimen | None = None, rules: bool = True, region: str | None = None,
                  options: Sequence[str] = (), n: int | None = None, seed: int | None = None, output=None, until=None, backend=None,
-                 progress=False, throw: bool = True):
+                 progress=False, throw: bool = True, disease=False):
         """Simulate this drug's regimen (the label's by default) with its dosing rules.
 
         population: a patient table, a spec with ``n``, a number of patients (the default cohort
         plus this drug's covariates) or None (100 patients). rules: False gives every planned dose.
         region: which lifetime cap is in force ("us", "eu"). options: optional rules to switch on
         (e.g. "titrate"). The result's ``decisions`` table says what happened to each course and why.
+        disease: True (or a ``disease.Treatments``) adds ``result.disease`` (relapses, symptoms, EDSS).
         """
         from .._internal.rng import root_seed
         from ..adaptive import simulate_with_rules
@@ -140,6 +141,9 @@ class Drug:
         result.provenance["drug"] = self.name
         result.provenance["regimen"] = regimen.describe() if isinstance(regimen, Regimen) else (regimen or self.default_regimen)
         result.provenance["seed"] = seed_used
+        if disease is not False and disease is not None:
+            from ..disease import attach_disease
+            attach_disease(result, disease)
         return result
 
 

@@ -1,0 +1,239 @@
+"""The MS disease model as one call: relapses, their course, sites and symptoms, EDSS and symptom
+burden, with the lymphocyte link and the other treatments on their own links.
+
+    simulate_disease(population, "10 years", seed=1)                       # untreated
+    simulate_disease(cohort, until, seed=1, lymphocytes=result)            # after chemotherapy
+    simulate_disease(cohort, until, seed=1, treatments=Treatments(steroids=True))
+
+Every part draws from its own per-patient stream (relapses 2, course 3, sites 4, symptoms 5,
+disability 6), so a seeded run is the same however the cohort is chunked, and switching a treatment
+on changes only what that treatment acts on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._internal.files import atomic_path
+from ..errors import OptionError
+from ..units import parse_duration
+from .disability import MILESTONES, YEAR, DisabilityModel, DisabilityPaths, relapse_edss, simulate_disability
+from .relapse_course import relapse_courses
+from .relapses import RelapseModel, lymphocyte_multiplier, simulate_relapses
+from .symptoms import SymptomTimeline, SymptomTreatments, relapse_sites, symptom_timeline
+
+__all__ = ["Treatments", "DiseaseResult", "simulate_disease", "attach_disease"]
+
+
+@dataclass(frozen=True)
+class Treatments:
+    """The treatments besides chemotherapy, each on its own link.
+
+    steroids: relapses treated with corticosteroids (faster recovery, same residual).
+    plasma_exchange: severe steroid-refractory relapses get plasma exchange.
+    symptomatic: symptomatic medication, rehabilitation, exercise and diet (symptoms.SymptomTreatments).
+    Disease-modifying therapies are a patient column ``dmt`` (relapse-rate ratios).
+    """
+
+    steroids: bool = False
+    plasma_exchange: bool = False
+    symptomatic: SymptomTreatments = field(default_factory=SymptomTreatments)
+
+    @classmethod
+    def of(cls, steroids: bool = False, plasma_exchange: bool = False, medications: tuple[str, ...] = (),
+           rehabilitation: bool = False, exercise: bool = False, diet: bool = False) -> Treatments:
+        return cls(steroids, plasma_exchange, SymptomTreatments(tuple(medications), rehabilitation, exercise, diet))
+
+
+def _until_days(until: float | str) -> float:
+    d = parse_duration(until, "until") if isinstance(until, str) else float(until)
+    if not np.isfinite(d) or d <= 0:
+        raise OptionError(f"until {until!r} is not a positive duration; give one such as '10 years'.")
+    return float(d)
+
+
+@dataclass
+class DiseaseResult:
+    """Relapses, EDSS and symptoms of a cohort on a time grid (days)."""
+
+    ids: np.ndarray
+    times_d: np.ndarray
+    relapses: pd.DataFrame          # id, relapse, day, site, symptoms, edss_rise, recovery_d, edss_residual, ...
+    edss: np.ndarray                # (n, T) EDSS as scored (sustained + relapse), on the 0.5 grid
+    edss_sustained: np.ndarray      # (n, T)
+    course: np.ndarray              # (n, T) RRMS / SPMS / PPMS
+    paths: DisabilityPaths
+    symptoms: SymptomTimeline
+    until_d: float
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_patients(self) -> int:
+        return len(self.ids)
+
+    def relapse_counts(self) -> np.ndarray:
+        """Relapses per patient over the window."""
+        return self.relapses.groupby("id").size().reindex(self.ids, fill_value=0).to_numpy()
+
+    def edss_frame(self) -> pd.DataFrame:
+        """Long table: id, day, edss, edss_sustained, course."""
+        n, t = self.edss.shape
+        return pd.DataFrame({"id": np.repeat(self.ids, t), "day": np.tile(self.times_d, n),
+                             "edss": self.edss.ravel(), "edss_sustained": self.edss_sustained.ravel(),
+                             "course": self.course.ravel()})
+
+    def events(self) -> pd.DataFrame:
+        """Dated events: relapses, conversion to secondary progression, EDSS milestones (sustained)."""
+        parts = [pd.DataFrame({"id": self.relapses["id"], "day": self.relapses["day"], "event": "relapse",
+                               "detail": self.relapses["site"] + ": " + self.relapses["symptoms"]})]
+        sp = np.isfinite(self.paths.progressive_day) & (self.paths.progressive_day > 0) & (self.paths.course0 == "RRMS")
+        parts.append(pd.DataFrame({"id": self.ids[sp], "day": self.paths.progressive_day[sp], "event": "spms",
+                                   "detail": "conversion to secondary progressive MS"}))
+        for lv, days in self.paths.milestone_day.items():
+            hit = np.isfinite(days) & (days > 0)
+            parts.append(pd.DataFrame({"id": self.ids[hit], "day": days[hit], "event": f"edss_{lv:g}",
+                                       "detail": f"sustained EDSS {lv:g} reached"}))
+        out = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else parts[0]
+        return out.sort_values(["id", "day"], kind="stable").reset_index(drop=True)
+
+    def patients(self) -> pd.DataFrame:
+        """One row per patient: relapses, annualised rate, EDSS at start and end, course at the end,
+        days to conversion and to the sustained milestones."""
+        out = pd.DataFrame({"id": self.ids, "relapses": self.relapse_counts()})
+        out["arr"] = out["relapses"] / (self.until_d / YEAR)
+        out["edss_start"] = self.edss_sustained[:, 0]
+        out["edss_end"] = self.edss_sustained[:, -1]
+        out["course_end"] = self.course[:, -1]
+        out["spms_day"] = np.where(np.isfinite(self.paths.progressive_day) & (self.paths.course0 == "RRMS"),
+                                   self.paths.progressive_day, np.nan)
+        for lv in MILESTONES:
+            out[f"edss_{lv:g}_day"] = self.paths.milestone_day[lv]
+        pts = self.paths.points()
+        out["edss_points_pira"] = pts["pira"].to_numpy() + pts["progression"].to_numpy()
+        out["edss_points_relapses"] = pts["residual"].to_numpy()
+        return out
+
+    def summary(self) -> pd.DataFrame:
+        """Cohort figures: relapse rate, relapse-free share, EDSS change, milestones, symptom prevalence."""
+        p = self.patients()
+        years = self.until_d / YEAR
+        rows = [("annualised relapse rate", p["relapses"].sum() / (len(p) * years), "1/year"),
+                ("relapse-free", float(np.mean(p["relapses"] == 0)), "share"),
+                ("mean EDSS change (sustained)", float(np.mean(p["edss_end"] - p["edss_start"])), "EDSS"),
+                ("converted to SPMS", float(np.mean(np.isfinite(p["spms_day"]) & (p["spms_day"] > 0))), "share")]
+        for lv in MILESTONES:
+            d = p[f"edss_{lv:g}_day"]
+            rows.append((f"reached sustained EDSS {lv:g} in the window", float(np.mean(np.isfinite(d) & (d > 0))), "share"))
+        gained = p["edss_points_pira"].sum() + p["edss_points_relapses"].sum()
+        rows.append(("EDSS worsening independent of relapses", float(p["edss_points_pira"].sum() / gained) if gained else float("nan"), "share of points"))
+        prev = self.symptoms.prevalence().iloc[-1]
+        for s in self.symptoms.present:
+            rows.append((f"{s.replace('_', ' ')} at the end", float(prev[s]), "share"))
+        return pd.DataFrame(rows, columns=["quantity", "value", "unit"])
+
+    def patient(self, pid: Any) -> dict[str, Any]:
+        """One patient's tables: relapses, edss (long), symptoms (wide), events."""
+        k = int(np.flatnonzero(self.ids == pid)[0]) if np.any(self.ids == pid) else None
+        if k is None:
+            raise OptionError(f"patient {pid!r} is not in this result; use one of its ids such as {self.ids[0]!r}.")
+        sym = self.symptoms.to_frame()
+        return {"relapses": self.relapses[self.relapses["id"] == pid].reset_index(drop=True),
+                "edss": pd.DataFrame({"day": self.times_d, "edss": self.edss[k], "edss_sustained": self.edss_sustained[k],
+                                      "course": self.course[k]}),
+                "symptoms": sym[sym["id"] == pid].reset_index(drop=True),
+                "events": self.events().query("id == @pid").reset_index(drop=True)}
+
+    def write(self, directory: str | Path) -> Path:
+        """Write relapses, edss, symptoms, events and patients as Parquet files into ``directory``
+        (each written to a temporary file, then renamed)."""
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        tables = {"relapses": self.relapses, "edss": self.edss_frame(), "symptoms": self.symptoms.to_frame(),
+                  "events": self.events(), "patients": self.patients()}
+        for name, frame in tables.items():
+            with atomic_path(d / f"disease_{name}.parquet") as tmp:
+                frame.to_parquet(tmp, index=False)
+        return d
+
+
+def _duration_days(population, relapse_model: RelapseModel) -> np.ndarray:
+    t = population.table
+    if "ms_duration_y" in t.columns:
+        return t["ms_duration_y"].to_numpy(dtype=float) * YEAR
+    return np.full(len(t), relapse_model.ref_duration)
+
+
+def _multiplier(lymphocytes, until_d: float, exponent: float) -> dict:
+    m = lymphocyte_multiplier(lymphocytes, exponent)
+    if m["times_d"][-1] < until_d:      # counts held at their last value after the simulated window
+        m = {"times_d": np.append(m["times_d"], until_d), "values": np.hstack([m["values"], m["values"][:, -1:]])}
+    return m
+
+
+def simulate_disease(population, until: float | str = "2 years", seed: int = 0, *,
+                     lymphocytes=None, alc_link: bool = True, treatments: Treatments | None = None,
+                     every_d: float = 7.0, season_start: float | None = None, start: int = 0,
+                     relapse_model: RelapseModel | None = None,
+                     disability_model: DisabilityModel | None = None) -> DiseaseResult:
+    """Simulate the disease of ``population`` over ``until`` (days or text such as "10 years").
+
+    lymphocytes: a SimulationResult with an ``alc`` column for the same patients (chemotherapy):
+        the relapse rate follows ALC relative to each patient's baseline (ALC_LINK_EXPONENT);
+        ``alc_link=False`` switches the link off (relapses as without treatment).
+    treatments: steroids, plasma exchange and symptomatic treatments (Treatments).
+    every_d: spacing of the EDSS and symptom grid (days).
+    season_start: day of the year of day 0 (1 January = 0) to switch on the seasonal cycle.
+    start: index of the first patient in the whole run (for chunked runs).
+    """
+    until_d = _until_days(until)
+    treatments = treatments or Treatments()
+    rm = relapse_model or RelapseModel.load()
+    dm = disability_model or DisabilityModel.load()
+    multiplier = None
+    if lymphocytes is not None and alc_link:
+        if not np.array_equal(np.asarray(lymphocytes.ids), np.asarray(population.ids)):
+            raise OptionError("the lymphocyte result is for other patients; simulate the disease of the same cohort.")
+        multiplier = _multiplier(lymphocytes, until_d, rm.alc_link_exponent)
+    rel = simulate_relapses(population, until_d, seed, model=rm, multiplier=multiplier, start=start,
+                            season_start=season_start)
+    rel = relapse_courses(rel, population, seed, start=start, steroids=treatments.steroids,
+                          plasma_exchange=treatments.plasma_exchange)
+    rel = relapse_sites(rel, population, seed, start=start)
+    duration = _duration_days(population, rm)
+    paths = simulate_disability(population, until_d, seed, rel, model=dm, duration_d=duration, start=start)
+    times = np.arange(0.0, until_d + 1e-9, every_d)
+    if times[-1] < until_d:
+        times = np.append(times, until_d)
+    sustained = paths.sustained(times)
+    total = np.clip(sustained + relapse_edss(rel, population, paths, times, dm.sp_residual_factor), 0.0, dm.edss_max)
+    edss = np.round(total * 2.0) / 2.0
+    sym = symptom_timeline(population, times, edss, seed, relapses=rel, treatments=treatments.symptomatic, start=start)
+    prov = {"seed": int(seed), "until_d": until_d, "every_d": every_d, "alc_link": bool(lymphocytes is not None and alc_link),
+            "treatments": repr(treatments), "season_start": season_start,
+            "parameters": {"ms-relapses": getattr(rm.parameter_set, "sha256", ""),
+                           "ms-disability": getattr(dm.parameter_set, "sha256", "")}}
+    return DiseaseResult(population.ids, times, rel.reset_index(drop=True), edss, sustained, paths.course(times),
+                         paths, sym, until_d, prov)
+
+
+def attach_disease(result, treatments: Treatments | bool | None = None, *, alc_link: bool = True,
+                   until: float | str | None = None) -> DiseaseResult:
+    """Simulate the disease of a count result's patients (same seed, same window unless ``until``
+    extends it; counts are then held at their last value) and set ``result.disease``. The relapse
+    rate follows the result's lymphocytes when it has an ``alc`` column."""
+    from ..population import Population
+    if treatments is None or isinstance(treatments, bool):
+        treatments = Treatments()
+    if not isinstance(treatments, Treatments):
+        raise OptionError(f"disease {treatments!r} is not a choice; give True, False or a Treatments.")
+    window = float(result.times_d[-1]) if until is None else _until_days(until)
+    lymph = result if any(c.split("_")[0] == "alc" for c in result.columns) else None
+    pop = Population(result.patients.reset_index(drop=True))
+    result.disease = simulate_disease(pop, window, int(result.provenance.get("seed", 0)), lymphocytes=lymph,
+                                      alc_link=alc_link, treatments=treatments)
+    return result.disease
