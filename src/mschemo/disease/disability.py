@@ -6,8 +6,10 @@ Sustained EDSS moves in 0.5 steps. In the relapsing phase, PIRA steps come as a 
 progression is a Weibull time since onset (Koch 2010 median, a rising hazard, earlier in men), drawn
 conditional on no conversion before entry. In the progressive phase (SPMS, or PPMS from onset)
 steps come at PROGRESSIVE_RATE, slower or faster from EDSS 6 (HIGH_EDSS_FACTOR), and relapse
-residuals are not kept (Tremlett 2009). Lymphocyte depletion acts on relapses only: profound
-lymphopenia suppresses relapses while disability still progresses (Confavreux & Vukusic 2006).
+residuals are not kept (Tremlett 2009). Lymphocyte depletion slows relapsing-phase PIRA by
+(ALC/ALC0)^PIRA_ALC_EXPONENT, calibrated to cladribine's effect on the progression rate in CLARITY
+(Novakovic 2017: -22.8 %); the progressive phase is untouched (profound lymphopenia suppresses
+relapses while disability still progresses, Confavreux & Vukusic 2006).
 
 The EDSS a clinician would score adds each relapse's transient rise, falling linearly to its
 residual over the recovery time. Patient i draws from its own stream (DISABILITY_STREAM), so results
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._internal.rng import patient_rng
+from .._internal.rng import patient_indices, patient_rng
 from ..errors import PopulationError
 from ..params import ParameterSet, load_parameters
 
@@ -41,6 +43,7 @@ class DisabilityModel:
     """EDSS equations (internal units: per day, days; EDSS points)."""
 
     pira_rate: float            # 0.5-steps per day, relapsing phase
+    pira_alc_exponent: float    # PIRA rate x (ALC/ALC0)^exponent in the relapsing phase
     progressive_rate: float     # 0.5-steps per day, progressive phase below high_edss
     high_edss: float
     high_edss_factor: float
@@ -56,7 +59,7 @@ class DisabilityModel:
     @classmethod
     def load(cls, name: str = "ms-disability") -> DisabilityModel:
         ps = load_parameters(name)
-        names = ("PIRA_RATE", "PROGRESSIVE_RATE", "HIGH_EDSS", "HIGH_EDSS_FACTOR", "EDSS_MAX", "SP_MEDIAN",
+        names = ("PIRA_RATE", "PIRA_ALC_EXPONENT", "PROGRESSIVE_RATE", "HIGH_EDSS", "HIGH_EDSS_FACTOR", "EDSS_MAX", "SP_MEDIAN",
                  "SP_SHAPE", "SP_MALE_HR", "SP_FEMALE_SHARE_REF", "SP_RESIDUAL_FACTOR", "EDSS_DEFAULT")
         return cls(*(ps[p].value for p in names), parameter_set=ps)
 
@@ -150,13 +153,16 @@ def _conversion_days(model: DisabilityModel, u: np.ndarray, duration_d: np.ndarr
 
 def simulate_disability(population, until_d: float, seed: int, relapses: pd.DataFrame, *,
                         model: DisabilityModel | None = None, duration_d: np.ndarray | None = None,
-                        start: int = 0, levels: tuple[float, ...] = MILESTONES) -> DisabilityPaths:
+                        start: int | np.ndarray = 0, levels: tuple[float, ...] = MILESTONES,
+                        multiplier: dict | None = None) -> DisabilityPaths:
     """Sustained EDSS paths over [0, until_d].
 
     population: uses ``edss`` (entry EDSS), ``ms_course`` (RRMS, SPMS or PPMS), ``sex`` and the
         disease duration at entry ``duration_d`` (days since onset; from ``ms_duration_y``).
     relapses: table with id, day, recovery_d and edss_residual (from relapse_courses).
     levels: the sustained-EDSS milestones whose first days are recorded.
+    multiplier: optional {"times_d": (T,), "values": (n, T)} factors on the relapsing-phase PIRA
+        rate, piecewise linear (the lymphocyte link, (ALC/ALC0)^PIRA_ALC_EXPONENT); 1 after the grid.
     """
     model = model or DisabilityModel.load()
     n = len(population)
@@ -167,7 +173,8 @@ def simulate_disability(population, until_d: float, seed: int, relapses: pd.Data
     e0 = baseline_edss(population, model.edss_default)
     if duration_d is None:
         duration_d = np.full(n, 5.0 * YEAR)
-    rngs = [patient_rng(seed, start + i, DISABILITY_STREAM) for i in range(n)]
+    idx = patient_indices(n, start)
+    rngs = [patient_rng(seed, int(idx[i]), DISABILITY_STREAM) for i in range(n)]
     u = np.array([r.random() for r in rngs])
     prog_day = _conversion_days(model, u, duration_d, sex, course)
 
@@ -186,8 +193,14 @@ def simulate_disability(population, until_d: float, seed: int, relapses: pd.Data
     emax, keep = model.edss_max, model.sp_residual_factor
     cp, cd, cs, ck = [], [], [], []
     mile = {lv: np.full(n, np.nan) for lv in levels}
+    grid = cum = None
+    if multiplier is not None:
+        grid = np.asarray(multiplier["times_d"], dtype=float)
+        vals = np.asarray(multiplier["values"], dtype=float)
+        cum = np.concatenate([np.zeros((n, 1)), np.cumsum(0.5 * (vals[:, 1:] + vals[:, :-1]) * np.diff(grid), axis=1)], axis=1)
     for i in range(n):
         rng = rngs[i]
+        clock_of = (_identity, _identity) if grid is None else _effective_time(grid, cum[i])
         e = e0[i]
         for lv in levels:
             if e >= lv:
@@ -203,13 +216,15 @@ def simulate_disability(population, until_d: float, seed: int, relapses: pd.Data
         while now < until_d and e < emax:
             progressive = now >= tp
             rate = (r_prog * (f_hi if e >= hi else 1.0)) if progressive else r_pira
+            fwd, back = (_identity, _identity) if progressive else clock_of
             t_next = exo[j][0] if j < len(exo) else until_d
-            if rate > 0 and now + clock / rate < t_next:
-                now += clock / rate
+            gap = fwd(t_next) - fwd(now)          # elapsed (effective) time to the next fixed event
+            if rate > 0 and clock / rate < gap:
+                now = back(fwd(now) + clock / rate)
                 step, kind = min(0.5, emax - e), PROGRESSION if progressive else PIRA
                 clock = rng.exponential()
             else:
-                clock -= rate * (t_next - now)
+                clock -= rate * gap
                 now = t_next
                 if j >= len(exo):
                     break
@@ -229,6 +244,23 @@ def simulate_disability(population, until_d: float, seed: int, relapses: pd.Data
     return DisabilityPaths(ids, e0, course, np.where(prog_day < until_d, prog_day, np.inf),
                            np.array(cp, dtype=np.int64), np.array(cd, dtype=float), np.array(cs, dtype=float),
                            np.array(ck, dtype=np.int64), mile)
+
+
+def _identity(t: float) -> float:
+    return t
+
+
+def _effective_time(grid: np.ndarray, cum: np.ndarray):
+    """Forward and inverse maps t -> integral of the rate factor from 0 to t (factor 1 outside the grid)."""
+    end_t, end_c = grid[-1], cum[-1]
+
+    def fwd(t: float) -> float:
+        return float(np.interp(t, grid, cum)) if t <= end_t else end_c + (t - end_t)
+
+    def back(c: float) -> float:
+        return float(np.interp(c, cum, grid)) if c <= end_c else end_t + (c - end_c)
+
+    return (_identity, _identity) if cum[-1] <= 0 else (fwd, back)
 
 
 def relapse_edss(relapses: pd.DataFrame, population, paths: DisabilityPaths, times_d: np.ndarray,

@@ -71,10 +71,19 @@ class DiseaseResult:
     symptoms: SymptomTimeline
     until_d: float
     provenance: dict[str, Any] = field(default_factory=dict)
+    disability_model: DisabilityModel | None = None
 
     @property
     def n_patients(self) -> int:
         return len(self.ids)
+
+    def edss_at(self, days: np.ndarray) -> np.ndarray:
+        """EDSS as scored (n, len(days)) at any days in the window: sustained plus relapses in
+        progress, on the 0.5 grid (e.g. at a trial's visits)."""
+        dm = self.disability_model or DisabilityModel.load()
+        days = np.asarray(days, dtype=float)
+        total = self.paths.sustained(days) + relapse_edss(self.relapses, None, self.paths, days, dm.sp_residual_factor)
+        return np.round(np.clip(total, 0.0, dm.edss_max) * 2.0) / 2.0
 
     def relapse_counts(self) -> np.ndarray:
         """Relapses per patient over the window."""
@@ -177,7 +186,7 @@ def _multiplier(lymphocytes, until_d: float, exponent: float) -> dict:
 
 def simulate_disease(population, until: float | str = "2 years", seed: int = 0, *,
                      lymphocytes=None, alc_link: bool = True, treatments: Treatments | None = None,
-                     every_d: float = 7.0, season_start: float | None = None, start: int = 0,
+                     every_d: float = 7.0, season_start: float | None = None, start: int | np.ndarray = 0,
                      relapse_model: RelapseModel | None = None,
                      disability_model: DisabilityModel | None = None) -> DiseaseResult:
     """Simulate the disease of ``population`` over ``until`` (days or text such as "10 years").
@@ -188,24 +197,27 @@ def simulate_disease(population, until: float | str = "2 years", seed: int = 0, 
     treatments: steroids, plasma exchange and symptomatic treatments (Treatments).
     every_d: spacing of the EDSS and symptom grid (days).
     season_start: day of the year of day 0 (1 January = 0) to switch on the seasonal cycle.
-    start: index of the first patient in the whole run (for chunked runs).
+    start: index of the first patient in the whole run (for chunked runs), or each patient's index.
     """
     until_d = _until_days(until)
     treatments = treatments or Treatments()
     rm = relapse_model or RelapseModel.load()
     dm = disability_model or DisabilityModel.load()
-    multiplier = None
+    multiplier = pira_multiplier = None
     if lymphocytes is not None and alc_link:
         if not np.array_equal(np.asarray(lymphocytes.ids), np.asarray(population.ids)):
             raise OptionError("the lymphocyte result is for other patients; simulate the disease of the same cohort.")
         multiplier = _multiplier(lymphocytes, until_d, rm.alc_link_exponent)
+        if dm.pira_alc_exponent != 0.0:
+            pira_multiplier = _multiplier(lymphocytes, until_d, dm.pira_alc_exponent)
     rel = simulate_relapses(population, until_d, seed, model=rm, multiplier=multiplier, start=start,
                             season_start=season_start)
     rel = relapse_courses(rel, population, seed, start=start, steroids=treatments.steroids,
                           plasma_exchange=treatments.plasma_exchange)
     rel = relapse_sites(rel, population, seed, start=start)
     duration = _duration_days(population, rm)
-    paths = simulate_disability(population, until_d, seed, rel, model=dm, duration_d=duration, start=start)
+    paths = simulate_disability(population, until_d, seed, rel, model=dm, duration_d=duration, start=start,
+                                multiplier=pira_multiplier)
     times = np.arange(0.0, until_d + 1e-9, every_d)
     if times[-1] < until_d:
         times = np.append(times, until_d)
@@ -218,11 +230,12 @@ def simulate_disease(population, until: float | str = "2 years", seed: int = 0, 
             "parameters": {"ms-relapses": getattr(rm.parameter_set, "sha256", ""),
                            "ms-disability": getattr(dm.parameter_set, "sha256", "")}}
     return DiseaseResult(population.ids, times, rel.reset_index(drop=True), edss, sustained, paths.course(times),
-                         paths, sym, until_d, prov)
+                         paths, sym, until_d, prov, dm)
 
 
 def attach_disease(result, treatments: Treatments | bool | None = None, *, alc_link: bool = True,
-                   until: float | str | None = None) -> DiseaseResult:
+                   until: float | str | None = None, start: int | np.ndarray = 0,
+                   every_d: float = 7.0) -> DiseaseResult:
     """Simulate the disease of a count result's patients (same seed, same window unless ``until``
     extends it; counts are then held at their last value) and set ``result.disease``. The relapse
     rate follows the result's lymphocytes when it has an ``alc`` column."""
@@ -235,5 +248,5 @@ def attach_disease(result, treatments: Treatments | bool | None = None, *, alc_l
     lymph = result if any(c.split("_")[0] == "alc" for c in result.columns) else None
     pop = Population(result.patients.reset_index(drop=True))
     result.disease = simulate_disease(pop, window, int(result.provenance.get("seed", 0)), lymphocytes=lymph,
-                                      alc_link=alc_link, treatments=treatments)
+                                      alc_link=alc_link, treatments=treatments, start=start, every_d=every_d)
     return result.disease

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from .._internal.rng import patient_rng
+from .._internal.rng import patient_indices, patient_rng
 from ..params import load_parameters
 
 __all__ = ["relapse_courses", "steroid_recovery_factor", "COURSE_STREAM"]
@@ -45,7 +45,7 @@ def steroid_recovery_factor(median_d: float, sdlog: float, odds_ratio: float, by
     return by_d / math.exp(norm.ppf(p_new) * sdlog) / median_d
 
 
-def relapse_courses(relapses: pd.DataFrame, population, seed: int, *, start: int = 0,
+def relapse_courses(relapses: pd.DataFrame, population, seed: int, *, start: int | np.ndarray = 0,
                     steroids: bool = False, plasma_exchange: bool = False) -> pd.DataFrame:
     """Add edss_rise, recovery_d and edss_residual to a relapse table (id, relapse, day) of
     ``population`` (patients start..start+n-1 of the run).
@@ -66,6 +66,7 @@ def relapse_courses(relapses: pd.DataFrame, population, seed: int, *, start: int
     plex_rise, plex_day = ps["PLEX_MIN_RISE"].value, ps["PLEX_DAY"].value
     plex_end, plex_p = plex_day + ps["PLEX_COURSE"].value, ps["PLEX_RESPONSE"].value
     position = {pid: k for k, pid in enumerate(population.ids)}
+    idx = patient_indices(len(population), start)
     m = len(relapses)
     pidx = np.array([position[p] for p in relapses["id"].to_numpy()], dtype=np.int64) if m else np.zeros(0, np.int64)
     order = np.lexsort((relapses["relapse"].to_numpy(), pidx)) if m else np.zeros(0, np.int64)
@@ -78,7 +79,7 @@ def relapse_courses(relapses: pd.DataFrame, population, seed: int, *, start: int
     for j in order:
         if pidx[j] != current:
             current = pidx[j]
-            rng = patient_rng(seed, start + current, COURSE_STREAM)
+            rng = patient_rng(seed, int(idx[current]), COURSE_STREAM)
         u = rng.random()
         r = 0.0 if u < p0 else 0.5 if u < p0 + p_half else 1.0 + 0.5 * _half_steps(rng, rise_extra)
         rec = speed * median * math.exp(sdlog * rng.standard_normal())

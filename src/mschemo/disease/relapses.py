@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._internal.rng import patient_rng
+from .._internal.rng import patient_indices, patient_rng
 from ..errors import PopulationError
 from ..params import ParameterSet, load_parameters
 
@@ -100,7 +100,7 @@ def _patient_columns(population) -> tuple[np.ndarray, np.ndarray]:
 
 
 def simulate_relapses(population, until_d: float, seed: int, *, model: RelapseModel | None = None,
-                      multiplier: Mapping | None = None, start: int = 0,
+                      multiplier: Mapping | None = None, start: int | np.ndarray = 0,
                       season_start: float | None = None) -> pd.DataFrame:
     """Relapse days of each patient over [0, until_d].
 
@@ -110,7 +110,7 @@ def simulate_relapses(population, until_d: float, seed: int, *, model: RelapseMo
     multiplier: optional {"times_d": (T,), "values": (n, T)} rate factors m_i(t), piecewise linear
         between the times (e.g. a lymphocyte link); 1 without it.
     start: index of the first patient in the whole run (a chunk of patients start..start+n-1 draws
-        exactly what the whole run draws for them).
+        exactly what the whole run draws for them); or an array of each patient's run-wide index.
     season_start: day of the year (1 January = 0) of day 0; with it the rate follows the yearly
         cycle (SEASON_AMPLITUDE, peak SEASON_PEAK_DAY); without it there is no season.
     Patients with ``ms_course`` PPMS relapse at PPMS_RELAPSE_FACTOR times the relapsing rate.
@@ -141,9 +141,10 @@ def simulate_relapses(population, until_d: float, seed: int, *, model: RelapseMo
             vals = np.ones((1, grid.size))
         vals = vals * model.season(float(season_start) + grid)[None, :]
     rows = []
+    idx = patient_indices(n, start)
     k = model.frailty_k
     for i in range(n):
-        rng = patient_rng(seed, start + i, DISEASE_STREAM)
+        rng = patient_rng(seed, int(idx[i]), DISEASE_STREAM)
         z = rng.gamma(1.0 / k, k) if k > 0 else 1.0
         lam0 = base[i] * z
         if grid is None:

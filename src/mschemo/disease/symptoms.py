@@ -14,7 +14,7 @@ so the share of patients with s at t is p(t) exactly while each patient's sympto
 months. During a relapse (onset to onset + recovery_d) its symptoms are present. Symptomatic
 treatments divide the odds of presence by their benefit odds ratios (1 where no effect was shown:
 amantadine, modafinil, methylphenidate, oral baclofen/tizanidine, rehabilitation, speech therapy,
-diet). Random numbers: patient k uses patient_rng(seed, start + k, SITE_STREAM) for its relapses'
+diet). Random numbers: patient k uses patient_rng(seed, index of patient k, SITE_STREAM) for its relapses'
 sites and SYMPTOM_STREAM for its timeline, so chunking changes nothing. Parameters and sources:
 ``params/ms_symptoms.toml``.
 """
@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, ndtri
 
-from .._internal.rng import patient_rng
+from .._internal.rng import patient_indices, patient_rng
 from ..errors import OptionError, PopulationError
 from ..params import load_parameters
 
@@ -163,9 +163,9 @@ def _rows(population, ids: np.ndarray) -> np.ndarray:
     return rows
 
 
-def relapse_sites(relapses: pd.DataFrame, population, seed: int, *, start: int = 0) -> pd.DataFrame:
+def relapse_sites(relapses: pd.DataFrame, population, seed: int, *, start: int | np.ndarray = 0) -> pd.DataFrame:
     """Copy of ``relapses`` (id, relapse, day, ...) with ``site`` (one of SITES) and ``symptoms``
-    (';'-joined, '' if none). Patient k draws from patient_rng(seed, start + k, SITE_STREAM) in
+    (';'-joined, '' if none). Patient k draws from patient_rng(seed, index of patient k, SITE_STREAM) in
     relapse order: one uniform for the site and one per symptom for each relapse."""
     m = _model()
     out = relapses.copy()
@@ -174,13 +174,14 @@ def relapse_sites(relapses: pd.DataFrame, population, seed: int, *, start: int =
         out["symptoms"] = pd.Series(dtype=object)
         return out
     rows = _rows(population, out["id"].to_numpy())
+    idx = patient_indices(len(population), start)
     rank = out["relapse"].to_numpy() if "relapse" in out.columns else out["day"].to_numpy()
     order = np.lexsort((rank, rows))
     srt = rows[order]
     cut = np.flatnonzero(np.diff(srt)) + 1
     u = np.empty((len(out), 1 + len(SYMPTOMS)))
     for a, b in zip(np.r_[0, cut], np.r_[cut, len(out)]):
-        u[a:b] = patient_rng(seed, start + int(srt[a]), SITE_STREAM).random((b - a, 1 + len(SYMPTOMS)))
+        u[a:b] = patient_rng(seed, int(idx[srt[a]]), SITE_STREAM).random((b - a, 1 + len(SYMPTOMS)))
     cum = np.cumsum(m.site_share)
     site = np.minimum(np.searchsorted(cum, u[:, 0], side="right"), len(SITES) - 1)
     has = u[:, 1:] < m.site_symptom[site]
@@ -217,16 +218,17 @@ def _relapse_cover(rel: pd.DataFrame, population, times: np.ndarray, n: int) -> 
 
 def symptom_timeline(population, times_d: np.ndarray, edss: np.ndarray, seed: int, *,
                      relapses: pd.DataFrame | None = None, treatments: SymptomTreatments | None = None,
-                     start: int = 0) -> SymptomTimeline:
+                     start: int | np.ndarray = 0) -> SymptomTimeline:
     """Symptoms present at each time ``times_d`` (days since start, non-decreasing, shape (T,))
     for each patient, with ``edss`` (n, T) the EDSS at those times. Disease duration is
     ms_duration_y + t/365.25 (DEFAULT_DURATION, 5 years, without the column). ``relapses``
     (id, day, recovery_d, symptoms; sites are drawn when ``symptoms`` is absent) adds each
     relapse's symptoms from onset to recovery; ``treatments`` act on the between-relapse odds.
-    Patient k draws from patient_rng(seed, start + k, SYMPTOM_STREAM)."""
+    Patient k draws from patient_rng(seed, index of patient k, SYMPTOM_STREAM)."""
     m = _model()
     times = np.asarray(times_d, dtype=float).ravel()
     n, nt, ns = len(population), times.size, len(SYMPTOMS)
+    idx = patient_indices(n, start)
     edss = np.asarray(edss, dtype=float)
     if edss.shape != (n, nt):
         raise PopulationError(f"edss has shape {edss.shape}; give one row per patient and one column per time, ({n}, {nt}).")
@@ -250,7 +252,7 @@ def symptom_timeline(population, times_d: np.ndarray, edss: np.ndarray, seed: in
         hi = min(n, lo + _BLOCK)
         z = np.empty((nt + 1, hi - lo, ns))   # row 0: trait u; rows 1..T: innovations -> OU path
         for j in range(lo, hi):
-            z[:, j - lo, :] = patient_rng(seed, start + j, SYMPTOM_STREAM).standard_normal((nt + 1, ns))
+            z[:, j - lo, :] = patient_rng(seed, int(idx[j]), SYMPTOM_STREAM).standard_normal((nt + 1, ns))
         x = z[1:]
         for t in range(1, nt):
             x[t] *= sig[t - 1]
