@@ -31,6 +31,8 @@ __all__ = ["Covariate", "PopulationSpec", "Population", "body_surface_area", "BS
 
 BSA_FORMULAS = ("mosteller", "dubois")
 NUMERIC_COLUMNS = ("height_cm", "weight_kg", "bsa_m2", "age_y")
+#: patient-table columns that hold text: sex (F/M), the MS course (RRMS/SPMS/PPMS), a disease-modifying therapy
+TEXT_COLUMNS = ("id", "sex", "ms_course", "dmt")
 DISTRIBUTIONS = ("normal", "lognormal", "uniform", "categorical", "fixed")
 
 
@@ -244,7 +246,7 @@ class Population:
         if "id" not in t.columns:
             raise PopulationError(f"population file '{path}' has no 'id' column; add one id per patient (columns found: {', '.join(t.columns[:8])}).")
         for col in t.columns:
-            if col in ("id", "sex") or pd.api.types.is_numeric_dtype(t[col]):
+            if col in TEXT_COLUMNS or pd.api.types.is_numeric_dtype(t[col]):
                 continue
             num = pd.to_numeric(t[col], errors="coerce")
             bad = num.isna() & t[col].notna()

@@ -118,32 +118,52 @@ def one_sentence(message: str) -> str:
 
 # -- staged writes ----------------------------------------------------------------------------
 @contextlib.contextmanager
-def staged_outputs() -> Iterator[Callable[[Path], Path]]:
+def staged_outputs() -> Iterator[Callable[..., Path]]:
     """Write every output to a temporary file; rename them all only when the block succeeds.
 
-    ``stage(target)`` returns a temporary path beside the target, with the target's suffix. On
-    any error every temporary file is removed and no target is touched (no partial output).
+    ``stage(target)`` returns a temporary path beside the target, with the target's suffix;
+    ``stage(folder, folder=True)`` a temporary folder beside it, whose files are moved into
+    ``folder`` (created if needed). On any error every temporary file and folder is removed and
+    no target is touched (no partial output).
     """
-    staged: list[tuple[Path, Path]] = []
+    import shutil
 
-    def stage(target: Path) -> Path:
+    staged: list[tuple[Path, Path, bool]] = []
+
+    def stage(target: Path, folder: bool = False) -> Path:
         target = Path(target)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix or ".tmp", dir=target.parent)
-        os.close(fd)
-        staged.append((Path(tmp), target))
+        if folder:
+            tmp = tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent)
+        else:
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix or ".tmp", dir=target.parent)
+            os.close(fd)
+        staged.append((Path(tmp), target, folder))
         return Path(tmp)
 
     try:
         yield stage
     except BaseException:
-        for tmp, _ in staged:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+        for tmp, _, folder in staged:
+            if folder:
+                shutil.rmtree(tmp, ignore_errors=True)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
         raise
     mask = os.umask(0)   # temporary files are private (0600); results get the usual permissions
     os.umask(mask)
-    for tmp, target in staged:
+    for tmp, target, folder in staged:
+        if folder:
+            with contextlib.suppress(OSError):
+                os.chmod(tmp, 0o777 & ~mask)
+            if not target.exists():
+                os.replace(tmp, target)
+                continue
+            for item in sorted(tmp.iterdir()):
+                os.replace(item, target / item.name)
+            os.rmdir(tmp)
+            continue
         with contextlib.suppress(OSError):
             os.chmod(tmp, 0o666 & ~mask)
         os.replace(tmp, target)

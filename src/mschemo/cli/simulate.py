@@ -10,6 +10,7 @@ import typer
 
 from ..errors import OptionError
 from . import _common as c
+from . import disease as dz
 
 _INPUT = "Model and doses"
 _PATIENTS = "Patients"
@@ -104,12 +105,33 @@ def simulate_command(
                                                           "action, dose, rule, reason); with --drug.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", rich_help_panel=_OUTPUT,
                                         help="No progress bar and no tables; errors only.")] = False,
+    disease: Annotated[bool | None, typer.Option("--disease/--no-disease", rich_help_panel=dz.PANEL,
+                                                    help="Also simulate relapses, symptoms and EDSS of the same "
+                                                         "patients, the relapse rate following their lymphocytes "
+                                                         "\\[default: on; with --example: off].")] = None,
+    untreated: Annotated[bool, typer.Option("--untreated", rich_help_panel=dz.PANEL,
+                                            help="The disease without chemotherapy: no drug, no doses, no counts "
+                                                 "(--until sets the window, default 2 years).")] = False,
+    disease_until: dz.DiseaseUntil = None,
+    steroids: dz.Steroids = False,
+    plasma_exchange: dz.PlasmaExchange = False,
+    symptomatic: dz.Symptomatic = None,
+    rehabilitation: dz.Rehabilitation = False,
+    exercise: dz.Exercise = False,
+    diet: dz.Diet = False,
+    dmt: dz.Dmt = None,
+    disease_out: Annotated[str | None, typer.Option("--disease-out", metavar="FOLDER", rich_help_panel=dz.PANEL,
+                                                       help="Write the disease tables into this folder as Parquet "
+                                                            "(disease_relapses, _edss, _symptoms, _events, "
+                                                            "_patients).")] = None,
 ) -> None:
-    """Simulate doses in virtual or real patients: counts over time, nadirs and CTCAE grades.
+    """Simulate doses in virtual or real patients: counts over time, nadirs and CTCAE grades, and the
+    disease (relapses, symptoms, EDSS) that follows.
 
     A drug (mitoxantrone, cyclophosphamide, cladribine: see 'mschemo drugs') is simulated with its
     label regimen unless --regimen is given, and with its dosing rules (counts, LVEF, lifetime cap)
-    unless --no-rules is given.
+    unless --no-rules is given. The disease model runs for the same patients by default (--no-disease
+    switches it off); --untreated simulates the disease alone, without chemotherapy.
 
     Examples:
 
@@ -120,11 +142,19 @@ def simulate_command(
       mschemo simulate --model mitox-2y --events doses.csv --time-unit h --population patients.csv --plot counts.png
 
       mschemo simulate --example mitox-2y --n 1000 --out nadirs.csv
+
+      mschemo simulate --drug mitoxantrone --n 200 --seed 1 --disease-until "5 years" --steroids --disease-out disease
+
+      mschemo simulate --untreated --n 1000 --seed 1 --until "10 years"
     """
+    dopts = dz.DiseaseOptions(until=disease_until, steroids=steroids, plasma_exchange=plasma_exchange,
+                              symptomatic=tuple(symptomatic or ()), rehabilitation=rehabilitation, exercise=exercise,
+                              diet=diet, dmt=dmt, out=disease_out)
     opts = dict(drug=drug, model=model, regimen=regimen, events=events, time_unit=time_unit, example=example,
                 population=population, n=n, seed=seed, until=until, every=every, backend=backend, threads=threads,
                 out=out, table=table, plot=plot, quiet=quiet, no_rules=no_rules, cap_region=cap_region,
-                options=tuple(option or ()), decisions=decisions)
+                options=tuple(option or ()), decisions=decisions, disease=disease, untreated=untreated,
+                disease_opts=dopts)
     run_simulate(**opts)
 
 
@@ -134,10 +164,33 @@ def run_simulate(*, drug: str | None = None, model: str | None = None, regimen: 
                  until: str | None = None, every: str | None = None, backend: str | None = None,
                  threads: str | None = None, out: str | None = None, table: str | None = None,
                  plot: str | None = None, quiet: bool = False, no_rules: bool = False, cap_region: str | None = None,
-                 options: tuple[str, ...] = (), decisions: str | None = None) -> None:
+                 options: tuple[str, ...] = (), decisions: str | None = None, disease: bool | None = None,
+                 untreated: bool = False, disease_opts: dz.DiseaseOptions | None = None) -> None:
     # -- 1. the options themselves (cheap, before anything heavy is imported) -------------------
     n_val = c.whole_number(n, "--n", 1, "100")
     seed_val = c.whole_number(seed, "--seed", 0, "1")
+    dopts = disease_opts or dz.DiseaseOptions()
+    if disease is False:
+        if untreated:
+            raise OptionError("--no-disease switches the disease model off, and --untreated simulates only the "
+                              "disease; give one of them.")
+        if dopts.given():
+            first = dopts.given()[0]
+            raise OptionError(f"--no-disease switches the disease model off, so {first} does not apply; leave {first} "
+                              "out or drop --no-disease.")
+    if untreated:
+        given = [o for o, v in (("--drug", drug), ("--model", model), ("--example", example), ("--regimen", regimen),
+                                ("--events", events), ("--time-unit", time_unit), ("--every", every),
+                                ("--backend", backend), ("--threads", threads), ("--out", out), ("--table", table),
+                                ("--plot", plot), ("--decisions", decisions), ("--cap-region", cap_region),
+                                ("--option", options or None), ("--no-rules", no_rules or None)) if v is not None]
+        if given:
+            fix = " (write the disease tables with --disease-out FOLDER)" if given[0] in ("--out", "--table") else ""
+            raise OptionError(f"--untreated simulates the disease without chemotherapy, so {given[0]} does not apply"
+                              f"{fix}; leave {given[0]} out or drop --untreated.")
+        _run_untreated(population, n_val, seed_val, until, dopts, quiet)
+        return
+    disease_on = disease is True or (disease is None and (example is None or bool(dopts.given())))
     threads_val = c.whole_number(threads, "--threads", 1, "2")
     backend_name = c.choice(backend, "--backend", ("compiled", "scipy")) or "compiled"
     table_kind = c.choice(table, "--table", ("wide", "long"))
@@ -169,15 +222,21 @@ def run_simulate(*, drug: str | None = None, model: str | None = None, regimen: 
     if table_kind is not None and out_path is None:
         raise OptionError("--table sets the layout of --out; give --out FILE.csv or leave --table out.")
     output = _output_times(until, every)
+    dplan = dz.plan(dopts) if disease_on else None
 
     # -- 2. what to simulate -----------------------------------------------------------------
     plan = _plan(drug=drug, model=model, regimen=regimen, events=events, time_unit=tu or "d", example=example,
                  population=population, n=n_val, seed=seed_val, output=output, backend_name=backend_name,
                  threads=threads_val, rules=not no_rules, region=region, options=options,
-                 decisions=decisions_path is not None, rule_opts=rule_opts)
+                 decisions=decisions_path is not None, rule_opts=rule_opts, disease=disease_on)
+    if dplan is not None:
+        dz.check_population(plan.population, dplan.dmt, f"'{population}'")
 
     # -- 3. run, then write every file or none ---------------------------------------------------
     result = _run(plan, quiet)
+    dres = None
+    if dplan is not None and (not quiet or dplan.out_dir is not None) and result.all_ok:
+        dres = dz.attach(result, dplan)
     written: list[str] = []
     with c.staged_outputs() as stage:
         if out_path is not None:
@@ -186,9 +245,38 @@ def run_simulate(*, drug: str | None = None, model: str | None = None, regimen: 
             written.append(_write_plot(result, plot_path, stage, title=_plot_title(result, plan)))
         if decisions_path is not None:
             written.append(write_decisions(result.decisions, decisions_path, stage))
+        if dres is not None and dplan.out_dir is not None:
+            written.append(dz.write(dres, dplan.out_dir, stage))
     if not quiet:
-        show_result(result, plan, written)
+        show_result(result, plan, written, disease=(dres, dplan) if dplan is not None else None)
     _warn_failures(result)
+
+
+def _run_untreated(population: str | None, n: int | None, seed: int | None, until: str | None,
+                   dopts: dz.DiseaseOptions, quiet: bool) -> None:
+    """--untreated: the disease of the default cohort (or --population) without chemotherapy."""
+    if until is not None and dopts.until is not None:
+        raise OptionError("--until and --disease-until both set the window of an untreated run; give one of them.")
+    until_d = dz.window_days(until, "--until") if until is not None else None
+    dplan = dz.plan(dopts)
+    if until_d is None:
+        until_d = dplan.until_d if dplan.until_d is not None else dz.window_days(dz.UNTREATED_UNTIL, "--until")
+    pop, seed_used, label = dz.untreated_population(population, n, seed, DEFAULT_N)
+    dz.check_population(pop, dplan.dmt, f"'{population}'")
+    dres = dz.untreated(pop, seed_used, until_d, dplan)
+    written: list[str] = []
+    with c.staged_outputs() as stage:
+        if dplan.out_dir is not None:
+            written.append(dz.write(dres, dplan.out_dir, stage))
+    if quiet:
+        return
+    con = c.console()
+    con.print("[bold]untreated[/bold]: the disease without chemotherapy (no doses, no counts)")
+    con.print(f"patients: {label}")
+    dz.show(con, dres, dplan, seed_used, linked_possible=False)
+    for line in written:
+        con.print(f"wrote {line}")
+    con.print(f"[bold]{c.DISCLAIMER}[/bold]")
 
 
 # -- checks and inputs ------------------------------------------------------------------------
@@ -210,7 +298,9 @@ def _output_times(until: str | None, every: str | None) -> Any:
 
 
 def _plan(*, drug, model, regimen, events, time_unit, example, population, n, seed, output, backend_name,
-          threads, rules=True, region=None, options=(), decisions=False, rule_opts=()) -> Plan:
+          threads, rules=True, region=None, options=(), decisions=False, rule_opts=(), disease=False) -> Plan:
+    """What to simulate. ``disease``: the disease model runs too, so --seed also seeds it and applies
+    to a patient table."""
     from .. import backends
 
     be = backends.Compiled(threads=threads) if backend_name == "compiled" else backends.Scipy()
@@ -229,7 +319,7 @@ def _plan(*, drug, model, regimen, events, time_unit, example, population, n, se
     if isinstance(mdl, Drug):
         return _drug_plan(mdl, regimen=regimen, events=events, time_unit=time_unit, population=population, n=n,
                           seed=seed, output=output, backend=be, rules=rules, region=region, options=options,
-                          decisions=decisions)
+                          decisions=decisions, disease=disease)
     if rule_opts:
         from ..drugs import available_drugs
 
@@ -255,7 +345,7 @@ def _plan(*, drug, model, regimen, events, time_unit, example, population, n, se
         reg_label = f"event table {path.name} ({len(reg.ids)} ID(s), times in {time_unit})"
 
     # patients
-    pop, n_used, pop_label = _population(population, n, seed, reg, events is not None)
+    pop, n_used, pop_label = _population(population, n, seed, reg, events is not None, disease)
     return Plan(mdl, reg, pop, n_used, seed, output, be, regimen_label=reg_label, population_label=pop_label)
 
 
@@ -295,7 +385,7 @@ def _load_drug(name: str) -> Any:
 
 
 def _drug_plan(drug, *, regimen, events, time_unit, population, n, seed, output, backend, rules, region, options,
-               decisions) -> Plan:
+               decisions, disease=False) -> Plan:
     """A drug: its label regimen unless --regimen is given, its dosing rules unless --no-rules."""
 
     # the rules asked for
@@ -330,7 +420,7 @@ def _drug_plan(drug, *, regimen, events, time_unit, population, n, seed, output,
 
         path = c.input_file(events, "--events", (".csv", ".txt", ".dat"))
         reg = EventTable.read(path, time_unit=time_unit)
-        pop, n_used, pop_label = _population(population, n, seed, reg, True)
+        pop, n_used, pop_label = _population(population, n, seed, reg, True, disease)
         return Plan(drug.model, reg, pop, n_used, seed, output, backend,
                     regimen_label=f"event table {path.name} ({len(reg.ids)} ID(s), times in {time_unit})",
                     population_label=pop_label, rules=False)
@@ -349,7 +439,7 @@ def _drug_plan(drug, *, regimen, events, time_unit, population, n, seed, output,
                               "leave --n out.")
         pop = Population.from_csv(path)
         missing = [cov.name for cov in drug.covariates if cov.name not in pop.table.columns]
-        if seed is not None and not missing:
+        if seed is not None and not missing and not disease:
             raise OptionError(f"--seed does not apply to a patient table ('{path.name}' gives the patients and every "
                               f"covariate {drug.name} needs); leave --seed out.")
         drawn = f"; {', '.join(missing)} drawn from {drug.name}'s distribution" if missing else ""
@@ -400,8 +490,8 @@ def _load_model(text: str) -> Any:
     return load_model(text.strip().lower().replace("_", "-"))
 
 
-def _population(text: str | None, n: int | None, seed: int | None, regimen: Any, from_events: bool
-                ) -> tuple[Any, int | None, str]:
+def _population(text: str | None, n: int | None, seed: int | None, regimen: Any, from_events: bool,
+                disease: bool = False) -> tuple[Any, int | None, str]:
     from ..population import Population, PopulationSpec
 
     if text is not None:
@@ -410,7 +500,7 @@ def _population(text: str | None, n: int | None, seed: int | None, regimen: Any,
             if n is not None:
                 raise OptionError(f"--n does not apply to a patient table ('{path.name}' gives the patients); "
                                   "leave --n out.")
-            if seed is not None:
+            if seed is not None and not disease:
                 raise OptionError(f"--seed does not apply to a patient table ('{path.name}' gives the patients); "
                                   "leave --seed out.")
             pop = Population.from_csv(path)
@@ -422,7 +512,7 @@ def _population(text: str | None, n: int | None, seed: int | None, regimen: Any,
         import pandas as pd
 
         ids = list(regimen.ids)
-        if seed is not None:
+        if seed is not None and not disease:
             raise OptionError("--seed does not apply to typical patients; give --n N for virtual patients, or leave "
                               "--seed out.")
         pop = Population(pd.DataFrame({"id": ids, "height_cm": 170.0, "weight_kg": 70.0}),
@@ -528,9 +618,9 @@ def write_decisions(decisions: Any, path: Path, stage) -> str:
     return f"{c.fmt_path(path)} (dosing decisions, {len(decisions)} rows)"
 
 
-def show_result(result: Any, plan: Plan, written: list[str]) -> None:
-    """Print what was run, the summary table, the dosing decisions, the solve status, the files and the
-    disclaimer."""
+def show_result(result: Any, plan: Plan, written: list[str], disease: tuple[Any, Any] | None = None) -> None:
+    """Print what was run, the summary table, the dosing decisions, the disease (``(DiseaseResult or
+    None, DiseasePlan)``), the solve status, the files and the disclaimer."""
     from rich.markup import escape
 
     con = c.console()
@@ -551,6 +641,12 @@ def show_result(result: Any, plan: Plan, written: list[str]) -> None:
     if result.decisions is not None:
         con.print(c.decisions_table(result.decisions, title=f"Dosing decisions over {result.n_patients} patient(s): "
                                                             "courses by action and rule"))
+    if disease is not None:
+        dres, dplan = disease
+        if dres is not None:
+            dz.show(con, dres, dplan, prov.get("seed"))
+        else:
+            con.print("disease: not simulated, as some patients could not be solved (see the solve status).")
     con.print(c.status_line(result))
     for line in written:
         con.print(f"wrote {line}")

@@ -137,7 +137,7 @@ class DiseaseResult:
                 ("converted to SPMS", float(np.mean(np.isfinite(p["spms_day"]) & (p["spms_day"] > 0))), "share")]
         for lv in MILESTONES:
             d = p[f"edss_{lv:g}_day"]
-            rows.append((f"reached sustained EDSS {lv:g} in the window", float(np.mean(np.isfinite(d) & (d > 0))), "share"))
+            rows.append((f"newly reached sustained EDSS {lv:g}", float(np.mean(np.isfinite(d) & (d > 0))), "share"))
         gained = p["edss_points_pira"].sum() + p["edss_points_relapses"].sum()
         rows.append(("EDSS worsening independent of relapses", float(p["edss_points_pira"].sum() / gained) if gained else float("nan"), "share of points"))
         prev = self.symptoms.prevalence().iloc[-1]
