@@ -1,4 +1,4 @@
-"""The command line: ``mschemo simulate | example | drugs`` (Typer + Rich).
+"""The command line: ``mschemo simulate | timeline | trial | example | drugs`` (Typer + Rich).
 
 Bad input (any :class:`mschemo.errors.InputError`, or an option Typer cannot read) ends with one
 sentence on stderr, ``error: ...``, exit code 2, no traceback and no output file. Any other
@@ -22,13 +22,16 @@ from ._common import one_sentence
 from .drugs import drugs_command
 from .example import example_command
 from .simulate import simulate_command
+from .timeline import timeline_command
+from .trial import trial_command
 
 __all__ = ["app", "main", "run"]
 
 app = typer.Typer(
     name="mschemo",
     help="Simulate chemotherapy for multiple sclerosis: dose -> drug concentration -> white-cell counts "
-         "(nadirs, CTCAE grades). Research and education only, not a prescription.\n\n"
+         "(nadirs, CTCAE grades) -> relapses, symptoms and disability (EDSS). Research and education only, not a "
+         "prescription.\n\n"
          "Start with 'mschemo example'.",
     no_args_is_help=True,
     add_completion=False,
@@ -52,6 +55,8 @@ def _root(
 
 
 app.command("simulate")(simulate_command)
+app.command("timeline")(timeline_command)
+app.command("trial")(trial_command)
 app.command("example")(example_command)
 app.command("drugs")(drugs_command)
 
@@ -63,7 +68,7 @@ def _click():
     return getattr(typer.core, "_click", None) or typer.core.click
 
 
-COMMANDS = ("simulate", "example", "drugs")
+COMMANDS = ("simulate", "timeline", "trial", "example", "drugs")
 
 
 def _usage_message(exc: Exception, args: Sequence[str]) -> str:

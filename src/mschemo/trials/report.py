@@ -1,0 +1,305 @@
+"""A trial's report: one self-contained HTML file (tables and base64 PNG figures) from its two tables.
+
+Example::
+
+    from mschemo.trials.report import write_report
+    write_report(patients, visits, "trial.html", title="Mitoxantrone vs placebo", reference="placebo",
+                 provenance={"spec_sha256": sha, "seed": 1, "mschemo_version": "0.1.0", "chunk_size": 1000})
+
+The figures are matplotlib ``Figure`` objects drawn off-screen (no pyplot state); nothing is fetched.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from . import outcomes as oc
+from .schema import PATIENT_COLUMNS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+__all__ = ["write_report", "report_html", "DISCLAIMER"]
+
+DISCLAIMER = "Research and education only, not a prescription."
+_COUNTS = {"wbc_1e9_per_L": "WBC", "anc_1e9_per_L": "ANC", "alc_1e9_per_L": "ALC"}
+_PROVENANCE = (("spec_sha256", "spec sha256"), ("seed", "seed"), ("mschemo_version", "mschemo"),
+               ("n_per_arm", "n per arm"), ("chunk_size", "chunk size"))
+_DAYS_PER_MONTH = 365.25 / 12
+_CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:.9em}th,td{border:1px solid #ccc;padding:.25em .6em;
+text-align:left;vertical-align:top}thead th{background:#eef2f7}.p{color:#555;font-size:.85em}
+img{max-width:100%;display:block;margin:.5em 0 1.5em}.disclaimer{font-weight:bold}.repro{font-size:.85em;color:#444}"""
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _png(fig: Figure, alt: str) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, facecolor="white", metadata={"Software": None})
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{_e(alt)}">'
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[Any]], cls: str) -> str:
+    head = "".join(f'<th scope="col">{_e(h)}</th>' for h in header)
+    body = "".join("<tr>" + f'<th scope="row">{_e(r[0])}</th>' + "".join(f"<td>{c}</td>" for c in r[1:]) + "</tr>"
+                   for r in rows)
+    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _p(p: float) -> str:
+    if not np.isfinite(p):
+        return ""
+    return '<br><span class="p">p ' + ("&lt; 0.001" if p < 0.001 else f"= {p:.3f}") + "</span>"
+
+
+def _colors(arms: Sequence[str]) -> dict[str, Any]:
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab10"]
+    return {a: cmap(i % 10) for i, a in enumerate(arms)}
+
+
+def _legend(ax: Any) -> None:
+    if ax.get_legend_handles_labels()[0]:   # no empty legend (matplotlib would warn)
+        ax.legend(fontsize="small")
+
+
+def _figure(ncols: int, width: float = 5.0, height: float = 3.6) -> tuple[Figure, Any]:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width * ncols, height), layout="constrained")
+    return fig, np.atleast_1d(fig.subplots(1, ncols))
+
+
+def _km_figure(patients: pd.DataFrame, arms: Sequence[str]) -> Figure:
+    colors = _colors(arms)
+    panels = (("Time to first relapse", "first relapse"), ("Time to 3-month confirmed disability progression",
+                                                            "3-month CDP"))
+    fig, axes = _figure(2)
+    for ax, (title, key) in zip(axes, panels):
+        for arm, c in oc.km_curves(patients, *oc.TIME_TO_EVENT[key]).items():
+            x = c["timeline"].to_numpy() / _DAYS_PER_MONTH
+            ax.step(x, c["survival"], where="post", color=colors[arm], label=arm)
+            ax.fill_between(x, c["lower"], c["upper"], step="post", color=colors[arm], alpha=0.15, lw=0)
+        ax.set(title=title, xlabel="months since randomisation", ylabel="proportion event-free", ylim=(0, 1.02))
+        _legend(ax)
+    return fig
+
+
+def _visit_summary(visits: pd.DataFrame, col: str, stats: Sequence[str]) -> pd.DataFrame:
+    """Per arm and visit: the day (median) and the statistics of ``col`` ('mean', 'q05', 'q50', 'q95')."""
+    data = pd.DataFrame({"arm": visits["arm"].astype(str), "visit": visits["visit"],
+                         "day": oc._floats(visits["day"]), "y": oc._floats(visits[col])})
+    g = data.groupby(["arm", "visit"], sort=True)
+    out = pd.DataFrame({"day": g["day"].median()})
+    for s in stats:
+        out[s] = g["y"].mean() if s == "mean" else g["y"].quantile(int(s[1:]) / 100)
+    return out.reset_index()
+
+
+def _counts_figure(visits: pd.DataFrame, arms: Sequence[str]) -> Figure | None:
+    colors = _colors(arms)
+    panels = [c for c in _COUNTS if c in visits.columns and np.isfinite(oc._floats(visits[c])).any()]
+    if not panels:
+        return None
+    fig, axes = _figure(len(panels), width=4.2)
+    for ax, col in zip(axes, panels):
+        summary = _visit_summary(visits, col, ("q05", "q50", "q95"))
+        for arm in arms:
+            s = summary[(summary["arm"] == arm) & summary["q50"].notna()]
+            if s.empty:   # an arm without a count model
+                continue
+            x = s["day"].to_numpy() / _DAYS_PER_MONTH
+            ax.plot(x, s["q50"], color=colors[arm], label=arm)
+            ax.fill_between(x, s["q05"], s["q95"], color=colors[arm], alpha=0.15, lw=0)
+        ax.set(title=f"{_COUNTS[col]}: median, 5-95 %", xlabel="months since randomisation", ylabel="10^9/L")
+        ax.set_ylim(bottom=0)
+        _legend(ax)
+    return fig
+
+
+def _edss_figure(visits: pd.DataFrame, arms: Sequence[str]) -> Figure | None:
+    if "edss" not in visits.columns or not np.isfinite(oc._floats(visits["edss"])).any():
+        return None
+    colors = _colors(arms)
+    fig, (ax,) = _figure(1, width=6.0)
+    summary = _visit_summary(visits, "edss", ("mean",))
+    for arm in arms:
+        s = summary[(summary["arm"] == arm) & summary["mean"].notna()]
+        ax.plot(s["day"].to_numpy() / _DAYS_PER_MONTH, s["mean"], marker=".", color=colors[arm], label=arm)
+    ax.set(title="EDSS: mean by arm", xlabel="months since randomisation", ylabel="EDSS")
+    _legend(ax)
+    return fig
+
+
+def _forest_figure(effects: pd.DataFrame, arms: Sequence[str]) -> Figure | None:
+    ok = effects[np.isfinite(effects[["estimate", "ci_low", "ci_high"]].to_numpy(dtype=float)).all(axis=1)
+                 & (effects["ci_low"] > 0)]
+    if ok.empty:
+        return None
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
+    fig = Figure(figsize=(7.5, 1.2 + 0.38 * len(ok)), layout="constrained")
+    ax = fig.subplots()
+    y = np.arange(len(ok))[::-1]
+    est = ok["estimate"].to_numpy(dtype=float)
+    err = np.vstack([est - ok["ci_low"].to_numpy(dtype=float), ok["ci_high"].to_numpy(dtype=float) - est])
+    colors = _colors(arms)
+    for i, arm in enumerate(ok["arm"]):
+        ax.errorbar(est[i], y[i], xerr=err[:, i:i + 1], fmt="s", color=colors[arm], ecolor=colors[arm], capsize=3)
+    ax.axvline(1.0, color="#999", lw=1, ls="--")
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.set_yticks(y, [f"{a}: {o}" for a, o in zip(ok["arm"], ok["outcome"])])
+    ax.set(xlabel="ratio vs reference (95 % CI, log scale)", title="Effects vs reference")
+    return fig
+
+
+def _provenance_line(provenance: Mapping[str, Any], patients: pd.DataFrame, arms: Sequence[str]) -> str:
+    from .. import __version__
+
+    prov = dict(provenance)
+    prov.setdefault("mschemo_version", __version__)
+    counts = ", ".join(f"{a} {int(oc._arm_mask(patients, a).sum())}" for a in arms)   # as in the table
+    n = prov.get("n_per_arm")
+    prov["n_per_arm"] = counts if n is None else (n if isinstance(n, Mapping) else f"{n} ({counts})")
+    parts = []
+    for key, label in [*_PROVENANCE, *((k, k.replace("_", " ")) for k in prov if k not in dict(_PROVENANCE))]:
+        value = prov.get(key, "not given")
+        if isinstance(value, Mapping):
+            value = ", ".join(f"{k} {v}" for k, v in value.items())
+        text = f"<code>{_e(value)}</code>" if key == "spec_sha256" else _e(value)
+        parts.append(f"{_e(label)} {text}")
+    return "Reproducibility: " + "; ".join(parts) + "."
+
+
+def _outcome_section(table: pd.DataFrame, arms: Sequence[str]) -> str:
+    rows = []
+    for outcome, g in table.groupby("outcome", sort=False):
+        cells = {r.arm: _e(r.text) + _p(r.p) for r in g.itertuples()}
+        rows.append([outcome, *(cells.get(a, "") for a in arms)])
+    return _table(["Outcome", *arms], rows, "outcomes")
+
+
+def _baseline_section(patients: pd.DataFrame, arms: Sequence[str]) -> str:
+    def ms(col: str, m: np.ndarray) -> str:
+        mean, sd = oc._mean_sd(oc._floats(patients[col])[m])
+        return oc.format_estimate(mean, kind="x") + (f" ({sd:.2f})" if np.isfinite(sd) else "")
+
+    rows = []
+    for arm in arms:
+        m = oc._arm_mask(patients, arm)
+        female = (patients.loc[m, "sex"].astype(str) == "F").mean()
+        courses = patients.loc[m, "ms_course"].astype(str).value_counts()
+        rows.append([arm, str(int(m.sum())), ms("age_y", m), f"{100 * female:.1f}%", ms("edss_baseline", m),
+                     ms("prior_relapses_2y", m), _e(", ".join(f"{k} {v}" for k, v in courses.items()))])
+    return _table(["Arm", "Patients", "Age, y: mean (SD)", "Female", "EDSS: mean (SD)", "Relapses in 2 y: mean (SD)",
+                   "Course"], rows, "baseline")
+
+
+def _toxicity_section(patients: pd.DataFrame, arms: Sequence[str]) -> str:
+    tox = oc.toxicity(patients)
+    rows = []
+    for (term, crit), g in tox.groupby(["term", "criterion"], sort=False):
+        cells = {r.arm: (f"{int(r.events)}/{r.patients} ({100 * r.share:.1f}%)" if r.patients else "NE (no counts)")
+                 for r in g.itertuples()}
+        rows.append([f"{term}, {crit}", *(cells.get(a, "") for a in arms)])
+    return _table(["Adverse event (patients)", *arms], rows, "toxicity")
+
+
+def _in_order(table: pd.DataFrame, arms: Sequence[str]) -> pd.DataFrame:
+    return table.set_index("arm").loc[list(arms)].reset_index()
+
+
+def _dosing_section(patients: pd.DataFrame, arms: Sequence[str]) -> str:
+    rows = []
+    for r in _in_order(oc.dosing(patients), arms).itertuples():
+        unit = "" if r.dose_unit in ("", None) or pd.isna(r.dose_unit) else f" {r.dose_unit}"
+        dose = f"{r.cumulative_dose_mean:.1f} ({r.cumulative_dose_sd:.1f}){unit}" if np.isfinite(
+            r.cumulative_dose_mean) else "NE"
+        mg = (f"{r.cumulative_dose_mg_mean:.0f} ({r.cumulative_dose_mg_sd:.0f})"
+              if np.isfinite(r.cumulative_dose_mg_sd) else "NE")
+        rows.append([r.arm, str(r.patients), *(f"{v:.2f}" for v in (r.courses_planned, r.courses_given,
+                                                                       r.courses_delayed, r.courses_withheld)),
+                     f"{100 * r.discontinued:.1f}%", _e(dose), mg])
+    return _table(["Arm", "Patients", "Courses planned", "given", "delayed", "withheld", "Discontinued",
+                   "Cumulative dose: mean (SD)", "Cumulative mg: mean (SD)"], rows, "dosing")
+
+
+def _disability_section(patients: pd.DataFrame, arms: Sequence[str]) -> str:
+    rows = []
+    for r in _in_order(oc.disability(patients), arms).itertuples():
+        rows.append([r.arm, str(r.patients), f"{r.edss_baseline_mean:.2f}",
+                     f"{r.edss_change_mean:+.2f}" + (f" ({r.edss_change_sd:.2f})" if np.isfinite(r.edss_change_sd) else ""),
+                     oc.format_estimate(r.relapse_free, r.relapse_free_low, r.relapse_free_high, "share")])
+    return _table(["Arm", "Patients", "EDSS at baseline: mean", "EDSS change: mean (SD)", "Relapse-free (95 % CI)"],
+                  rows, "disability")
+
+
+def report_html(patients: pd.DataFrame, visits: pd.DataFrame, *, title: str, reference: str,
+                provenance: Mapping[str, Any]) -> str:
+    """The report as one HTML document (str); see :func:`write_report`."""
+    arms = oc.trial_arms(patients, reference, PATIENT_COLUMNS)
+    missing = [c for c in ("arm", "visit", "day") if c not in visits.columns]
+    if missing:
+        raise InputError(f"the visit table lacks column(s) {', '.join(missing)}; give a table with the columns "
+                         f"of mschemo.trials.schema.VISIT_COLUMNS.")
+    table = oc.outcome_table(patients, reference)
+    ratios = table[table["outcome"].str.contains("ratio") & (table["arm"] != reference)]
+    figures = [("Kaplan-Meier curves (95 % CI)", _km_figure(patients, arms)),
+               ("Counts at the visits", _counts_figure(visits, arms)),
+               ("Disability at the visits", _edss_figure(visits, arms)),
+               ("Effects vs reference (forest plot)", _forest_figure(ratios, arms))]
+    body = [f"<h1>{_e(title)}</h1>", f'<p class="disclaimer">{_e(DISCLAIMER)}</p>',
+            f"<p>Reference arm: {_e(reference)}. Ratios are negative binomial rate ratios (relapses) and Cox hazard "
+            "ratios; NE = not estimable.</p>",
+            "<h2>Patients at randomisation</h2>", _baseline_section(patients, arms),
+            "<h2>Outcomes</h2>", _outcome_section(table, arms)]
+    for heading, fig in figures:
+        if fig is not None:
+            body += [f"<h2>{_e(heading)}</h2>", _png(fig, heading)]
+    body += ["<h2>Disability and relapses</h2>", _disability_section(patients, arms),
+             "<h2>Toxicity</h2>", _toxicity_section(patients, arms),
+             "<h2>Dosing</h2>", _dosing_section(patients, arms),
+             f'<p class="repro">{_provenance_line(provenance, patients, arms)}</p>',
+             f'<p class="disclaimer">{_e(DISCLAIMER)}</p>']
+    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<main>\n"
+            + "\n".join(body) + "\n</main>\n</body>\n</html>\n")
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
+def write_report(patients: pd.DataFrame, visits: pd.DataFrame, path: str | Path, *, title: str, reference: str,
+                 provenance: Mapping[str, Any]) -> Path:
+    """Write the trial report to ``path`` (HTML, self-contained) atomically; return the path.
+
+    Sections: patients at randomisation, the outcome table (:func:`outcomes.outcome_table`), Kaplan-Meier
+    curves (first relapse, 3-month CDP), counts (median, 5-95 %) and mean EDSS at the visits, a forest plot
+    of the ratios, disability, toxicity and dosing tables, and a reproducibility line from ``provenance``
+    (keys spec_sha256, seed, mschemo_version, n_per_arm, chunk_size; others are listed after them).
+    The document is built first, so a failure leaves no file; the file appears whole or not at all.
+    """
+    from .._internal.files import atomic_path
+
+    text = report_html(patients, visits, title=title, reference=reference, provenance=provenance)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        _write_text(tmp, text)
+    return path

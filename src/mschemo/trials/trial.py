@@ -1,0 +1,217 @@
+"""run_trial: a trial spec to per-patient data, outcomes and a report, in chunks, locally or on Dask.
+
+    trial = run_trial(TrialSpec.from_file("trial.toml"), n_per_arm=500, seed=7, out="trial_out")
+    trial.outcomes()            # the outcome table (rate ratios, hazard ratios, CDP, toxicity, ...)
+    trial.report("trial.html")
+
+Chunks of patients are simulated one after another (or on Dask workers) and streamed to
+``patients.parquet`` and ``visits.parquet`` in ``out``; only the per-patient table and the visits
+of the first patients of each arm (for the report's trajectories) stay in memory. The per-patient
+data do not depend on the chunk size or on the number of workers.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from .._internal.files import atomic_path
+from .._internal.rng import root_seed
+from ..errors import OptionError
+from .run import chunks, run_chunk
+from .spec import TrialSpec
+
+__all__ = ["TrialResult", "run_trial", "TRACE_PATIENTS_PER_ARM"]
+
+TRACE_PATIENTS_PER_ARM = 2000     # visits kept in memory per arm for the report's trajectories
+
+
+@dataclass
+class TrialResult:
+    """A finished trial: per-patient table, visits kept for the report, where the files are."""
+
+    spec: TrialSpec
+    n_per_arm: int
+    seed: int
+    patients: pd.DataFrame
+    visits: pd.DataFrame
+    out: Path | None = None
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def outcomes(self) -> pd.DataFrame:
+        """The trial's outcome table by arm against the reference arm."""
+        from .outcomes import outcome_table
+        return outcome_table(self.patients, self.spec.reference_arm)
+
+    def report(self, path: str | Path) -> Path:
+        """Write the HTML report (outcome table, Kaplan-Meier curves, trajectories, forest plot)."""
+        from .report import write_report
+        return write_report(self.patients, self.visits, path, title=self.spec.name,
+                            reference=self.spec.reference_arm, provenance=self.provenance)
+
+
+class _ParquetSink:
+    """Appends chunks to a Parquet file (a temporary file, renamed when the run ends)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._ctx = atomic_path(path)
+        self.tmp = self._ctx.__enter__()
+        self.writer = None
+        self.schema = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self.writer is None:
+            self.schema = table.schema
+            self.writer = pq.ParquetWriter(self.tmp, self.schema)
+        self.writer.write_table(table.cast(self.schema))
+
+    def close(self, ok: bool) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        if ok:
+            self._ctx.__exit__(None, None, None)
+        else:
+            try:
+                raise RuntimeError("trial run failed")
+            except RuntimeError as exc:
+                self._ctx.__exit__(type(exc), exc, exc.__traceback__)
+
+
+def _local(spec: TrialSpec, seed: int, bounds: Iterable[tuple[int, int]]) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    for a, b in bounds:
+        yield run_chunk(spec, seed, a, b)
+
+
+def _remote(client, spec: TrialSpec, seed: int, bounds: list[tuple[int, int]]) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """Chunks on Dask workers, yielded in order, with a bounded number in flight."""
+    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    window = 2 * workers
+    queue: deque = deque()
+    todo = iter(bounds)
+    for a, b in todo:
+        queue.append(client.submit(run_chunk, spec, seed, a, b, pure=False))
+        if len(queue) >= window:
+            break
+    while queue:
+        fut = queue.popleft()
+        result = fut.result()
+        fut.release()
+        nxt = next(todo, None)
+        if nxt is not None:
+            queue.append(client.submit(run_chunk, spec, seed, *nxt, pure=False))
+        yield result
+
+
+def _client(dask: Any):
+    """A Dask client: an existing Client, a scheduler address, or "local" (a local cluster)."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:  # pragma: no cover - the trials extra is installed with dev
+        raise OptionError("--dask needs the 'distributed' package; install mschemo[trials].") from None
+    if hasattr(dask, "submit"):
+        return dask, None
+    if dask == "local":
+        cluster = LocalCluster(n_workers=max(1, (os.cpu_count() or 2)), threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        return Client(cluster), cluster
+    if isinstance(dask, str) and dask:
+        try:
+            return Client(dask, timeout="10s"), None
+        except OSError as exc:
+            raise OptionError(f"no Dask scheduler answers at '{dask}' ({exc}); give a running scheduler's address or 'local'.") from None
+    raise OptionError(f"dask {dask!r} is not a cluster; give a scheduler address such as tcp://host:8786, 'local' or a Client.")
+
+
+def run_trial(spec: TrialSpec, n_per_arm: int | None = None, *, seed: int | None = None, chunk_size: int = 1000,
+              out: str | Path | None = None, dask: Any = None,
+              progress: bool | Callable[[int, int], None] = False) -> TrialResult:
+    """Run ``spec`` with ``n_per_arm`` patients per allocation unit (an arm of ratio 2 gets twice as
+    many). seed: the randomisation and every patient's streams (default: the spec's). out: a
+    folder for patients.parquet and visits.parquet (written as the chunks finish). dask: a Dask
+    Client, a scheduler address or "local"; results are the same as without it."""
+    if n_per_arm is None or isinstance(n_per_arm, bool) or not isinstance(n_per_arm, (int, np.integer)) or n_per_arm < 1:
+        raise OptionError(f"n_per_arm = {n_per_arm!r}; give a whole number of patients per arm >= 1.")
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+        raise OptionError(f"chunk_size = {chunk_size!r}; give a whole number of patients >= 1.")
+    seed_used = spec.seed if seed is None else root_seed(seed)
+    total = int(n_per_arm) * sum(a.ratio for a in spec.arms)
+    bounds = list(chunks(total, int(chunk_size)))
+    client = cluster = None
+    if dask is not None:
+        client, cluster = _client(dask)
+    sinks = {}
+    if out is not None:
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        sinks = {"patients": _ParquetSink(folder / "patients.parquet"), "visits": _ParquetSink(folder / "visits.parquet")}
+    callback = _progress(progress, total)
+    patients, traces = [], []
+    kept: dict[str, int] = {}
+    ok = False
+    try:
+        stream = _remote(client, spec, seed_used, bounds) if client is not None else _local(spec, seed_used, bounds)
+        done = 0
+        for p, v in stream:
+            patients.append(p)
+            if sinks:
+                sinks["patients"].write(p)
+                sinks["visits"].write(v)
+            keep = []
+            for arm, ids in p.groupby("arm", sort=False)["id"]:
+                room = TRACE_PATIENTS_PER_ARM - kept.get(arm, 0)
+                if room > 0:
+                    keep.extend(ids.iloc[:room])
+                    kept[arm] = kept.get(arm, 0) + min(room, len(ids))
+            traces.append(v[v["id"].isin(keep)])
+            done += len(p)
+            callback(done, total)
+        ok = True
+    finally:
+        callback(-1, total)
+        for s in sinks.values():
+            s.close(ok)
+        if client is not None and cluster is not None:
+            client.close()
+            cluster.close()
+    prov = {"spec_name": spec.name, "spec_sha256": spec.sha256(), "seed": seed_used, "mschemo_version": __version__,
+            "n_per_arm": int(n_per_arm), "n_patients": total, "chunk_size": int(chunk_size),
+            "reference_arm": spec.reference_arm, "duration": spec.duration,
+            "dask": None if dask is None else (dask if isinstance(dask, str) else "client")}
+    order = [a.name for a in spec.arms]
+    table, visits = pd.concat(patients, ignore_index=True), pd.concat(traces, ignore_index=True)
+    table["arm"] = pd.Categorical(table["arm"], categories=order)        # the spec's arm order
+    visits["arm"] = pd.Categorical(visits["arm"], categories=order)
+    return TrialResult(spec, int(n_per_arm), seed_used, table, visits, Path(out) if out is not None else None, prov)
+
+
+def _progress(progress: bool | Callable[[int, int], None], total: int) -> Callable[[int, int], None]:
+    if callable(progress):
+        user = progress
+        return lambda done, tot: user(done, tot) if done >= 0 else None
+    if not progress:
+        return lambda done, tot: None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    bar = Progress(TextColumn("trial"), BarColumn(), MofNCompleteColumn(), TextColumn("patients"),
+                   TimeRemainingColumn(), transient=True)
+    task = bar.add_task("trial", total=total)
+    bar.start()
+
+    def update(done: int, tot: int) -> None:
+        if done < 0:
+            bar.stop()
+        else:
+            bar.update(task, completed=done)
+
+    return update

@@ -1,0 +1,197 @@
+"""The trial report (mschemo.trials.report): one self-contained HTML file, written whole or not at all."""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mschemo
+from mschemo.trials import report
+from trial_tables import make_trial
+
+SHA = "3f" * 32
+PROVENANCE = {"spec_sha256": SHA, "seed": 20240601, "mschemo_version": mschemo.__version__, "chunk_size": 250}
+ARMS = ["placebo", "mitoxantrone 12 mg/m2", "mitoxantrone 5 mg/m2"]
+VOID = {"meta", "img", "br", "link", "hr", "input"}
+
+
+class Structure(HTMLParser):
+    """Tags in order, open-tag stack errors, images and the cells of the tables (by class)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.doctype, self.stack, self.errors, self.tags = "", [], [], []
+        self.images: list[str] = []
+        self.tables: dict[str, list[list[str]]] = {}
+        self._table: str | None = None
+        self._cell: list[str] | None = None
+        self.text: list[str] = []
+
+    def handle_decl(self, decl: str) -> None:
+        self.doctype = decl
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        a = dict(attrs)
+        self.tags.append(tag)
+        if tag == "img":
+            self.images.append(a.get("src", ""))
+        if tag in VOID:
+            return
+        self.stack.append(tag)
+        if tag == "table":
+            self._table = a.get("class", "")
+            self.tables[self._table] = []
+        elif tag == "tr" and self._table is not None:
+            self.tables[self._table].append([])
+        elif tag in ("td", "th") and self._table is not None:
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes {self.stack[-1:] or 'nothing'}")
+            return
+        self.stack.pop()
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[self._table][-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "table":
+            self._table = None
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+@pytest.fixture(scope="module")
+def trial() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """3 arms x 20 patients, monthly visits over 2 years; placebo without a count model (NaN counts)."""
+    return make_trial(20, seed=8, duration_d=730, visit_every_d=30)
+
+
+@pytest.fixture(scope="module")
+def written(trial, tmp_path_factory) -> tuple[Path, Structure]:
+    path = tmp_path_factory.mktemp("report") / "trial.html"
+    patients, visits = trial
+    out = report.write_report(patients, visits, path, title="Mitoxantrone <dose> finding", reference="placebo",
+                              provenance=PROVENANCE)
+    parser = Structure()
+    parser.feed(path.read_text(encoding="utf-8"))
+    parser.close()
+    return out, parser
+
+
+def test_report_is_one_valid_self_contained_html_file(written):
+    path, doc = written
+    assert path.name == "trial.html" and path.is_file()
+    assert doc.doctype.lower() == "doctype html" and not doc.errors and not doc.stack
+    assert [t for t in doc.tags if t in ("html", "head", "body", "main")] == ["html", "head", "body", "main"]
+    assert doc.tags.index("title") < doc.tags.index("body") and doc.tags.count("h1") == 1
+    text = path.read_text(encoding="utf-8")
+    assert "<script" not in text and "<link" not in text and "http://" not in text and "https://" not in text
+    assert "Mitoxantrone &lt;dose&gt; finding" in text   # the title is escaped
+    # KM curves, counts (placebo has none: two arms drawn), EDSS, forest plot
+    assert text.count('<img src="data:image/png;base64,') == 4 == len(doc.images)
+    assert all(len(src) > 5000 for src in doc.images)
+
+
+def test_report_tables_and_reproducibility_line(written):
+    _, doc = written
+    outcomes = doc.tables["outcomes"]
+    assert outcomes[0] == ["Outcome", *ARMS] and len(outcomes) == 1 + 16
+    rows = {r[0]: r[1:] for r in outcomes[1:]}
+    assert rows["Relapse rate ratio"][0] == "reference" and rows["Hazard ratio, 3-month CDP"][0] == "reference"
+    assert rows["Annualised relapse rate"][1].count("(") == 1
+    assert rows["WHO leukopenia (WBC < 4.0)"][0].startswith("NE")
+    assert [r[0] for r in doc.tables["dosing"][1:]] == ARMS and len(doc.tables["toxicity"]) == 1 + 13
+    assert doc.tables["baseline"][1][:2] == ["placebo", "20"]
+    text = " ".join("".join(doc.text).split())
+    line = next(s for s in text.split("Reproducibility: ")[1:])
+    for piece in (f"spec sha256 {SHA}", "seed 20240601", f"mschemo {mschemo.__version__}", "chunk size 250",
+                  "n per arm placebo 20, mitoxantrone 12 mg/m2 20, mitoxantrone 5 mg/m2 20"):
+        assert piece in line, piece
+    assert text.count("Research and education only, not a prescription.") == 2
+
+
+def test_count_figure_is_left_out_when_no_arm_has_counts(trial, tmp_path):
+    patients, visits = trial
+    visits = visits.assign(**{c: np.nan for c in ("wbc_1e9_per_L", "anc_1e9_per_L", "alc_1e9_per_L")})
+    text = report.report_html(patients, visits, title="t", reference="mitoxantrone 5 mg/m2", provenance={})
+    assert text.count('<img src="data:image/png;base64,') == 3
+    assert "seed not given" in text   # provenance keys that were not given are said so
+
+
+def _no_leftovers(directory: Path) -> list[str]:
+    return [p.name for p in directory.iterdir()] if directory.is_dir() else []
+
+
+def test_missing_directory_is_created_and_blocked_one_leaves_nothing(trial, written, tmp_path, monkeypatch):
+    """A missing directory is made (as for figures); a path under a regular file fails before any write."""
+    patients, visits = trial
+    html = written[0].read_text(encoding="utf-8")
+    monkeypatch.setattr(report, "report_html", lambda *a, **k: html)   # the document is not what is tested
+    out = report.write_report(patients, visits, tmp_path / "new" / "dir" / "r.html", title="t", reference="placebo",
+                              provenance=PROVENANCE)
+    assert out.read_text(encoding="utf-8") == html and _no_leftovers(out.parent) == ["r.html"]
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(OSError):
+        report.write_report(patients, visits, tmp_path / "afile" / "r.html", title="t", reference="placebo",
+                            provenance=PROVENANCE)
+    assert (tmp_path / "afile").read_text() == "x"
+
+
+def test_unwritable_directory_leaves_nothing(trial, tmp_path, monkeypatch):
+    """A read-only directory: PermissionError and nothing left. Root may write anywhere, so for root the
+    refusal of the temporary file is simulated."""
+    patients, visits = trial
+    monkeypatch.setattr(report, "report_html", lambda *a, **k: "<!DOCTYPE html><html></html>")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    if getattr(os, "geteuid", lambda: -1)() == 0:
+        def refuse(*args, **kwargs):
+            raise PermissionError(errno.EACCES, "Permission denied", str(locked))
+
+        monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    try:
+        with pytest.raises(PermissionError):
+            report.write_report(patients, visits, locked / "r.html", title="t", reference="placebo", provenance={})
+        assert _no_leftovers(locked) == []
+    finally:
+        locked.chmod(0o700)
+
+
+def test_failure_while_writing_keeps_the_old_report_and_no_partial_file(trial, written, tmp_path, monkeypatch):
+    """The disk fills half-way through: the previous report stays as it was, no temporary file remains."""
+    patients, visits = trial
+    html = written[0].read_text(encoding="utf-8")
+    target = tmp_path / "r.html"
+    target.write_text("previous report")
+    monkeypatch.setattr(report, "report_html", lambda *a, **k: html)
+
+    def half_then_full_disk(path: Path, text: str) -> None:
+        path.write_text(text[: len(text) // 2], encoding="utf-8")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(report, "_write_text", half_then_full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        report.write_report(patients, visits, target, title="t", reference="placebo", provenance=PROVENANCE)
+    assert target.read_text() == "previous report" and _no_leftovers(tmp_path) == ["r.html"]
+    missing = tmp_path / "sub" / "x.html"
+    with pytest.raises(OSError):
+        report.write_report(patients, visits, missing, title="t", reference="placebo", provenance=PROVENANCE)
+    assert not missing.exists() and _no_leftovers(missing.parent) == []
+
+
+def test_bad_reference_fails_before_any_file(trial, tmp_path):
+    patients, visits = trial
+    with pytest.raises(mschemo.InputError, match="reference arm 'none'"):
+        report.write_report(patients, visits, tmp_path / "r.html", title="t", reference="none", provenance={})
+    assert _no_leftovers(tmp_path) == []
