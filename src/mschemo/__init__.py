@@ -60,12 +60,17 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Treatments": (".disease", "Treatments"),
     "DiseaseResult": (".disease", "DiseaseResult"),
     "plot_timeline": (".plotting", "plot_timeline"),
+    "trials": (".trials", None),
+    "TrialSpec": (".trials", "TrialSpec"),
+    "run_trial": (".trials", "run_trial"),
+    "load_trial_example": (".trials", "load_trial_example"),
 }
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from . import backends as backends
     from . import disease as disease
     from . import models as models
+    from . import trials as trials
     from .adaptive import Course as Course
     from .adaptive import simulate_with_rules as simulate_with_rules
     from .disease import DiseaseResult as DiseaseResult
@@ -90,6 +95,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .rules import DosingRules as DosingRules
     from .rules import read_rules as read_rules
     from .simulation import simulate as simulate
+    from .trials import TrialSpec as TrialSpec
+    from .trials import load_trial_example as load_trial_example
+    from .trials import run_trial as run_trial
 
 
 def __getattr__(name: str) -> Any:
@@ -113,6 +121,7 @@ __all__ = [
     "Regimen", "Dose", "EventTable", "Population", "PopulationSpec", "OutputTimes", "SimulationResult",
     "body_surface_area", "ctcae_grade", "load_drug", "available_drugs", "Drug", "simulate_with_rules", "Course",
     "DosingRules", "read_rules", "disease", "simulate_disease", "Treatments", "DiseaseResult", "plot_timeline",
+    "trials", "TrialSpec", "run_trial", "load_trial_example",
     "MschemoError", "InputError", "UnitError", "RegimenError", "PopulationError", "ParameterError", "ModelError",
     "OptionError", "SolverError",
 ]

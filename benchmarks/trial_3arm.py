@@ -1,0 +1,65 @@
+"""A 2-year, 3-arm trial (the built-in MIMS design: placebo, mitoxantrone 5 and 12 mg/m2 every 3
+months) at scale: wall time and peak memory, in memory and streamed to Parquet.
+
+    python benchmarks/trial_3arm.py [--n 10000 100000] [--chunk-size 2000] [--save]
+
+Each run is a child process (``mschemo trial --example mims --n-per-arm N --out ...``); its peak
+memory is the child's maximum resident set size (os.wait4). Per-patient data go to Parquet chunk by
+chunk, so memory is bounded by the chunk size plus the per-patient table (about 40 columns).
+No peer tool runs MS trial simulations, so there is no ratio here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(n: int, chunk: int, seed: int) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "mschemo", "trial", "--example", "mims", "--n-per-arm", str(n),
+               "--chunk-size", str(chunk), "--seed", str(seed), "--out", str(Path(tmp) / "out"), "--quiet"]
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        if status != 0:
+            raise SystemExit(f"trial with n-per-arm {n} failed (status {status})")
+        size = sum(f.stat().st_size for f in (Path(tmp) / "out").iterdir())
+    return {"n_per_arm": n, "patients": 3 * n, "wall_s": wall, "peak_rss_mb": usage.ru_maxrss / 1024,
+            "ms_per_patient": 1000 * wall / (3 * n), "output_mb": size / 2**20}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, nargs="+", default=[10_000, 100_000])
+    ap.add_argument("--chunk-size", type=int, default=2000)
+    ap.add_argument("--seed", type=int, default=2002)
+    ap.add_argument("--save", action="store_true")
+    a = ap.parse_args(argv)
+    rows = []
+    for n in a.n:
+        r = run(n, a.chunk_size, a.seed)
+        rows.append(r)
+        print(f"n per arm {n:>7}: {r['wall_s']:8.1f} s, {r['ms_per_patient']:6.2f} ms per patient, "
+              f"peak memory {r['peak_rss_mb']:7.0f} MB, Parquet {r['output_mb']:6.1f} MB", flush=True)
+    if a.save:
+        out = Path(__file__).parent / "results" / f"trial_3arm_{date.today().isoformat()}.json"
+        out.write_text(json.dumps({"runs": rows, "chunk_size": a.chunk_size, "cores": os.cpu_count(),
+                                   "python": sys.version.split()[0]}, indent=2) + "\n")
+        print(f"written: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
