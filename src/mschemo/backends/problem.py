@@ -119,11 +119,11 @@ def _template(model: ChainedModel, regimen: Regimen) -> dict[str, np.ndarray]:
     }
 
 
-def _records_for(model: ChainedModel, tpl: dict[str, np.ndarray], sizes: _Sizes, rows: slice,
+def _records_for(model: ChainedModel, tpl: dict[str, np.ndarray], scale: np.ndarray,
                  params: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-patient (n, n_records) record arrays from one template for the patients ``rows``, vectorised."""
+    """Per-patient (n, n_records) record arrays from one template, vectorised; ``scale`` (n, m)
+    turns the template's amounts into mg (from :func:`_amount_scale`), ``params`` (n, P)."""
     n, m = params.shape[0], tpl["time"].size
-    scale = _amount_scale(tpl["unit"], sizes, rows)
     depot = (tpl["cmt"] == 0) & model.pk.has_depot
     if model.pk.has_depot:
         f_model = params[:, model.parameters.index("F")][:, None]
@@ -154,7 +154,8 @@ def build_problem(model: ChainedModel, regimen: RegimenLike, population: Populat
     params = population.individual_parameters(model)
     n = len(population)
     if isinstance(regimen, Regimen):
-        recs = _records_for(model, _template(model, regimen), _Sizes(population), slice(0, n), params)
+        tpl = _template(model, regimen)
+        recs = _records_for(model, tpl, _amount_scale(tpl["unit"], _Sizes(population), slice(0, n)), params)
         m = regimen.doses.__len__()
         rec = {k: np.ascontiguousarray(v).reshape(n * m) for k, v in recs.items()}
         rec_off = np.arange(n + 1, dtype=np.int64) * m
@@ -163,7 +164,8 @@ def build_problem(model: ChainedModel, regimen: RegimenLike, population: Populat
         counts = []
         sizes = _Sizes(population)
         for i, pid in enumerate(population.ids):
-            recs = _records_for(model, _template(model, regimen.for_id(pid)), sizes, slice(i, i + 1), params[i:i + 1])
+            tpl = _template(model, regimen.for_id(pid))
+            recs = _records_for(model, tpl, _amount_scale(tpl["unit"], sizes, slice(i, i + 1)), params[i:i + 1])
             for k in _RECORD_FIELDS:
                 parts[k].append(recs[k][0])
             counts.append(recs["time"].shape[1])
