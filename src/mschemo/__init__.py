@@ -64,6 +64,11 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "TrialSpec": (".trials", "TrialSpec"),
     "run_trial": (".trials", "run_trial"),
     "load_trial_example": (".trials", "load_trial_example"),
+    "read_patient": (".estimation.patient", "read_patient"),
+    "estimate_map": (".estimation.map", "estimate_map"),
+    "sample_posterior": (".estimation.map", "sample_posterior"),
+    "NadirTarget": (".planning", "NadirTarget"),
+    "recommend_dose": (".planning", "recommend_dose"),
 }
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
@@ -79,10 +84,15 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .drugs import Drug as Drug
     from .drugs import available_drugs as available_drugs
     from .drugs import load_drug as load_drug
+    from .estimation.map import estimate_map as estimate_map
+    from .estimation.map import sample_posterior as sample_posterior
+    from .estimation.patient import read_patient as read_patient
     from .examples import load_example as load_example
     from .models import load_model as load_model
     from .output import OutputTimes as OutputTimes
     from .params import load_parameters as load_parameters
+    from .planning import NadirTarget as NadirTarget
+    from .planning import recommend_dose as recommend_dose
     from .plotting import plot_timeline as plot_timeline
     from .population import Population as Population
     from .population import PopulationSpec as PopulationSpec
@@ -121,7 +131,8 @@ __all__ = [
     "Regimen", "Dose", "EventTable", "Population", "PopulationSpec", "OutputTimes", "SimulationResult",
     "body_surface_area", "ctcae_grade", "load_drug", "available_drugs", "Drug", "simulate_with_rules", "Course",
     "DosingRules", "read_rules", "disease", "simulate_disease", "Treatments", "DiseaseResult", "plot_timeline",
-    "trials", "TrialSpec", "run_trial", "load_trial_example",
+    "trials", "TrialSpec", "run_trial", "load_trial_example", "read_patient", "estimate_map", "sample_posterior",
+    "NadirTarget", "recommend_dose",
     "MschemoError", "InputError", "UnitError", "RegimenError", "PopulationError", "ParameterError", "ModelError",
     "OptionError", "SolverError",
 ]

@@ -19,7 +19,8 @@ import pytest
 from mschemo.cli import run
 
 REPO = Path(__file__).resolve().parents[2]
-PAGES = ("README.md", "docs/getting-started.md", "docs/cli.md", "docs/drugs.md", "docs/disease.md", "docs/trials.md")
+PAGES = ("README.md", "docs/getting-started.md", "docs/cli.md", "docs/drugs.md", "docs/disease.md", "docs/trials.md",
+         "docs/personalise.md")
 _BLOCK = re.compile(r"^```(bash|python)\n(.*?)^```", re.S | re.M)
 
 

@@ -21,6 +21,7 @@ from ..errors import InputError
 from ._common import one_sentence
 from .drugs import drugs_command
 from .example import example_command
+from .personalise import personalise_command
 from .simulate import simulate_command
 from .timeline import timeline_command
 from .trial import trial_command
@@ -59,6 +60,7 @@ app.command("timeline")(timeline_command)
 app.command("trial")(trial_command)
 app.command("example")(example_command)
 app.command("drugs")(drugs_command)
+app.command("personalise")(personalise_command)
 
 
 def _click():
@@ -68,7 +70,7 @@ def _click():
     return getattr(typer.core, "_click", None) or typer.core.click
 
 
-COMMANDS = ("simulate", "timeline", "trial", "example", "drugs")
+COMMANDS = ("simulate", "timeline", "trial", "example", "drugs", "personalise")
 
 
 def _usage_message(exc: Exception, args: Sequence[str]) -> str:

@@ -62,7 +62,9 @@ class PatientModel:
         self.base = pop.individual_parameters(model)[0]
         self.bsa = float(pop.covariate("bsa_m2")[0]) if "bsa_m2" in pop.table.columns else math.nan
         self.weight = float(pop.covariate("weight_kg")[0]) if "weight_kg" in pop.table.columns else math.nan
-        self.backend = backend or Compiled(rtol=1e-7, atol=1e-9)
+        self.backend = backend
+        self._serial = Compiled(rtol=1e-7, atol=1e-9, threads=1)     # small batches: threads cost more than they give
+        self._parallel = Compiled(rtol=1e-7, atol=1e-9)
         self._templates: dict[int, tuple[dict, np.ndarray]] = {}
 
     @property
@@ -105,7 +107,8 @@ class PatientModel:
         t = np.maximum(np.asarray(times_d, dtype=float), 0.0)
         order = np.argsort(t, kind="stable")
         problem = Problem(self.model, params, np.arange(k), np.arange(k + 1, dtype=np.int64) * m, rec, t[order])
-        sol = self.backend.solve(problem)
+        backend = self.backend or (self._serial if k <= 32 else self._parallel)
+        sol = backend.solve(problem)
         values, columns = self.model.add_derived(sol.values, list(sol.columns), params)
         inv = np.empty_like(order)
         inv[order] = np.arange(order.size)
