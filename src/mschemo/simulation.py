@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from . import __version__
+from ._internal.progress import ProgressCallback, progress_callback
 from ._internal.rng import root_seed
 from .backends import get_backend
 from .backends.problem import STATUS_MESSAGES, build_problem
@@ -23,7 +23,6 @@ from .results import SimulationResult
 
 __all__ = ["simulate"]
 
-ProgressCallback = Callable[[int, int], None]
 
 
 def _as_model(model: ChainedModel | str | Path) -> ChainedModel:
@@ -132,7 +131,7 @@ def simulate(
     statuses = []
     steps = []
     tables = []
-    callback = _progress(progress, total)
+    callback = progress_callback(progress, total)
     try:
         for start in range(0, total, chunk_size):
             stop = min(total, start + chunk_size)
@@ -179,26 +178,3 @@ def simulate(
         from .disease import attach_disease
         attach_disease(result, disease)
     return result
-
-
-def _progress(progress: bool | ProgressCallback, total: int) -> ProgressCallback:
-    """A callback(done, total); done = -1 closes it."""
-    if callable(progress):
-        user = progress
-        return lambda done, tot: user(done, tot) if done >= 0 else None
-    if not progress:
-        return lambda done, tot: None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    bar = Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("patients"),
-                   TimeRemainingColumn(), transient=True)
-    task = bar.add_task("simulate", total=total)
-    bar.start()
-
-    def update(done: int, tot: int) -> None:
-        if done < 0:
-            bar.stop()
-        else:
-            bar.update(task, completed=done)
-
-    return update

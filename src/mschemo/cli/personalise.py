@@ -233,27 +233,7 @@ def _show(plan: Any, label: str, written: list[str]) -> None:
     con.print(f"[bold]patient {escape(plan.patient_id)}[/bold]: {escape(plan.drug)}, {len(rec.doses)} dose(s) from "
               f"{rec.start}, {len(rec.counts)} count(s) ({escape(label)})")
     con.print(f"[bold]{plan.decision.upper()}[/bold]: {escape(plan.reason)}")
-    rows: list[tuple[str, str]] = []
-    if plan.dose is not None:
-        dose = f"{plan.dose:g} {plan.dose_unit}" + (f" = {plan.mg:,.0f} mg" if plan.dose_unit != "mg" else "")
-        rows += [("dose", dose), ("date", plan.date.isoformat()), ("how", plan.administration),
-                 ("mg basis", plan.mg_basis),
-                 (f"predicted {LABELS[plan.kind]} nadir (10^9/L)",
-                  f"{plan.nadir_median:.2f} (90 % band {plan.nadir_p5:.2f}-{plan.nadir_p95:.2f}), about day "
-                  f"{plan.nadir_day:g} after the dose")]
-        if plan.target is not None:
-            rows.append(("P(nadir in target)", f"{plan.p_target:.0%} (target {plan.target.low:g}-{plan.target.high:g} "
-                                               f"x10^9/L {LABELS[plan.target.kind]})"))
-        lim3 = f" (limit {plan.max_risk_grade3:.0%})" if plan.risk_grade == 3 else ""
-        lim4 = f" (limit {plan.max_risk_grade3:.0%})" if plan.risk_grade == 4 else ""
-        rows.append((plan.risk_text(3), f"{plan.p_grade3:.0%}{lim3}"))
-        rows.append(("grade 4", f"{plan.p_grade4:.0%}{lim4}"))
-    if plan.cumulative is not None:
-        cu = plan.cumulative
-        rows.append(("lifetime dose", f"{cu['given']:g} {cu['unit']} given, {cu['after']:g} after this dose; cap "
-                                      f"{cu['limit']:g} ({cu['region'].upper()})"))
-    if plan.next_count_date is not None:
-        rows.append(("next count", f"{plan.next_count_date.isoformat()}: {plan.next_count_reason}"))
+    rows = plan.proposal_rows()
     if rows:
         con.print(_text_table(pd.DataFrame(rows, columns=["", "proposal (model)"]), "Proposed next dose"))
     con.print(_text_table(plan.checks, "Rules and checks before the dose"))

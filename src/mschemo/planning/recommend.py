@@ -202,6 +202,31 @@ class DosePlan:
             f"{self.dose:g} {self.dose_unit} ({self.mg:,.0f} mg)"
         return f"{amount}, {self.administration}, on {self.date.isoformat()}"
 
+    def proposal_rows(self) -> list[tuple[str, str]]:
+        """(label, text) rows of the proposal: dose, date, how, mg basis, predicted nadir, P(target),
+        the grade risks with the limit, lifetime dose and next count (the CLI and the sheet show them)."""
+        rows: list[tuple[str, str]] = []
+        if self.dose is not None:
+            dose = f"{self.dose:g} {self.dose_unit}" + (f" = {self.mg:,.0f} mg" if self.dose_unit != "mg" else "")
+            rows += [("dose", dose), ("date", self.date.isoformat()), ("how", self.administration),
+                     ("mg basis", self.mg_basis),
+                     (f"predicted {LABELS[self.kind]} nadir (10^9/L)",
+                      f"{self.nadir_median:.2f} (90 % band {self.nadir_p5:.2f}-{self.nadir_p95:.2f}), about day "
+                      f"{self.nadir_day:g} after the dose")]
+            if self.target is not None:
+                rows.append(("P(nadir in target)", f"{self.p_target:.0%} (target {self.target.low:g}-"
+                                                   f"{self.target.high:g} x10^9/L {LABELS[self.target.kind]})"))
+            for grade, p in ((3, self.p_grade3), (4, self.p_grade4)):
+                limit = f" (limit {self.max_risk_grade3:.0%})" if self.risk_grade == grade else ""
+                rows.append((self.risk_text(3) if grade == 3 else "grade 4", f"{p:.0%}{limit}"))
+        if self.cumulative is not None:
+            cu = self.cumulative
+            rows.append(("lifetime dose", f"{cu['given']:g} {cu['unit']} given, {cu['after']:g} after this dose; cap "
+                                          f"{cu['limit']:g} ({cu['region'].upper()})"))
+        if self.next_count_date is not None:
+            rows.append(("next count", f"{self.next_count_date.isoformat()}: {self.next_count_reason}"))
+        return rows
+
     def risk_text(self, grade: int | None = None) -> str:
         g = self.risk_grade if grade is None else grade
         return f"P(CTCAE grade >= {g} of " + " or ".join(LABELS[k] for k in self.risk_kinds) + ")"

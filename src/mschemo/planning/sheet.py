@@ -15,13 +15,13 @@ Research and education only, not a prescription.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import html
-import io
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._internal.html import esc as _e
+from .._internal.html import png_img as _png
 
 if TYPE_CHECKING:  # pragma: no cover
     from .recommend import DosePlan
@@ -66,17 +66,6 @@ img { width: 100%; max-height: 80mm; object-fit: contain; }
 """
 
 
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _png(fig: Any, alt: str) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, facecolor="white", metadata={"Software": None})
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return f'<img src="data:image/png;base64,{data}" alt="{_e(alt)}">'
-
-
 def _num(x: float | None, fmt: str = ".2f") -> str:
     return "" if x is None or not math.isfinite(x) else format(x, fmt)
 
@@ -106,24 +95,10 @@ def _patient(plan: DosePlan) -> str:
 
 
 def _proposal(plan: DosePlan) -> str:
-    from .recommend import LABELS
-
     out = [f'<div class="box"><h2>Proposal (model)</h2><p class="decision {_e(plan.decision)}">'
            f"{_e(plan.decision.upper())}</p>"]
-    if plan.dose is not None:
-        dose = f"{plan.dose:g} {plan.dose_unit}" + (f" = {plan.mg:,.0f} mg" if plan.dose_unit != "mg" else "")
-        rows = [("Dose", dose), ("Date", plan.date.isoformat()), ("How", plan.administration),
-                ("mg basis", plan.mg_basis),
-                (f"Predicted {LABELS[plan.kind]} nadir",
-                 f"{_num(plan.nadir_median)} x10^9/L (90 % band {_num(plan.nadir_p5)}-{_num(plan.nadir_p95)}), "
-                 f"about day {plan.nadir_day:g} after the dose")]
-        if plan.target is not None:
-            rows.append(("P(nadir in target)", f"{plan.p_target:.0%} (target {plan.target.low:g}-"
-                                               f"{plan.target.high:g} x10^9/L)"))
-        rows.append((plan.risk_text(3), f"{plan.p_grade3:.0%}" + (f" (limit {plan.max_risk_grade3:.0%})"
-                                                                 if plan.risk_grade == 3 else "")))
-        rows.append(("Grade 4", f"{plan.p_grade4:.0%}" + (f" (limit {plan.max_risk_grade3:.0%})"
-                                                          if plan.risk_grade == 4 else "")))
+    rows = [(k[0].upper() + k[1:], v) for k, v in plan.proposal_rows() if k not in ("lifetime dose", "next count")]
+    if rows:
         out.append("<table>" + "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows) + "</table>")
     out.append(f"<p>{_e(plan.reason)}</p></div>")
     return "".join(out)

@@ -11,9 +11,6 @@ The figures are matplotlib ``Figure`` objects drawn off-screen (no pyplot state)
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .._internal.html import esc as _e
+from .._internal.html import png_img
 from ..errors import InputError
 from . import outcomes as oc
 from .schema import PATIENT_COLUMNS
@@ -41,15 +40,8 @@ text-align:left;vertical-align:top}thead th{background:#eef2f7}.p{color:#555;fon
 img{max-width:100%;display:block;margin:.5em 0 1.5em}.disclaimer{font-weight:bold}.repro{font-size:.85em;color:#444}"""
 
 
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
 def _png(fig: Figure, alt: str) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, facecolor="white", metadata={"Software": None})
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return f'<img src="data:image/png;base64,{data}" alt="{_e(alt)}">'
+    return png_img(fig, alt, dpi=110)
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[Any]], cls: str) -> str:

@@ -24,6 +24,7 @@ import pandas as pd
 
 from .. import __version__
 from .._internal.files import atomic_path
+from .._internal.progress import progress_callback
 from .._internal.rng import root_seed
 from ..errors import OptionError
 from .run import chunks, run_chunk
@@ -156,7 +157,7 @@ def run_trial(spec: TrialSpec, n_per_arm: int | None = None, *, seed: int | None
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
         sinks = {"patients": _ParquetSink(folder / "patients.parquet"), "visits": _ParquetSink(folder / "visits.parquet")}
-    callback = _progress(progress, total)
+    callback = progress_callback(progress, total, "trial")
     patients, traces = [], []
     kept: dict[str, int] = {}
     ok = False
@@ -194,24 +195,3 @@ def run_trial(spec: TrialSpec, n_per_arm: int | None = None, *, seed: int | None
     table["arm"] = pd.Categorical(table["arm"], categories=order)        # the spec's arm order
     visits["arm"] = pd.Categorical(visits["arm"], categories=order)
     return TrialResult(spec, int(n_per_arm), seed_used, table, visits, Path(out) if out is not None else None, prov)
-
-
-def _progress(progress: bool | Callable[[int, int], None], total: int) -> Callable[[int, int], None]:
-    if callable(progress):
-        user = progress
-        return lambda done, tot: user(done, tot) if done >= 0 else None
-    if not progress:
-        return lambda done, tot: None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-    bar = Progress(TextColumn("trial"), BarColumn(), MofNCompleteColumn(), TextColumn("patients"),
-                   TimeRemainingColumn(), transient=True)
-    task = bar.add_task("trial", total=total)
-    bar.start()
-
-    def update(done: int, tot: int) -> None:
-        if done < 0:
-            bar.stop()
-        else:
-            bar.update(task, completed=done)
-
-    return update
