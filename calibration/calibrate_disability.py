@@ -15,7 +15,6 @@ src/mschemo/params/ms_disability.toml with the fit in their notes.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from scipy.optimize import minimize
 
 import mschemo as ms
 from mschemo.calibration.disability import CARDIFF_RELAPSING_ONSET, natural_history
+from mschemo.calibration.fit import set_calibrated
 from mschemo.disease.disability import YEAR, DisabilityModel
 
 
@@ -63,8 +63,7 @@ def main(argv: list[str] | None = None) -> int:
                f"relapsing-onset median years to sustained EDSS 4/6/8 of 17.1/22.1/39.7 (Harding KE et al. 2015, "
                f"J Neurol Neurosurg Psychiatry 86:13); simulated {fit_text}")
         for name, value in (("PIRA_RATE", pira), ("HIGH_EDSS_FACTOR", fhi)):
-            text = re.sub(rf"(\[parameters\.{name}\]\nvalue = )[^\n]*((?:\n[^\n\[]*)*?\n)assumption = [^\n]*",
-                          lambda m, v=value: f"{m.group(1)}{v:.4g}{m.group(2)}assumption = \"{how}\"", text)
+            text = set_calibrated(text, name, float(f"{value:.4g}"), how, where=str(path))
         path.write_text(text, encoding="utf-8")
         print(f"written: {path}")
     return 0

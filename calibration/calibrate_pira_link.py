@@ -14,7 +14,6 @@ src/mschemo/params/ms_disability.toml (PIRA_ALC_EXPONENT).
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 import mschemo as ms
+from mschemo.calibration.fit import set_calibrated
 from mschemo.disease.disability import PIRA, DisabilityModel, simulate_disability
 from mschemo.disease.model import _multiplier
 from mschemo.disease.relapse_course import relapse_courses
@@ -65,8 +65,7 @@ def main(argv: list[str] | None = None) -> int:
                f"rules, 96 weeks, common random numbers) to a 22.8 % slower progression rate with cladribine (Novakovic AM et al. "
                f"2017, AAPS J 19:172, IRT model of CLARITY, as transcribed in nlmixr2lib; ms_disease_facts.md 2e): simulated "
                f"ratio {f(gamma):.3f}")
-        text = re.sub(r"(\[parameters\.PIRA_ALC_EXPONENT\]\nvalue = )[^\n]*((?:\n[^\n\[]*)*?\n)assumption = [^\n]*",
-                      lambda m: f"{m.group(1)}{gamma:.4g}{m.group(2)}assumption = \"{how}\"", text)
+        text = set_calibrated(text, "PIRA_ALC_EXPONENT", float(f"{gamma:.4g}"), how, where=str(path))
         path.write_text(text, encoding="utf-8")
         print(f"written: {path}")
     return 0

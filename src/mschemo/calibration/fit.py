@@ -139,6 +139,17 @@ def _fmt(v: float) -> str:
     return f"{v:.6g}"
 
 
+def set_calibrated(text: str, name: str, value: float, why: str, *, where: str = "the file") -> str:
+    """A parameter file's text with ``[parameters.NAME]``'s value replaced and its source or
+    assumption replaced by ``assumption = why`` (how it was calibrated)."""
+    block = re.search(rf"^\[parameters\.{re.escape(name)}\]\n(.*?)(?=^\[|\Z)", text, flags=re.S | re.M)
+    if block is None:
+        raise KeyError(f"{name} has no [parameters.{name}] table in {where}")
+    body = re.sub(r"^value = .*$", f"value = {_fmt(value)}", block.group(1), count=1, flags=re.M)
+    body = re.sub(r"^(assumption|source) = .*$", lambda m: f'assumption = "{why}"', body, count=1, flags=re.M)
+    return text[:block.start(1)] + body + text[block.end(1):]
+
+
 def write_calibration(drug_name: str, start: Evaluation, fit: Evaluation, *, n: int, seed: int,
                       evaluations: int, path: Path | None = None) -> Path:
     """Write the fitted values into the drug file (value and a calibrated-by note) and replace its
@@ -148,20 +159,18 @@ def write_calibration(drug_name: str, start: Evaluation, fit: Evaluation, *, n: 
     drug = load_drug(drug_name)
     path = Path(path or drug.model.parameter_set.path)
     text = path.read_text(encoding="utf-8")
+    why = (f"calibrated by calibration/calibrate.py (seed {seed}, {n} virtual patients) to the published "
+           "targets in [calibration] of this file")
     for name, value in fit.values.items():
-        pname = name[len(OMEGA):] if name.startswith(OMEGA) else name
+        if not name.startswith(OMEGA):
+            text = set_calibrated(text, name, value, why, where=str(path))
+            continue
+        pname = name[len(OMEGA):]
         block = re.search(rf"^\[parameters\.{re.escape(pname)}\]\n(.*?)(?=^\[|\Z)", text, flags=re.S | re.M)
         if block is None:
             raise KeyError(f"{pname} has no [parameters.{pname}] table in {path}")
-        body = block.group(1)
-        why = (f"calibrated by calibration/calibrate.py (seed {seed}, {n} virtual patients) to the published "
-               "targets in [calibration] of this file")
-        if name.startswith(OMEGA):
-            body = re.sub(r"^iiv = .*$", f'iiv = {{ omega = {_fmt(value)}, assumption = "{why}" }}', body, count=1,
-                          flags=re.M)
-        else:
-            body = re.sub(r"^value = .*$", f"value = {_fmt(value)}", body, count=1, flags=re.M)
-            body = re.sub(r"^(assumption|source) = .*$", f'assumption = "{why}"', body, count=1, flags=re.M)
+        body = re.sub(r"^iiv = .*$", f'iiv = {{ omega = {_fmt(value)}, assumption = "{why}" }}', block.group(1),
+                      count=1, flags=re.M)
         text = text[:block.start(1)] + body + text[block.end(1):]
     marker = "# --- calibration: written by calibration/calibrate.py; do not edit by hand ---"
     if marker in text:
