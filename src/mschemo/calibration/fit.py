@@ -7,6 +7,7 @@ the parameters and Nelder-Mead on log parameters finds the same optimum on every
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass, replace
@@ -20,7 +21,7 @@ from ..params import ParameterSet
 from ..simulation import simulate
 from .targets import FITTED, TARGETS, Scenario, scenarios_for
 
-__all__ = ["Evaluation", "evaluate", "calibrate", "write_calibration", "virtual_population"]
+__all__ = ["Evaluation", "evaluate", "calibrate", "write_calibration", "set_calibrated", "virtual_population"]
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,8 @@ def set_calibrated(text: str, name: str, value: float, why: str, *, where: str =
     if block is None:
         raise KeyError(f"{name} has no [parameters.{name}] table in {where}")
     body = re.sub(r"^value = .*$", f"value = {_fmt(value)}", block.group(1), count=1, flags=re.M)
-    body = re.sub(r"^(assumption|source) = .*$", lambda m: f'assumption = "{why}"', body, count=1, flags=re.M)
+    quoted = json.dumps(why, ensure_ascii=False)          # a valid TOML basic string
+    body = re.sub(r"^(assumption|source) = .*$", lambda m: f"assumption = {quoted}", body, count=1, flags=re.M)
     return text[:block.start(1)] + body + text[block.end(1):]
 
 
