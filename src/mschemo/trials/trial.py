@@ -119,8 +119,8 @@ def _client(dask: Any):
     """A Dask client: an existing Client, a scheduler address, or "local" (a local cluster)."""
     try:
         from distributed import Client, LocalCluster
-    except ImportError:  # pragma: no cover - the trials extra is installed with dev
-        raise OptionError("--dask needs the 'distributed' package; install mschemo[trials].") from None
+    except ImportError:  # pragma: no cover - the dask extra is installed with dev
+        raise OptionError("--dask needs the 'distributed' package; install mschemo[dask].") from None
     if hasattr(dask, "submit"):
         return dask, None
     if dask == "local":
