@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 
 import mschemo
@@ -34,6 +35,24 @@ def run_process(*args: object, cwd: Path | None = None, timeout: float = 300) ->
     proc = subprocess.run([sys.executable, "-m", "mschemo", *[str(a) for a in args]], capture_output=True, text=True,
                           env=subprocess_env(), cwd=cwd, timeout=timeout)
     return Outcome(proc.returncode, proc.stdout, proc.stderr)
+
+
+def flat(text: str) -> str:
+    """Screen text with Rich's line wrapping undone."""
+    return " ".join(text.split())
+
+
+class HtmlTags(HTMLParser):
+    """The start tags of an HTML page and the src/href values it refers to."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.srcs: list[str] = []
+
+    def handle_starttag(self, tag, attrs) -> None:
+        self.tags.append(tag)
+        self.srcs += [v for k, v in attrs if k in ("src", "href")]
 
 
 # -- small input files ------------------------------------------------------------------------

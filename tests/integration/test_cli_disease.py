@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from clitools import flat
 
 DISCLAIMER = "Research and education only, not a prescription."
 PEER_COLUMNS = ["id", "bsa_m2", "dose_mg", *[f"nadir_{k}" for k in range(1, 9)], "first_nadir_day"]
@@ -14,11 +15,6 @@ DISEASE_TABLES = {"disease_relapses.parquet", "disease_edss.parquet", "disease_s
                   "disease_events.parquet", "disease_patients.parquet"}
 #: a short mitoxantrone run (label regimen and rules): 3 patients, 4 months of counts
 DRUG = ["simulate", "--drug", "mitoxantrone", "--n", "3", "--seed", "2", "--until", "120 days"]
-
-
-def _flat(text: str) -> str:
-    """Screen text with Rich's line wrapping undone."""
-    return " ".join(text.split())
 
 
 def _no_leftovers(folder: Path) -> None:
@@ -30,7 +26,7 @@ def test_simulate_runs_the_disease_by_default(cli, tmp_path: Path) -> None:
     out = tmp_path / "disease"
     res = cli(*DRUG, "--disease-until", "3 years", "--steroids", "--dmt", "natalizumab", "--disease-out", out)
     assert res.code == 0, res.stderr
-    text = _flat(res.stdout)
+    text = flat(res.stdout)
     # the counts summary first, then the disease summary
     assert text.index("White-cell counts") < text.index("Disease over 3 years, 3 patient(s)")
     assert "annualised relapse rate" in text and "relapse-free" in text
@@ -70,7 +66,7 @@ def test_untreated_cohort(cli, tmp_path: Path) -> None:
     args = ["simulate", "--untreated", "--n", "60", "--seed", "4", "--until", "10 years"]
     res = cli(*args, "--disease-out", out)
     assert res.code == 0, res.stderr
-    text = _flat(res.stdout)
+    text = flat(res.stdout)
     assert "untreated" in text and "without chemotherapy" in text
     assert "Disease over 10 years, 60 patient(s)" in text and "White-cell counts" not in text
     patients = pd.read_parquet(out / "disease_patients.parquet")
@@ -90,7 +86,7 @@ def test_untreated_with_a_patient_table(cli, tmp_path: Path) -> None:
     res = cli("simulate", "--untreated", "--population", pts, "--seed", "1", "--until", "5 years",
               "--symptomatic", "fampridine", "--exercise")
     assert res.code == 0, res.stderr
-    text = _flat(res.stdout)
+    text = flat(res.stdout)
     assert "patients from pts.csv" in text and "fampridine" in text and "exercise" in text
 
 
@@ -104,7 +100,7 @@ def test_example_keeps_its_table_and_skips_the_disease(cli, tmp_path: Path) -> N
     out2 = tmp_path / "nadirs2.csv"
     res = cli("simulate", "--example", "mitox-2y", "--n", "3", "--seed", "1", "--out", out2, "--disease")
     assert res.code == 0, res.stderr
-    assert "Disease over" in res.stdout and "no lymphocyte (ALC) output" in _flat(res.stdout)
+    assert "Disease over" in res.stdout and "no lymphocyte (ALC) output" in flat(res.stdout)
     assert out2.read_bytes() == out.read_bytes()
 
 
@@ -112,7 +108,7 @@ def test_seed_applies_to_a_patient_table_when_the_disease_runs(cli, inputs, tmp_
     res = cli("simulate", "--model", "mitox-2y", "--events", inputs["events"], "--time-unit", "h",
               "--population", inputs["patients"], "--until", "60 days", "--seed", "5")
     assert res.code == 0, res.stderr
-    assert "seed 5" in _flat(res.stdout)
+    assert "seed 5" in flat(res.stdout)
 
 
 def test_timeline_of_a_treated_patient(cli, tmp_path: Path) -> None:
@@ -121,7 +117,7 @@ def test_timeline_of_a_treated_patient(cli, tmp_path: Path) -> None:
               "--plot", png)
     assert res.code == 0, res.stderr
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    text = _flat(res.stdout)
+    text = flat(res.stdout)
     assert "patient 1" in text and "mitoxantrone" in text
     assert "Relapses of patient 1" in text and "Events of patient 1" in text
     assert DISCLAIMER in res.stdout
@@ -133,7 +129,7 @@ def test_timeline_of_an_untreated_patient(cli, tmp_path: Path) -> None:
               "--steroids", "--plot", tmp_path / "t.svg")
     assert res.code == 0, res.stderr
     assert (tmp_path / "t.svg").read_text().lstrip().startswith("<?xml")
-    assert "patient 4" in res.stdout and "no chemotherapy" in _flat(res.stdout)
+    assert "patient 4" in res.stdout and "no chemotherapy" in flat(res.stdout)
 
 
 def test_timeline_default_file(cli, tmp_path: Path, monkeypatch) -> None:

@@ -4,10 +4,10 @@ sentence on stderr, exit 2, no file left)."""
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from clitools import HtmlTags, flat
 
 DISCLAIMER = "Research and education only, not a prescription."
 
@@ -27,28 +27,13 @@ anc,2026-03-30,3.0,x10^9/L,
 """
 
 
-def _flat(text: str) -> str:
-    return " ".join(text.split())
-
-
-class _Tags(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[str] = []
-        self.srcs: list[str] = []
-
-    def handle_starttag(self, tag, attrs) -> None:
-        self.tags.append(tag)
-        self.srcs += [v for k, v in attrs if k in ("src", "href")]
-
-
 @pytest.mark.parametrize(("example", "dose_text"), [("cyclophosphamide", "mg/m2"), ("mitoxantrone", "mg/m2"),
                                                     ("cladribine", "tablets of 10 mg")])
 def test_examples_run_and_write_the_figure_and_the_sheet(cli, tmp_path: Path, example: str, dose_text: str) -> None:
     plot, sheet = tmp_path / "plan.png", tmp_path / "sheet.html"
     res = cli("personalise", "--example", example, "--draws", "60", "--plot", plot, "--sheet", sheet)
     assert res.code == 0, res.stderr
-    text = _flat(res.stdout)
+    text = flat(res.stdout)
     assert DISCLAIMER in text
     assert "Proposed next dose" in text and dose_text in text and "mg" in text
     assert "Rules and checks before the dose" in text and "Estimated parameters of this patient" in text
@@ -57,7 +42,7 @@ def test_examples_run_and_write_the_figure_and_the_sheet(cli, tmp_path: Path, ex
     html = sheet.read_text(encoding="utf-8")
     assert html.count(DISCLAIMER) >= 2
     assert "Standard pre-infusion checks (not model outputs)" in html and "Pregnancy test" in html
-    parser = _Tags()
+    parser = HtmlTags()
     parser.feed(html)
     assert "img" in parser.tags and "table" in parser.tags
     assert all(s.startswith("data:image/png;base64,") for s in parser.srcs)       # no external asset
@@ -69,7 +54,7 @@ def test_mitoxantrone_example_shows_lvef_and_lifetime_dose(cli) -> None:
     res = cli("personalise", "--example", "mitoxantrone", "--draws", "40", "--cap-region", "eu", "--quiet")
     assert res.code == 0 and res.stdout == ""
     res = cli("personalise", "--example", "mitoxantrone", "--draws", "40")
-    text = _flat(res.stdout)
+    text = flat(res.stdout)
     assert "LVEF" in text and "lifetime dose" in text and "(US)" in text
 
 
@@ -79,7 +64,7 @@ def test_own_patient_file_with_target_and_options(cli, tmp_path: Path) -> None:
     res = cli("personalise", path, "--target-nadir", "3.0-4.0", "--max-risk-grade3", "0.2", "--on", "2026-04-07",
               "--draws", "40", "--seed", "3")
     assert res.code == 0, res.stderr
-    text = _flat(res.stdout)
+    text = flat(res.stdout)
     assert "2026-04-07" in text and "target 3-4" in text and "limit 20%" in text
     again = cli("personalise", path, "--target-nadir", "3.0-4.0", "--max-risk-grade3", "0.2", "--on", "2026-04-07",
                 "--draws", "40", "--seed", "3")

@@ -3,11 +3,11 @@ the report, and bad input (one sentence, exit 2, no folder or file left)."""
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from clitools import HtmlTags, flat
 
 DISCLAIMER = "Research and education only, not a prescription."
 
@@ -23,31 +23,18 @@ regimen = "800 mg/m2 over 1 h every 4 weeks x 3"
 """
 
 
-def _flat(text: str) -> str:
-    return " ".join(text.split())
-
-
-class _Tags(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[str] = []
-
-    def handle_starttag(self, tag, attrs) -> None:
-        self.tags.append(tag)
-
-
 def test_example_trial_writes_parquet_and_a_report(cli, tmp_path: Path) -> None:
     out = tmp_path / "mims"
     res = cli("trial", "--example", "mims", "--n-per-arm", "12", "--seed", "9", "--out", out)
     assert res.code == 0, res.stderr
-    text = _flat(res.stdout)
+    text = flat(res.stdout)
     assert "Outcomes (estimate and 95 % CI)" in text and "reference" in text   # table cells may wrap
     assert "placebo 12" in text and "mitoxantrone 12 mg/m2 12" in text and "seed 9" in text
     assert DISCLAIMER in text
     assert {p.name for p in out.iterdir()} == {"patients.parquet", "visits.parquet", "report.html"}
     patients = pd.read_parquet(out / "patients.parquet")
     assert len(patients) == 36 and set(patients["arm"]) == {"placebo", "mitoxantrone 5 mg/m2", "mitoxantrone 12 mg/m2"}
-    parser = _Tags()
+    parser = HtmlTags()
     parser.feed((out / "report.html").read_text())
     assert parser.tags.count("img") >= 3 and "table" in parser.tags
 
@@ -84,7 +71,7 @@ def test_bad_options_are_one_sentence(cli, tmp_path: Path, monkeypatch, args, fr
     monkeypatch.chdir(tmp_path)
     res = cli(*args)
     assert res.code == 2
-    msg = _flat(res.stderr)
+    msg = flat(res.stderr)
     assert fragment in msg and "Traceback" not in res.stderr and msg.replace("e.g. ", "").count(". ") == 0, msg
     assert list(tmp_path.iterdir()) == []
 
@@ -102,6 +89,6 @@ def test_a_failing_run_leaves_no_folder(cli, tmp_path: Path) -> None:
     spec = tmp_path / "strict.toml"
     spec.write_text(SPEC + '[[eligibility]]\nfield = "age_y"\nmin = 90\n')
     res = cli("trial", spec, "--n-per-arm", "2", "--out", tmp_path / "run")
-    assert res.code == 2 and "fewer than 1 in 1000 screened patients" in _flat(res.stderr)
+    assert res.code == 2 and "fewer than 1 in 1000 screened patients" in flat(res.stderr)
     assert not (tmp_path / "run").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["strict.toml"]
