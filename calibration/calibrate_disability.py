@@ -23,7 +23,7 @@ from scipy.optimize import minimize
 
 import mschemo as ms
 from mschemo.calibration.disability import CARDIFF_RELAPSING_ONSET, natural_history
-from mschemo.calibration.fit import set_calibrated
+from mschemo.calibration.fit import write_calibrated
 from mschemo.disease.disability import YEAR, DisabilityModel
 
 
@@ -56,15 +56,12 @@ def main(argv: list[str] | None = None) -> int:
           f"EDSS 6 by 15 y {nh.share_by(6.0, 15):.3f} (BC 0.22-0.29)")
     if a.write:
         path = Path(ms.params.PARAMS_DIR) / "ms_disability.toml"
-        text = path.read_text(encoding="utf-8")
         how = (f"calibrated by calibration/calibrate_disability.py ({a.n} untreated relapsing-onset patients from onset, "
                f"seed {a.seed}, 60 years; PIRA_RATE and HIGH_EDSS_FACTOR fitted together by least squares on log times, "
                f"Nelder-Mead, with PROGRESSIVE_RATE fixed) to the Cardiff "
                f"relapsing-onset median years to sustained EDSS 4/6/8 of 17.1/22.1/39.7 (Harding KE et al. 2015, "
                f"J Neurol Neurosurg Psychiatry 86:13); simulated {fit_text}")
-        for name, value in (("PIRA_RATE", pira), ("HIGH_EDSS_FACTOR", fhi)):
-            text = set_calibrated(text, name, float(f"{value:.4g}"), how, where=str(path))
-        path.write_text(text, encoding="utf-8")
+        write_calibrated(path, {"PIRA_RATE": pira, "HIGH_EDSS_FACTOR": fhi}, how)
         print(f"written: {path}")
     return 0
 

@@ -21,7 +21,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 import mschemo as ms
-from mschemo.calibration.fit import set_calibrated
+from mschemo.calibration.fit import write_calibrated
 from mschemo.disease.disability import PIRA, DisabilityModel, simulate_disability
 from mschemo.disease.model import _multiplier
 from mschemo.disease.relapse_course import relapse_courses
@@ -58,15 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"PIRA_ALC_EXPONENT = {gamma:.4g}: cladribine/untreated PIRA ratio {f(gamma):.4f} (Novakovic {NOVAKOVIC_RATIO:.3f})")
     if a.write:
         path = Path(ms.params.PARAMS_DIR) / "ms_disability.toml"
-        text = path.read_text(encoding="utf-8")
         how = (f"the power form is an assumption (Novakovic 2018, J Clin Pharmacol 58:1284, found EDSS progression in CLARITY "
                f"modified by ALC change from baseline; its coefficients were not retrievable); the exponent is calibrated by "
                f"calibration/calibrate_pira_link.py ({a.n} virtual patients, seed {a.seed}, cladribine label tablets with their "
                f"rules, 96 weeks, common random numbers) to a 22.8 % slower progression rate with cladribine (Novakovic AM et al. "
                f"2017, AAPS J 19:172, IRT model of CLARITY, as transcribed in nlmixr2lib; ms_disease_facts.md 2e): simulated "
                f"ratio {f(gamma):.3f}")
-        text = set_calibrated(text, "PIRA_ALC_EXPONENT", float(f"{gamma:.4g}"), how, where=str(path))
-        path.write_text(text, encoding="utf-8")
+        write_calibrated(path, {"PIRA_ALC_EXPONENT": gamma}, how)
         print(f"written: {path}")
     return 0
 

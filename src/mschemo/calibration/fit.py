@@ -21,7 +21,7 @@ from ..params import ParameterSet
 from ..simulation import simulate
 from .targets import FITTED, TARGETS, Scenario, scenarios_for
 
-__all__ = ["Evaluation", "evaluate", "calibrate", "write_calibration", "set_calibrated", "virtual_population"]
+__all__ = ["Evaluation", "evaluate", "calibrate", "write_calibration", "set_calibrated", "write_calibrated", "virtual_population"]
 
 
 @dataclass(frozen=True)
@@ -150,6 +150,16 @@ def set_calibrated(text: str, name: str, value: float, why: str, *, where: str =
     quoted = json.dumps(why, ensure_ascii=False)          # a valid TOML basic string
     body = re.sub(r"^(assumption|source) = .*$", lambda m: f"assumption = {quoted}", body, count=1, flags=re.M)
     return text[:block.start(1)] + body + text[block.end(1):]
+
+
+def write_calibrated(path: Path, values: dict[str, float], why: str) -> Path:
+    """Write calibrated values (4 significant digits) with the same calibration note into a
+    parameter file (see :func:`set_calibrated`)."""
+    text = path.read_text(encoding="utf-8")
+    for name, value in values.items():
+        text = set_calibrated(text, name, float(f"{value:.4g}"), why, where=str(path))
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def write_calibration(drug_name: str, start: Evaluation, fit: Evaluation, *, n: int, seed: int,
