@@ -1,6 +1,7 @@
-"""NONMEM dosing semantics: dose records -> a time-ordered list of actions (compiled with numba).
+"""NONMEM dosing semantics: dose records -> a time-ordered list of actions per patient (NumPy).
 
-Both backends use this one expansion; they differ only in how they solve between actions.
+Both backends use this one expansion; they differ only in how they solve between actions. It is
+vectorised over all records of all patients, so it costs no compilation.
 
 Records (per patient, in data-set order; amounts in mg after F is *not* yet applied):
 time, evid (1 dose, 3 reset, 4 reset+dose), cmt (0-based state), amt (mg), rate (mg/d, > 0 gives
@@ -22,172 +23,132 @@ Semantics (checked against NONMEM 7.5.1 on the 29 scenarios of ../shared/nonmem-
 
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass
 
-import numba as nb
 import numpy as np
 
 BOLUS, RATE_ON, RATE_OFF, RESET, SS = 0, 1, 2, 3, 4
 _EPS = 1e-9
+# times closer than TIME_EPS * max(1, |t|) days count as equal (doses and outputs in other units)
+TIME_EPS = 1e-9
+
+# the order in which one record's actions are given when they fall at the same time
+_RESET, _SS, _IMPLIED_FUTURE, _IMPLIED_RUNNING, _REGULAR = range(5)
 
 
-@nb.njit(cache=True, error_model="numpy")
-def rate_and_duration(amt: float, rate: float, dur: float, f: float) -> tuple[float, float]:
-    """(rate mg/d, duration d) of a record; (0, 0) for a bolus."""
-    if rate > 0.0:
-        return rate, f * amt / rate
-    if dur > 0.0:
-        return f * amt / dur, dur
-    return 0.0, 0.0
+def rate_and_duration(amt, rate, dur, f):
+    """(rate mg/d, duration d) of records (arrays or scalars); (0, 0) for a bolus."""
+    amt, rate, dur, f = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (amt, rate, dur, f)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(rate > 0.0, rate, np.where(dur > 0.0, f * amt / dur, 0.0))
+        d = np.where(rate > 0.0, f * amt / rate, np.where(dur > 0.0, dur, 0.0))
+    return (float(r), float(d)) if r.ndim == 0 else (r, d)
 
 
-@nb.njit(cache=True, error_model="numpy")
-def ss_first_given(lag: float, ii: float) -> int:
-    """Smallest n >= 1 whose implied dose at TIME + lag - n*II is not after TIME."""
-    return max(1, int(math.ceil(lag / ii - _EPS)))
+def ss_first_given(lag, ii):
+    """Smallest n >= 1 whose implied dose at TIME + lag - n*II is not after TIME (ii > 0)."""
+    return np.maximum(1, np.ceil(np.asarray(lag) / ii - _EPS)).astype(np.int64)
 
 
-@nb.njit(cache=True, error_model="numpy")
-def ss_first_completed(lag: float, ii: float, dur: float) -> int:
-    """Smallest n whose implied infusion (start TIME + lag - n*II) has ended by TIME."""
-    return max(ss_first_given(lag, ii), int(math.ceil((dur + lag) / ii - _EPS)))
+def ss_first_completed(lag, ii, dur):
+    """Smallest n whose implied infusion (start TIME + lag - n*II) has ended by TIME (ii > 0)."""
+    return np.maximum(ss_first_given(lag, ii), np.ceil((np.asarray(dur) + lag) / ii - _EPS).astype(np.int64))
 
 
-@nb.njit(cache=True, error_model="numpy")
-def max_actions(addl: np.ndarray, ss: np.ndarray, ii: np.ndarray, lag: np.ndarray, dur_eff: np.ndarray) -> int:
-    """Upper bound on the number of actions the records can produce."""
-    n = 0
-    for r in range(addl.size):
-        n += 2 + 2 * (1 + addl[r])
-        if ss[r] > 0 and ii[r] > 0:
-            n += 2 * (int(math.ceil(lag[r] / ii[r])) + 2) + 2 * (int(math.ceil((dur_eff[r] + lag[r]) / ii[r])) + 2)
-    return n
+@dataclass(frozen=True)
+class Actions:
+    """Actions of all patients, patient by patient in time order (patient i: ``off[i]:off[i+1]``),
+    and what each record needs at a steady-state action.
+
+    ``rec`` is the global record index. Per record: ``amt_f`` (F*AMT, mg), ``rate`` (mg/d) and
+    ``dur`` (d) of its input, and for SS records with II > 0 the implied doses ``n0``..``n1``-1
+    that are given or running at TIME (see :func:`ss_first_given`, :func:`ss_first_completed`).
+    """
+
+    off: np.ndarray
+    time: np.ndarray
+    kind: np.ndarray
+    cmt: np.ndarray
+    val: np.ndarray
+    rec: np.ndarray
+    amt_f: np.ndarray
+    rate: np.ndarray
+    dur: np.ndarray
+    n0: np.ndarray
+    n1: np.ndarray
+
+    def patient(self, i: int) -> tuple[np.ndarray, ...]:
+        """(time, kind, cmt, val, rec) of patient i's actions."""
+        a, b = self.off[i], self.off[i + 1]
+        return self.time[a:b], self.kind[a:b], self.cmt[a:b], self.val[a:b], self.rec[a:b]
 
 
-# explicit signatures: one compilation each, whatever literal values the call sites pass
-_F1, _I1 = nb.float64[:], nb.int64[:]
+def _ragged(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For counts c_r: (r repeated c_r times, 0..c_r-1 for each r)."""
+    counts = np.maximum(counts, 0)
+    owner = np.repeat(np.arange(counts.size), counts)
+    start = np.cumsum(counts) - counts
+    return owner, np.arange(owner.size) - start[owner]
 
 
-@nb.njit(nb.int64(nb.int64, nb.float64, nb.int64, nb.int64, nb.float64, nb.int64, _F1, _I1, _I1, _F1, _I1),
-         cache=True, error_model="numpy")
-def _push(k, t, kind, cmt, val, rec, a_time, a_kind, a_cmt, a_val, a_rec):
-    a_time[k] = t
-    a_kind[k] = kind
-    a_cmt[k] = cmt
-    a_val[k] = val
-    a_rec[k] = rec
-    return k + 1
+def expand_actions(rec: dict[str, np.ndarray], rec_off: np.ndarray) -> Actions:
+    """Expand the dose records of every patient (patient i: ``rec_off[i]:rec_off[i+1]``) into actions."""
+    t0, evid, cmt, amt, ii, addl, ss, lag = (rec[k] for k in ("time", "evid", "cmt", "amt", "ii", "addl", "ss", "lag"))
+    patient = np.repeat(np.arange(rec_off.size - 1), np.diff(rec_off))
+    R, D = rate_and_duration(amt, rec["rate"], rec["dur"], rec["f"])
+    R, D = np.atleast_1d(R), np.atleast_1d(D)
+    amt_f = rec["f"] * amt
+    infusion = R > 0.0
+    doses = evid != 3
+    ss_on = doses & (ss > 0)
+    cyclic = ss_on & (ii > 0.0)
+    safe_ii = np.where(cyclic, ii, 1.0)
+    n0 = np.where(cyclic, ss_first_given(lag, safe_ii), 1)
+    n1 = np.where(cyclic & infusion, ss_first_completed(lag, safe_ii, D), n0)
 
+    parts: list[tuple] = []   # (record, group, sub, time, kind, cmt, val)
 
-@nb.njit(_I1(_F1, nb.int64), cache=True, error_model="numpy")
-def stable_order(key, k):
-    """Indices that sort key[:k] stably (bottom-up merge sort; ties keep their order)."""
-    idx = np.arange(k)
-    tmp = np.empty(k, np.int64)
-    width = 1
-    while width < k:
-        for lo in range(0, k, 2 * width):
-            mid = min(lo + width, k)
-            hi = min(lo + 2 * width, k)
-            i, j, o = lo, mid, lo
-            while i < mid and j < hi:
-                if key[idx[j]] < key[idx[i]]:
-                    tmp[o] = idx[j]
-                    j += 1
-                else:
-                    tmp[o] = idx[i]
-                    i += 1
-                o += 1
-            while i < mid:
-                tmp[o] = idx[i]
-                i += 1
-                o += 1
-            while j < hi:
-                tmp[o] = idx[j]
-                j += 1
-                o += 1
-        idx, tmp = tmp, idx
-        width *= 2
-    return idx
+    def add(r, group, sub, time, kind, c, val) -> None:
+        m = r.size
+        if m:
+            parts.append(tuple(np.full(m, x) if np.ndim(x) == 0 else x for x in (r, group, sub, time, kind, c, val)))
 
+    def give(r, group, sub, start, end=None, zero_bolus=False) -> None:
+        """Infusions of records ``r`` on at ``start`` and off at ``end`` (default start + D), else
+        boluses (of a zero amount too, where ``zero_bolus``); ``sub`` orders them within the group."""
+        end = start + D[r] if end is None else end
+        inf = infusion[r]
+        add(r[inf], group, 2 * sub[inf], start[inf], RATE_ON, cmt[r[inf]], R[r[inf]])
+        add(r[inf], group, 2 * sub[inf] + 1, end[inf], RATE_OFF, cmt[r[inf]], R[r[inf]])
+        bol = ~inf if zero_bolus else ~inf & (amt[r] > 0.0)
+        add(r[bol], group, 2 * sub[bol], start[bol], BOLUS, cmt[r[bol]], amt_f[r[bol]])
 
-@nb.njit(nb.void(_F1, _I1, nb.int64), cache=True, error_model="numpy")
-def _permute_f(a, order, k):
-    b = np.empty(k, a.dtype)
-    for i in range(k):
-        b[i] = a[i]
-    for i in range(k):
-        a[i] = b[order[i]]
+    resets = (evid == 3) | (evid == 4) | (ss == 1)
+    if resets.any() or ss_on.any():
+        r = np.flatnonzero(resets)
+        add(r, _RESET, 0, t0[r], RESET, -1, 0.0)
+        r = np.flatnonzero(ss_on)
+        add(r, _SS, 0, t0[r], SS, cmt[r], 0.0)
+        # implied doses still in the future at TIME: n = 1 .. n0-1
+        r, k = _ragged(np.where(cyclic, n0 - 1, 0))
+        n = k + 1
+        give(r, _IMPLIED_FUTURE, n, t0[r] + lag[r] - n * ii[r], zero_bolus=True)
+        # implied infusions still running at TIME: on at TIME, off when they would have ended
+        r, k = _ragged(np.where(cyclic & infusion, n1 - n0, 0))
+        n = n0[r] + k
+        give(r, _IMPLIED_RUNNING, n, t0[r], end=t0[r] + lag[r] - n * ii[r] + D[r])
+    # the record's own doses (none for a steady-state constant infusion)
+    r, j = _ragged(np.where(doses & ~(ss_on & (ii <= 0.0)), addl + 1, 0))
+    give(r, _REGULAR, j, t0[r] + lag[r] + j * ii[r])
 
-
-@nb.njit(nb.void(_I1, _I1, nb.int64), cache=True, error_model="numpy")
-def _permute_i(a, order, k):
-    b = np.empty(k, a.dtype)
-    for i in range(k):
-        b[i] = a[i]
-    for i in range(k):
-        a[i] = b[order[i]]
-
-
-@nb.njit(cache=True, error_model="numpy")
-def expand_actions(time, evid, cmt, amt, rate, dur, ii, addl, ss, fbio, lag,
-                   a_time, a_kind, a_cmt, a_val, a_rec) -> int:
-    """Fill the action arrays (capacity from :func:`max_actions`) in time order; return the count."""
-    k = 0
-    for r in range(time.size):
-        t0 = time[r]
-        if evid[r] == 3 or evid[r] == 4 or ss[r] == 1:
-            k = _push(k, t0, RESET, -1, 0.0, r, a_time, a_kind, a_cmt, a_val, a_rec)
-        if evid[r] == 3:
-            continue
-        f = fbio[r]
-        c = cmt[r]
-        R, D = rate_and_duration(amt[r], rate[r], dur[r], f)
-        infusion = R > 0.0
-        if ss[r] > 0:
-            k = _push(k, t0, SS, c, 0.0, r, a_time, a_kind, a_cmt, a_val, a_rec)
-            if ii[r] <= 0.0:
-                continue  # steady-state constant infusion: ends at the record time
-            n0 = ss_first_given(lag[r], ii[r])
-            for n in range(1, n0):  # implied doses still in the future
-                s = t0 + lag[r] - n * ii[r]
-                if infusion:
-                    k = _push(k, s, RATE_ON, c, R, r, a_time, a_kind, a_cmt, a_val, a_rec)
-                    k = _push(k, s + D, RATE_OFF, c, R, r, a_time, a_kind, a_cmt, a_val, a_rec)
-                else:
-                    k = _push(k, s, BOLUS, c, f * amt[r], r, a_time, a_kind, a_cmt, a_val, a_rec)
-            if infusion:
-                n1 = ss_first_completed(lag[r], ii[r], D)
-                for n in range(n0, n1):  # implied infusions still running at the record time
-                    s = t0 + lag[r] - n * ii[r]
-                    k = _push(k, t0, RATE_ON, c, R, r, a_time, a_kind, a_cmt, a_val, a_rec)
-                    k = _push(k, s + D, RATE_OFF, c, R, r, a_time, a_kind, a_cmt, a_val, a_rec)
-        for j in range(addl[r] + 1):
-            s = t0 + lag[r] + j * ii[r]
-            if infusion:
-                k = _push(k, s, RATE_ON, c, R, r, a_time, a_kind, a_cmt, a_val, a_rec)
-                k = _push(k, s + D, RATE_OFF, c, R, r, a_time, a_kind, a_cmt, a_val, a_rec)
-            elif amt[r] > 0.0:
-                k = _push(k, s, BOLUS, c, f * amt[r], r, a_time, a_kind, a_cmt, a_val, a_rec)
-    # stable sort by time: records at equal times keep record order, a record's actions their order
-    order = stable_order(a_time, k)
-    _permute_f(a_time, order, k)
-    _permute_i(a_kind, order, k)
-    _permute_i(a_cmt, order, k)
-    _permute_f(a_val, order, k)
-    _permute_i(a_rec, order, k)
-    return k
-
-
-@nb.njit(cache=True, error_model="numpy")
-def action_capacities(rec_off, amt, rate, dur, fbio, addl, ss, ii, lag) -> np.ndarray:
-    """Per-patient upper bound on the number of actions (records of patient i: rec_off[i]:rec_off[i+1])."""
-    n = rec_off.size - 1
-    cap = np.empty(n, np.int64)
-    for i in range(n):
-        a, b = rec_off[i], rec_off[i + 1]
-        dur_eff = np.empty(b - a)
-        for k in range(a, b):
-            dur_eff[k - a] = rate_and_duration(amt[k], rate[k], dur[k], fbio[k])[1]
-        cap[i] = max(1, max_actions(addl[a:b], ss[a:b], ii[a:b], lag[a:b], dur_eff))
-    return cap
+    if not parts:
+        parts.append(tuple(np.empty(0, dtype=d) for d in (np.int64, np.int64, np.int64, float, np.int64, np.int64, float)))
+    r_all, group, sub, time, kind, c, val = (np.concatenate([p[i] for p in parts]) for i in range(7))
+    r_all = r_all.astype(np.int64)
+    # by patient, then time; equal times keep the order of giving (record, group, sub)
+    order = np.lexsort((sub, group, r_all, time, patient[r_all]))
+    counts = np.bincount(patient[r_all], minlength=rec_off.size - 1)
+    off = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return Actions(off, np.ascontiguousarray(time[order], dtype=float), kind[order].astype(np.int64),
+                   c[order].astype(np.int64), np.ascontiguousarray(val[order], dtype=float), r_all[order],
+                   np.ascontiguousarray(amt_f, dtype=float), R, D, n0.astype(np.int64), n1.astype(np.int64))

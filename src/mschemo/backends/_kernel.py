@@ -10,6 +10,12 @@ concentration and become step boundaries, so each step integrates a smooth field
 
 Patients run in parallel threads (the kernel releases the GIL); a patient's result does not depend
 on the thread count.
+
+The kernel is laid out for a short first compilation as much as for speed: one function walks the
+patients and their actions, one (:func:`_dp_step`) evaluates the right-hand side, the only place
+the transit equations are written; the helpers are small and called off the hot loop. numba's
+``inline="always"`` is not used: it copies the callee's IR once per block of it, which made the
+first compilation take three times as long.
 """
 
 from __future__ import annotations
@@ -19,19 +25,8 @@ import math
 import numba as nb
 import numpy as np
 
-from ._events import (
-    BOLUS,
-    RATE_OFF,
-    RATE_ON,
-    RESET,
-    expand_actions,
-    rate_and_duration,
-    ss_first_completed,
-    ss_first_given,
-)
+from ._events import BOLUS, RATE_OFF, RATE_ON, RESET, TIME_EPS
 
-# times closer than TIME_EPS * max(1, |t|) days count as equal (doses and outputs in other units)
-TIME_EPS = 1e-9
 # floating-point contraction and reassociation in the hot arithmetic (no approximate functions)
 FAST = {"contract", "reassoc", "nsz", "arcp"}
 
@@ -81,8 +76,15 @@ N_BLOCK_INT = 4
 BP_CIRC0, BP_KTR, BP_KCIRC, BP_GAMMA, BP_SLOPE, BP_CAP, BP_EMAX, BP_EC50, BP_HILL, BP_KILL, BP_KE0 = range(11)
 N_BLOCK_PAR = 11
 
+# explicit signatures: one compilation per helper (numba would otherwise compile a helper again for
+# each literal integer a call site passes, e.g. the stage range of _dp_step)
+f8, i8 = nb.float64, nb.int64
+F1, F2, I2, B1 = nb.float64[::1], nb.float64[:, ::1], nb.int64[:, ::1], nb.boolean[::1]
+PAIR = nb.types.UniTuple(f8, 2)
 
-@nb.njit(cache=True, error_model="numpy")
+
+
+@nb.njit(f8(f8, f8), cache=True, error_model="numpy")
 def phi1(lam: float, tau: float) -> float:
     """(exp(lam*tau) - 1)/lam, accurate for small lam*tau."""
     x = lam * tau
@@ -91,7 +93,7 @@ def phi1(lam: float, tau: float) -> float:
     return math.expm1(x) / lam
 
 
-@nb.njit(cache=True, error_model="numpy")
+@nb.njit(f8(f8, f8), cache=True, error_model="numpy")
 def phi2(lam: float, tau: float) -> float:
     """(exp(lam*tau) - 1 - lam*tau)/lam^2, the integral of phi1 over [0, tau]."""
     x = lam * tau
@@ -100,7 +102,7 @@ def phi2(lam: float, tau: float) -> float:
     return (math.expm1(x) - x) / (lam * lam)
 
 
-@nb.njit(cache=True, error_model="numpy")
+@nb.njit(f8(F1, F1, F1, f8, f8, F1), cache=True, error_model="numpy")
 def advance_modes(w, beta, lam, tau, auc_coef, ic_row):
     """Move modal amounts ``w`` by ``tau`` days under input ``beta``; return the AUC (mg*d/L) gained."""
     auc = 0.0
@@ -112,7 +114,7 @@ def advance_modes(w, beta, lam, tau, auc_coef, ic_row):
     return auc * auc_coef
 
 
-@nb.njit(cache=True, error_model="numpy")
+@nb.njit(f8(F1, F1, F1, F1, f8, f8), cache=True, error_model="numpy")
 def conc_at(w, beta, lam, ic_row, inv_v1, tau):
     """Central concentration (mg/L) ``tau`` days after the segment start."""
     s = 0.0
@@ -121,7 +123,7 @@ def conc_at(w, beta, lam, ic_row, inv_v1, tau):
     return s * inv_v1
 
 
-@nb.njit(cache=True, error_model="numpy")
+@nb.njit(f8(F1, F1, F1, F1, f8, F1), cache=True, error_model="numpy")
 def segment_coefficients(w, beta, lam, ic_row, inv_v1, seg_g):
     """C(tau) = c_inf + sum_j g_j exp(lam_j tau) within a segment; fills g, returns c_inf."""
     c_inf = 0.0
@@ -132,17 +134,7 @@ def segment_coefficients(w, beta, lam, ic_row, inv_v1, seg_g):
     return c_inf
 
 
-@nb.njit(cache=True, error_model="numpy", fastmath=FAST, inline="always")
-def conc_seg(c_inf, seg_g, lam, tau):
-    s = c_inf
-    for j in range(seg_g.size):
-        x = lam[j] * tau
-        if x > -60.0:  # exp(-60) ~ 1e-26: a mode that has died out adds nothing
-            s += seg_g[j] * math.exp(x)
-    return s
-
-
-@nb.njit(cache=True, error_model="numpy", fastmath=FAST, inline="always")
+@nb.njit(PAIR(f8, F1, F1, f8), cache=True, error_model="numpy", fastmath=FAST)
 def conc_auc_seg(c_inf, seg_g, lam, tau):
     """Concentration at tau and its integral over [0, tau] within a segment."""
     c = c_inf
@@ -161,20 +153,24 @@ def conc_auc_seg(c_inf, seg_g, lam, tau):
     return c, a
 
 
-@nb.njit(cache=True, error_model="numpy")
+@nb.njit(PAIR(f8, F1, F1, f8), cache=True, error_model="numpy")
 def conc_and_slope(c_inf, seg_g, lam, tau):
+    """Concentration (mg/L) and its time derivative at tau within a segment."""
     c = c_inf
     dc = 0.0
     for j in range(seg_g.size):
-        e = seg_g[j] * math.exp(lam[j] * tau)
-        c += e
-        dc += lam[j] * e
+        x = lam[j] * tau
+        if x > -60.0:  # exp(-60) ~ 1e-26: a mode that has died out adds nothing
+            e = seg_g[j] * math.exp(x)
+            c += e
+            dc += lam[j] * e
     return c, dc
 
 
-@nb.njit(cache=True, error_model="numpy")
-def ss_modes(dw, lam, vinv, cmt, amt_f, R, D, ii, lag):
-    """Add to ``dw`` the modal steady state of implied doses into ``cmt`` at TIME + lag - n*II (n >= 1), at TIME."""
+@nb.njit(nb.void(F1, F1, F2, i8, f8, f8, f8, f8, f8, i8, i8), cache=True, error_model="numpy")
+def ss_modes(dw, lam, vinv, cmt, amt_f, R, D, ii, lag, n0, n1):
+    """Add to ``dw`` the modal steady state of implied doses into ``cmt`` at TIME + lag - n*II (n >= 1),
+    at TIME; ``n0`` (first given) and ``n1`` (first completed) as in ``_events``."""
     for j in range(lam.size):
         lj = lam[j]
         u = vinv[j, cmt]
@@ -182,56 +178,15 @@ def ss_modes(dw, lam, vinv, cmt, amt_f, R, D, ii, lag):
             dw[j] += R * u * (-1.0 / lj)
             continue
         geo = 1.0 / (-math.expm1(lj * ii))
-        n0 = ss_first_given(lag, ii)
         if R <= 0.0:
             dw[j] += amt_f * u * math.exp(lj * (n0 * ii - lag)) * geo
         else:
-            n1 = ss_first_completed(lag, ii, D)
             for n in range(n0, n1):
                 dw[j] += R * u * phi1(lj, n * ii - lag)
             dw[j] += R * u * phi1(lj, D) * math.exp(lj * (n1 * ii - lag - D)) * geo
 
 
-@nb.njit(cache=True, error_model="numpy", fastmath=FAST, inline="always")
-def pd_rhs(y, c, capped, bint, bpar, dy):
-    """Transit-model derivatives at concentration c; ``capped[b]`` picks the branch of min()."""
-    off = 0
-    for b in range(bint.shape[0]):
-        nt = bint[b, BI_NTRANSIT]
-        ktr = bpar[b, BP_KTR]
-        kcirc = bpar[b, BP_KCIRC]
-        cd = c
-        if bint[b, BI_SITE] != 0:   # the drug acts from inside the cells
-            cd = y[off]
-            dy[off] = bpar[b, BP_KE0] * (c - cd)
-            off += 1
-        kind = bint[b, BI_EFFECT]
-        if kind == 0:
-            e = bpar[b, BP_CAP] if capped[b] else bpar[b, BP_SLOPE] * c
-        elif kind == 2:
-            e = min(bpar[b, BP_SLOPE] * cd, bpar[b, BP_CAP])
-        else:
-            cc = cd if cd > 0.0 else 0.0
-            h = bpar[b, BP_HILL]
-            if h == 1.0:
-                e = bpar[b, BP_EMAX] * cc / (bpar[b, BP_EC50] + cc)
-            else:
-                ch = cc ** h
-                e = bpar[b, BP_EMAX] * ch / (bpar[b, BP_EC50] ** h + ch)
-        prol = y[off]
-        circ = y[off + nt + 1]
-        # a count driven to (numerically) zero keeps a finite feedback: floor at 1e-9 x baseline
-        floor = CIRC_FLOOR * bpar[b, BP_CIRC0]
-        fb = (bpar[b, BP_CIRC0] / (circ if circ > floor else floor)) ** bpar[b, BP_GAMMA]
-        dy[off] = ktr * prol * (1.0 - e) * fb - ktr * prol
-        for i in range(1, nt + 1):
-            dy[off + i] = ktr * (y[off + i - 1] - y[off + i])
-        kill = bpar[b, BP_KILL] * cd if bint[b, BI_KILL] != 0 else 0.0
-        dy[off + nt + 1] = kcirc * y[off + nt] - kcirc * circ - kill * circ
-        off += nt + 2
-
-
-@nb.njit(cache=True, error_model="numpy")
+@nb.njit(i8(f8, B1, I2, F2), cache=True, error_model="numpy")
 def _switch_index(c, capped, bint, bpar):
     """First linear-capped block whose branch disagrees with concentration c, else -1."""
     for b in range(bint.shape[0]):
@@ -242,95 +197,112 @@ def _switch_index(c, capped, bint, bpar):
     return -1
 
 
-@nb.njit(cache=True, error_model="numpy")
-def _crossing(c_inf, seg_g, lam, lo, hi, slope, cap, above_at_lo):
-    """Time in (lo, hi] (segment-relative) where slope*C = cap; returns the last time on lo's side."""
-    for _ in range(200):
-        if hi - lo <= 1e-15 * max(1.0, abs(hi)):
-            break
-        mid = 0.5 * (lo + hi)
-        c, dc = conc_and_slope(c_inf, seg_g, lam, mid)
-        # Newton from mid, kept inside the bracket, else bisection
-        g = slope * c - cap
-        if (g > 0.0) == above_at_lo:
-            lo = mid
-        else:
-            hi = mid
-        if dc != 0.0:
-            tn = mid - g / (slope * dc)
-            if lo < tn < hi:
-                cn = conc_seg(c_inf, seg_g, lam, tn)
-                if ((slope * cn - cap) > 0.0) == above_at_lo:
-                    lo = tn
-                else:
-                    hi = tn
-    return lo
+@nb.njit(f8(F1, f8, f8, f8, f8, F1, F1, B1, I2, F2, F2, F1, F1, F1, i8, i8, f8, f8), cache=True, error_model="numpy",
+         fastmath=FAST)
+def _dp_step(y, h, tau, tau_new, c_inf, seg_g, lam, capped, bint, bpar, k, ys, ynew, cst, last, check_upto, rtol,
+             atol):
+    """Stages 1..``last`` (<= 6) of a Dormand-Prince step of ``h`` days from ``y`` at segment time ``tau``.
 
-
-@nb.njit(cache=True, error_model="numpy")
-def _record(out, i_out, c, auc, w, vrow, y, bint, record_states, n_pk):
-    """Write one output row: conc, circ of each block, AUC, then (optionally) every state."""
-    out[i_out, 0] = c
-    off = 0
-    for b in range(bint.shape[0]):
-        nt = bint[b, BI_NTRANSIT]
-        off += bint[b, BI_SITE]
-        out[i_out, 1 + b] = y[off + nt + 1]
-        off += nt + 2
-    nb_ = bint.shape[0]
-    out[i_out, 1 + nb_] = auc
-    if record_states:
-        for i in range(n_pk):
-            s = 0.0
-            for j in range(n_pk):
-                s += vrow[i, j] * w[j]
-            out[i_out, 2 + nb_ + i] = s
-        for i in range(y.size):
-            out[i_out, 2 + nb_ + n_pk + i] = y[i]
-
-
-@nb.njit(cache=True, error_model="numpy", fastmath=FAST)
-def pd_rhs_once(y, c, capped, bint, bpar, dy):
-    """:func:`pd_rhs` as an ordinary call, for the places off the step loop (keeps the kernel small)."""
-    pd_rhs(y, c, capped, bint, bpar, dy)
-
-
-@nb.njit(cache=True, error_model="numpy", fastmath=FAST)
-def _dp_stages(y, h, tau, tau_new, c_inf, seg_g, lam, capped, bint, bpar, k, ys, ynew, cst):
-    """Stages 2-6 of a Dormand-Prince step from y (k[0] given) into k[1..5], and the 5th-order
-    solution ynew; cst[s] is the concentration at stage s."""
+    k[0] holds f at y. Stages 1-5 fill k[1..5]; after stage 5, ``ynew`` holds the 5th-order
+    solution at ``tau_new``; stage 6 is f at ynew (into k[6]) and then the RMS of the embedded
+    error estimate, scaled by atol + rtol*|y|, is returned (else 0). With h = 0 (and last = 1), stage
+    1 is f at y, whatever k holds.
+    ``cst[s]`` is the closed-form concentration at stage s; ``capped[b]`` picks the branch of min()
+    of a linear capped effect on the plasma concentration. Where the concentration of a stage
+    1..``check_upto`` lies across a cap (the step crosses it), -s of the first such stage is
+    returned and stage 6 is skipped.
+    """
     n = y.size
-    cst[0] = conc_seg(c_inf, seg_g, lam, tau)
-    for s in range(1, 6):
-        for i in range(n):
-            acc = 0.0
-            for j in range(s):
-                acc += DP_A[s, j] * k[j, i]
-            ys[i] = y[i] + h * acc
-        cst[s] = conc_seg(c_inf, seg_g, lam, tau_new if s == 5 else tau + STAGE_C[s] * h)
-        pd_rhs(ys, cst[s], capped, bint, bpar, k[s])
-    for i in range(n):
-        acc = 0.0
-        for j in range(6):
-            acc += DP_B[j] * k[j, i]
-        ynew[i] = y[i] + h * acc
+    # all work inside one loop of fixed length with one way out: numba's reference counting of the
+    # array arguments is then pruned (an early return or break costs atomic operations per call)
+    res = 0.0
+    for s in range(1, 7):
+        if s > last or (s == 6 and res < 0.0):
+            continue
+        # the stage's point into ys (one array read below: no reference counting in the loop)
+        if s == 6:
+            for i in range(n):
+                ys[i] = ynew[i]
+            ts = tau_new
+        elif h == 0.0:   # f at y itself; k may hold anything yet
+            for i in range(n):
+                ys[i] = y[i]
+            ts = tau
+        else:
+            for i in range(n):
+                acc = 0.0
+                for j in range(s):
+                    acc += DP_A[s, j] * k[j, i]
+                ys[i] = y[i] + h * acc
+            ts = tau_new if s == 5 else tau + STAGE_C[s] * h
+        if s == 6:
+            c = cst[5]
+        else:
+            c = c_inf
+            for j in range(seg_g.size):
+                x = lam[j] * ts
+                if x > -60.0:  # exp(-60) ~ 1e-26: a mode that has died out adds nothing
+                    c += seg_g[j] * math.exp(x)
+        cst[s] = c
+        # the transit equations, block by block
+        off = 0
+        for b in range(bint.shape[0]):
+            nt = bint[b, BI_NTRANSIT]
+            ktr = bpar[b, BP_KTR]
+            kcirc = bpar[b, BP_KCIRC]
+            cd = c
+            if bint[b, BI_SITE] != 0:   # the drug acts from inside the cells
+                cd = ys[off]
+                k[s, off] = bpar[b, BP_KE0] * (c - cd)
+                off += 1
+            kind = bint[b, BI_EFFECT]
+            if kind == 0:
+                e = bpar[b, BP_CAP] if capped[b] else bpar[b, BP_SLOPE] * c
+            elif kind == 2:
+                e = min(bpar[b, BP_SLOPE] * cd, bpar[b, BP_CAP])
+            else:
+                cc = cd if cd > 0.0 else 0.0
+                hill = bpar[b, BP_HILL]
+                if hill == 1.0:
+                    e = bpar[b, BP_EMAX] * cc / (bpar[b, BP_EC50] + cc)
+                else:
+                    ch = cc ** hill
+                    e = bpar[b, BP_EMAX] * ch / (bpar[b, BP_EC50] ** hill + ch)
+            prol = ys[off]
+            circ = ys[off + nt + 1]
+            # a count driven to (numerically) zero keeps a finite feedback: floor at 1e-9 x baseline
+            floor = CIRC_FLOOR * bpar[b, BP_CIRC0]
+            fb = (bpar[b, BP_CIRC0] / (circ if circ > floor else floor)) ** bpar[b, BP_GAMMA]
+            k[s, off] = ktr * prol * (1.0 - e) * fb - ktr * prol
+            for i in range(1, nt + 1):
+                k[s, off + i] = ktr * (ys[off + i - 1] - ys[off + i])
+            kill = bpar[b, BP_KILL] * cd if bint[b, BI_KILL] != 0 else 0.0
+            k[s, off + nt + 1] = kcirc * ys[off + nt] - kcirc * circ - kill * circ
+            off += nt + 2
+        if s == 5:
+            for i in range(n):
+                acc = 0.0
+                for j in range(6):
+                    acc += DP_B[j] * k[j, i]
+                ynew[i] = y[i] + h * acc
+            for q in range(1, check_upto + 1):
+                if _switch_index(cst[q], capped, bint, bpar) >= 0:
+                    res = -float(q)
+                    break
+        elif s == 6:
+            err = 0.0
+            for i in range(n):
+                sc = atol + rtol * max(abs(y[i]), abs(ynew[i]))
+                acc = 0.0
+                for j in range(7):
+                    acc += DP_E[j] * k[j, i]
+                e = h * acc / sc
+                err += e * e
+            res = math.sqrt(err / n)
+    return res
 
 
-@nb.njit(cache=True, error_model="numpy", fastmath=FAST, inline="always")
-def _dp_error(y, ynew, h, k, rtol, atol):
-    """RMS of the embedded error estimate, scaled by atol + rtol*|y| (k[6] is f at ynew)."""
-    err = 0.0
-    for i in range(y.size):
-        sc = atol + rtol * max(abs(y[i]), abs(ynew[i]))
-        acc = 0.0
-        for j in range(7):
-            acc += DP_E[j] * k[j, i]
-        e = h * acc / sc
-        err += e * e
-    return math.sqrt(err / y.size)
-
-
-@nb.njit(cache=True, error_model="numpy", fastmath=FAST, inline="always")
+@nb.njit(nb.void(F1, f8, f8, F2, F1), cache=True, error_model="numpy", fastmath=FAST)
 def _dp_dense(y, h, th, k, out):
     """The 4th-order continuous extension at y(t + th*h)."""
     for i in range(y.size):
@@ -343,12 +315,68 @@ def _dp_dense(y, h, th, k, out):
         out[i] = y[i] + h * th * acc
 
 
-@nb.njit(cache=True, error_model="numpy")
-def solve_patient(lam, vm, vinv, ic, v1,
-                  r_time, r_evid, r_cmt, r_amt, r_rate, r_dur, r_ii, r_addl, r_ss, r_f, r_lag, act_cap,
-                  bint, bpar, t_out, rtol, atol, max_steps, record_states, out):
-    """Solve one patient; fill ``out`` (n_out, n_cols). Returns (status, accepted steps, rejected steps)."""
-    n_pk = lam.size
+@nb.njit(f8(f8, F1, F1, f8, f8, f8, f8, nb.boolean), cache=True, error_model="numpy")
+def _crossing(c_inf, seg_g, lam, lo, hi, slope, cap, above_at_lo):
+    """Time in (lo, hi] (segment-relative) where slope*C = cap; returns the last time on lo's side."""
+    n_iter = 0
+    while n_iter < 200 and hi - lo > 1e-15 * max(1.0, abs(hi)):
+        n_iter += 1
+        mid = 0.5 * (lo + hi)
+        c, dc = conc_and_slope(c_inf, seg_g, lam, mid)
+        # Newton from mid, kept inside the bracket, else bisection
+        g = slope * c - cap
+        if (g > 0.0) == above_at_lo:
+            lo = mid
+        else:
+            hi = mid
+        if dc != 0.0:
+            tn = mid - g / (slope * dc)
+            if lo < tn < hi:
+                cn = conc_and_slope(c_inf, seg_g, lam, tn)[0]
+                if ((slope * cn - cap) > 0.0) == above_at_lo:
+                    lo = tn
+                else:
+                    hi = tn
+    return lo
+
+
+@nb.njit(nb.void(F2, i8, f8, f8, F1, I2), cache=True, error_model="numpy")
+def _record(out, i_out, c, auc, y, bint):
+    """Write one output row: conc, circ of each block, AUC."""
+    out[i_out, 0] = c
+    off = 0
+    for b in range(bint.shape[0]):
+        nt = bint[b, BI_NTRANSIT]
+        off += bint[b, BI_SITE]
+        out[i_out, 1 + b] = y[off + nt + 1]
+        off += nt + 2
+    out[i_out, 1 + bint.shape[0]] = auc
+
+
+@nb.njit(nb.void(F2, i8, F1, F2, F1), cache=True, error_model="numpy")
+def _record_states(out, i_out, w, vrow, y):
+    """Write every state into the last columns of an output row: PK amounts (mg), then PD states."""
+    n_pk = w.size
+    first = out.shape[1] - n_pk - y.size
+    for i in range(n_pk):
+        s = 0.0
+        for j in range(n_pk):
+            s += vrow[i, j] * w[j]
+        out[i_out, first + i] = s
+    for i in range(y.size):
+        out[i_out, first + n_pk + i] = y[i]
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def solve_population(first, last, lam, vm, vinv, ic, v1,
+                     a_off, a_time, a_kind, a_cmt, a_val, a_rec,
+                     r_amtf, r_rate, r_dur, r_ii, r_lag, r_n0, r_n1,
+                     bint, bpar, t_out, rtol, atol, max_steps, record_states, out, status, steps):
+    """Solve patients first..last-1 (actions of patient i: a_*[a_off[i]:a_off[i+1]], from
+    ``_events.expand_actions``; r_* per record); fill out[i] (n_out, n_cols), status[i] and
+    steps[i] (accepted, rejected). Releases the GIL, so threads can run disjoint ranges at once;
+    each patient's result is independent of the others."""
+    n_pk = lam.shape[1]
     n_out = t_out.size
     n_blocks = bint.shape[0]
     n_pd = 0
@@ -357,297 +385,285 @@ def solve_patient(lam, vm, vinv, ic, v1,
         n_pd += bint[b, BI_NTRANSIT] + 2 + bint[b, BI_SITE]
         if bint[b, BI_EFFECT] == 0:
             n_linear += 1
-    inv_v1 = 1.0 / v1
+
+    # workspace, shared by this range's patients
     ic_row = np.empty(n_pk)
-    for j in range(n_pk):
-        ic_row[j] = vm[ic, j]
-
-    # actions
-    a_time = np.empty(act_cap)
-    a_kind = np.empty(act_cap, np.int64)
-    a_cmt = np.empty(act_cap, np.int64)
-    a_val = np.empty(act_cap)
-    a_rec = np.empty(act_cap, np.int64)
-    n_act = expand_actions(r_time, r_evid, r_cmt, r_amt, r_rate, r_dur, r_ii, r_addl, r_ss, r_f, r_lag,
-                           a_time, a_kind, a_cmt, a_val, a_rec)
-
-    # state
-    w = np.zeros(n_pk)
-    beta = np.zeros(n_pk)
-    rates = np.zeros(n_pk)
-    counts = np.zeros(n_pk, np.int64)
+    w = np.empty(n_pk)
+    beta = np.empty(n_pk)
+    rates = np.empty(n_pk)
+    counts = np.empty(n_pk)   # running infusions per compartment
+    dw = np.empty(n_pk)
+    wt = np.empty(n_pk)
+    seg_g = np.empty(n_pk)
     y0 = np.empty(n_pd)
-    off = 0
-    for b in range(n_blocks):
-        nt = bint[b, BI_NTRANSIT]
-        if bint[b, BI_SITE] != 0:
-            y0[off] = 0.0   # no drug in the cells yet
-            off += 1
-        for i in range(nt + 2):
-            y0[off + i] = bpar[b, BP_CIRC0]
-        off += nt + 2
     y = np.empty(n_pd)
-    for i in range(n_pd):
-        y[i] = y0[i]
-    capped = np.zeros(max(n_blocks, 1), np.bool_)
-    auc = 0.0
     dtmp = np.empty(n_pd)
-
-    # RK workspace
+    capped = np.empty(max(n_blocks, 1), np.bool_)
+    for b in range(capped.size):
+        capped[b] = False
     k = np.empty((7, n_pd))   # stage derivatives; k[0] = f(t, y), k[6] = f(t + h, ynew)
     ys = np.empty(n_pd)
     ynew = np.empty(n_pd)
     cst = np.empty(7)
 
-    t = 0.0
-    if n_act > 0 and a_time[0] < t:
-        t = a_time[0]
-    if n_out > 0 and t_out[0] < t:
-        t = t_out[0]
-    t_end = t_out[n_out - 1] if n_out > 0 else t
-    i_act = 0
-    i_out = 0
-    min_rec = 0
-    h = 0.0
-    n_acc = 0
-    n_rej = 0
-    status = OK
-    dw = np.zeros(n_pk)
-    seg_g = np.zeros(n_pk)
-    c_inf = 0.0
-
-    while True:
-        # 1. actions at time t
-        changed_rate = False
-        t_eps = t + TIME_EPS * max(1.0, abs(t))
-        while i_act < n_act and a_time[i_act] <= t_eps:
-            kind = a_kind[i_act]
-            if a_rec[i_act] < min_rec:
-                i_act += 1
-                continue
-            c_ = a_cmt[i_act]
-            if kind == BOLUS:
-                for j in range(n_pk):
-                    w[j] += a_val[i_act] * vinv[j, c_]
-            elif kind == RATE_ON:
-                rates[c_] += a_val[i_act]
-                counts[c_] += 1
-                changed_rate = True
-            elif kind == RATE_OFF:
-                counts[c_] -= 1
-                rates[c_] = rates[c_] - a_val[i_act] if counts[c_] > 0 else 0.0
-                changed_rate = True
-            elif kind == RESET:
-                for j in range(n_pk):
-                    w[j] = 0.0
-                    rates[j] = 0.0
-                    counts[j] = 0
-                for i in range(n_pd):
-                    y[i] = y0[i]
-                min_rec = a_rec[i_act]
-                changed_rate = True
-            else:  # SS
-                r = a_rec[i_act]
-                R, D = rate_and_duration(r_amt[r], r_rate[r], r_dur[r], r_f[r])
-                for j in range(n_pk):
-                    dw[j] = 0.0
-                ss_modes(dw, lam, vinv, c_, r_f[r] * r_amt[r], R, D, r_ii[r], r_lag[r])
-                for j in range(n_pk):
-                    w[j] += dw[j]
-            i_act += 1
-        if changed_rate:
-            for j in range(n_pk):
-                s = 0.0
-                for i in range(n_pk):
-                    s += vinv[j, i] * rates[i]
-                beta[j] = s
-        # 2. outputs at time t (after the actions)
-        while i_out < n_out and t_out[i_out] <= t_eps:
-            c_now = conc_at(w, beta, lam, ic_row, inv_v1, 0.0)
-            _record(out, i_out, c_now, auc, w, vm, y, bint, record_states, n_pk)
-            i_out += 1
-        if i_out >= n_out:
-            break
-        t_stop = t_end
-        if i_act < n_act and a_time[i_act] < t_stop:
-            t_stop = a_time[i_act]
-        seg_len = t_stop - t
-        # outputs within rounding of the segment's end belong to its end (after its actions)
-        t_stop_out = t_stop - TIME_EPS * max(1.0, abs(t_stop)) if t_stop < t_end else t_stop
-
-        if n_pd == 0:
-            # PK only: exact values at the outputs inside the segment
-            while i_out < n_out and t_out[i_out] < t_stop_out:
-                tau = t_out[i_out] - t
-                wt = w.copy()
-                a_ = auc + advance_modes(wt, beta, lam, tau, inv_v1, ic_row)
-                _record(out, i_out, conc_at(w, beta, lam, ic_row, inv_v1, tau), a_, wt, vm, y, bint,
-                        record_states, n_pk)
-                i_out += 1
-            auc += advance_modes(w, beta, lam, seg_len, inv_v1, ic_row)
-            t = t_stop
-            continue
-
-        # 3. PD integration over [t, t_stop] with the closed-form concentration
-        seg_t0 = t
-        c_inf = segment_coefficients(w, beta, lam, ic_row, inv_v1, seg_g)
-        c0 = conc_at(w, beta, lam, ic_row, inv_v1, 0.0)
+    for p in range(first, last):
+        lam_p = lam[p]
+        vm_p = vm[p]
+        vinv_p = vinv[p]
+        bpar_p = bpar[p]
+        out_p = out[p]
+        inv_v1 = 1.0 / v1[p]
+        a0 = a_off[p]
+        n_act = a_off[p + 1] - a0
+        for j in range(n_pk):
+            ic_row[j] = vm_p[ic, j]
+            w[j] = 0.0
+            beta[j] = 0.0
+            rates[j] = 0.0
+            counts[j] = 0.0
+        off = 0
         for b in range(n_blocks):
-            if bint[b, BI_EFFECT] == 0:
-                capped[b] = bpar[b, BP_SLOPE] * c0 > bpar[b, BP_CAP]
-        pd_rhs_once(y, c0, capped, bint, bpar, k[0])
-        # initial step after each action (Hairer, Norsett & Wanner 1993, II.4): the input just changed
-        d0 = 0.0
-        d1 = 0.0
+            nt = bint[b, BI_NTRANSIT]
+            if bint[b, BI_SITE] != 0:
+                y0[off] = 0.0   # no drug in the cells yet
+                off += 1
+            for i in range(nt + 2):
+                y0[off + i] = bpar_p[b, BP_CIRC0]
+            off += nt + 2
         for i in range(n_pd):
-            sc = atol + rtol * abs(y[i])
-            d0 += (y[i] / sc) ** 2
-            d1 += (k[0, i] / sc) ** 2
-        d0 = math.sqrt(d0 / n_pd)
-        d1 = math.sqrt(d1 / n_pd)
-        h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
-        h0 = min(h0, seg_len)
-        for i in range(n_pd):
-            ys[i] = y[i] + h0 * k[0, i]
-        pd_rhs_once(ys, conc_seg(c_inf, seg_g, lam, h0), capped, bint, bpar, k[1])
-        d2 = 0.0
-        for i in range(n_pd):
-            d2 += ((k[1, i] - k[0, i]) / (atol + rtol * abs(y[i]))) ** 2
-        d2 = math.sqrt(d2 / n_pd) / h0
-        dm = max(d1, d2)
-        h1 = max(1e-6, h0 * 1e-3) if dm <= 1e-15 else (0.01 / dm) ** 0.2
-        h = min(100.0 * h0, h1)
-        tau_cross = -1.0   # >= 0: this step ends exactly on a cap crossing (segment time)
-        while t < t_stop:
-            if n_acc + n_rej >= max_steps:
-                status = MAX_STEPS
-                break
-            last = False
-            h_free = h
-            if h >= t_stop - t:
-                h = t_stop - t
-                last = True
-            tau = t - seg_t0
-            # stages
-            if tau_cross >= 0.0:
-                last = False
-                tau_new = tau_cross
-                t_new = seg_t0 + tau_cross
-                h = tau_cross - tau
-            else:
-                t_new = t_stop if last else t + h
-                tau_new = t_new - seg_t0
-            h_eff = t_new - t
-            _dp_stages(y, h, tau, tau_new, c_inf, seg_g, lam, capped, bint, bpar, k, ys, ynew, cst)
+            y[i] = y0[i]
+        auc = 0.0
 
-            # a crossing of the effect cap inside the step? shorten the step to end at it (a step
-            # that already ends on the crossing is on the old branch's side there by construction)
-            hit = -1
-            for s in range(1, 5 if tau_cross >= 0.0 else 6):
-                b = _switch_index(cst[s], capped, bint, bpar)
-                if b >= 0:
-                    hit = s
-                    break
-            if hit >= 0:
-                lo = tau + STAGE_C[hit - 1] * h
-                hi = tau + STAGE_C[hit] * h
-                best = hi
-                bbest = -1
-                for b in range(n_blocks):
-                    if bint[b, BI_EFFECT] != 0:
-                        continue
-                    g_hi = bpar[b, BP_SLOPE] * cst[hit] - bpar[b, BP_CAP]
-                    if (g_hi > 0.0) == capped[b]:
-                        continue
-                    tc = _crossing(c_inf, seg_g, lam, lo, hi, bpar[b, BP_SLOPE], bpar[b, BP_CAP], capped[b])
-                    if tc < best:
-                        best = tc
-                        bbest = b
-                hnew = best - tau
-                if hnew <= 1e-14 * max(1.0, abs(t)):
-                    # the crossing is at t itself: switch the branch now
-                    if bbest < 0:
-                        bbest = _switch_index(cst[hit], capped, bint, bpar)
-                    capped[bbest] = not capped[bbest]
-                    c0 = conc_seg(c_inf, seg_g, lam, tau)
-                    pd_rhs_once(y, c0, capped, bint, bpar, k[0])
-                    continue
-                h = hnew
-                tau_cross = best
-                n_rej += 1
-                continue
+        t = 0.0
+        if n_act > 0 and a_time[a0] < t:
+            t = a_time[a0]
+        if n_out > 0 and t_out[0] < t:
+            t = t_out[0]
+        t_end = t_out[n_out - 1] if n_out > 0 else t
+        i_act = 0
+        i_out = 0
+        min_rec = -1
+        n_acc = 0
+        n_rej = 0
+        st = OK
 
-            # error estimate
-            pd_rhs_once(ynew, cst[5], capped, bint, bpar, k[6])
-            err = _dp_error(y, ynew, h, k, rtol, atol)
-            if not math.isfinite(err):
-                status = NOT_FINITE
-                break
-            if err > 1.0:
-                h *= max(0.2, 0.9 * err ** -0.2)
-                tau_cross = -1.0
-                n_rej += 1
-                if h < 1e-14 * max(1.0, abs(t)):
-                    status = STEP_TOO_SMALL
-                    break
-                continue
-
-            # accepted: dense output for outputs inside (t, t_new)
-            tau_cross = -1.0
-            while i_out < n_out and t_out[i_out] < t_new and t_out[i_out] < t_stop_out:
-                th = (t_out[i_out] - t) / h_eff
-                _dp_dense(y, h_eff, th, k, dtmp)
-                tau_o = t_out[i_out] - seg_t0
+        while True:
+            # 1. actions at time t
+            changed_rate = False
+            t_eps = t + TIME_EPS * max(1.0, abs(t))
+            while i_act < n_act and a_time[a0 + i_act] <= t_eps:
+                q = a0 + i_act
+                i_act += 1
+                if a_rec[q] < min_rec:
+                    continue   # cancelled by a later reset
+                kind = a_kind[q]
+                c_ = a_cmt[q]
+                if kind == BOLUS:
+                    for j in range(n_pk):
+                        w[j] += a_val[q] * vinv_p[j, c_]
+                elif kind == RATE_ON:
+                    rates[c_] += a_val[q]
+                    counts[c_] += 1.0
+                    changed_rate = True
+                elif kind == RATE_OFF:
+                    counts[c_] -= 1.0
+                    rates[c_] = rates[c_] - a_val[q] if counts[c_] > 0.0 else 0.0
+                    changed_rate = True
+                elif kind == RESET:
+                    for j in range(n_pk):
+                        w[j] = 0.0
+                        rates[j] = 0.0
+                        counts[j] = 0.0
+                    for i in range(n_pd):
+                        y[i] = y0[i]
+                    min_rec = a_rec[q]
+                    changed_rate = True
+                else:  # SS
+                    r = a_rec[q]
+                    for j in range(n_pk):
+                        dw[j] = 0.0
+                    ss_modes(dw, lam_p, vinv_p, c_, r_amtf[r], r_rate[r], r_dur[r], r_ii[r], r_lag[r], r_n0[r], r_n1[r])
+                    for j in range(n_pk):
+                        w[j] += dw[j]
+            if changed_rate:
+                for j in range(n_pk):
+                    s = 0.0
+                    for i in range(n_pk):
+                        s += vinv_p[j, i] * rates[i]
+                    beta[j] = s
+            # 2. outputs at time t (after the actions)
+            while i_out < n_out and t_out[i_out] <= t_eps:
+                _record(out_p, i_out, conc_at(w, beta, lam_p, ic_row, inv_v1, 0.0), auc, y, bint)
                 if record_states:
-                    wt = w.copy()
-                    a_ = auc + advance_modes(wt, beta, lam, tau_o, inv_v1, ic_row)
-                    c_o = conc_at(w, beta, lam, ic_row, inv_v1, tau_o)
-                else:
-                    wt = w
-                    c_o, a_ = conc_auc_seg(c_inf, seg_g, lam, tau_o)
-                    a_ += auc
-                _record(out, i_out, c_o, a_, wt, vm, dtmp, bint,
-                        record_states, n_pk)
+                    _record_states(out_p, i_out, w, vm_p, y)
                 i_out += 1
-            n_acc += 1
+            if i_out >= n_out:
+                break
+            t_stop = t_end
+            if i_act < n_act and a_time[a0 + i_act] < t_stop:
+                t_stop = a_time[a0 + i_act]
+            seg_len = t_stop - t
+            # outputs within rounding of the segment's end belong to its end (after its actions)
+            t_stop_out = t_stop - TIME_EPS * max(1.0, abs(t_stop)) if t_stop < t_end else t_stop
+
+            if n_pd == 0:
+                # PK only: exact values at the outputs inside the segment
+                while i_out < n_out and t_out[i_out] < t_stop_out:
+                    tau = t_out[i_out] - t
+                    for j in range(n_pk):
+                        wt[j] = w[j]
+                    a_ = auc + advance_modes(wt, beta, lam_p, tau, inv_v1, ic_row)
+                    _record(out_p, i_out, conc_at(w, beta, lam_p, ic_row, inv_v1, tau), a_, y, bint)
+                    if record_states:
+                        _record_states(out_p, i_out, wt, vm_p, y)
+                    i_out += 1
+                auc += advance_modes(w, beta, lam_p, seg_len, inv_v1, ic_row)
+                t = t_stop
+                continue
+
+            # 3. PD integration over [t, t_stop] with the closed-form concentration
+            seg_t0 = t
+            c_inf = segment_coefficients(w, beta, lam_p, ic_row, inv_v1, seg_g)
+            c0 = conc_at(w, beta, lam_p, ic_row, inv_v1, 0.0)
+            for b in range(n_blocks):
+                if bint[b, BI_EFFECT] == 0:
+                    capped[b] = bpar_p[b, BP_SLOPE] * c0 > bpar_p[b, BP_CAP]
+            _dp_step(y, 0.0, 0.0, 0.0, c_inf, seg_g, lam_p, capped, bint, bpar_p, k, ys, ynew, cst, 1, 0, rtol, atol)
             for i in range(n_pd):
-                y[i] = ynew[i]
-                k[0, i] = k[6, i]
-            t = t_new
-            # past a crossing of the effect cap? switch the branch of min() for the next step
-            if t < t_stop and n_linear > 0:
-                cn = conc_seg(c_inf, seg_g, lam, t - seg_t0 + 1e-12 * max(1.0, abs(t)))
-                flipped = False
-                for bb in range(n_blocks):
-                    if bint[bb, BI_EFFECT] == 0:
-                        above = bpar[bb, BP_SLOPE] * cn > bpar[bb, BP_CAP]
-                        if above != capped[bb]:
-                            capped[bb] = above
-                            flipped = True
-                if flipped:
-                    pd_rhs_once(y, cst[5], capped, bint, bpar, k[0])
-            fac = 10.0 if err == 0.0 else min(10.0, max(0.2, 0.9 * err ** -0.2))
-            h = max(h_free, h * fac) if last else h * fac
-        if status != OK:
-            break
-        # advance PK exactly to the end of the segment
-        auc += advance_modes(w, beta, lam, seg_len, inv_v1, ic_row)
-        t = t_stop
-    return status, n_acc, n_rej
+                k[0, i] = k[1, i]
+            # initial step after each action (Hairer, Norsett & Wanner 1993, II.4): the input just changed
+            d0 = 0.0
+            d1 = 0.0
+            for i in range(n_pd):
+                sc = atol + rtol * abs(y[i])
+                d0 += (y[i] / sc) ** 2
+                d1 += (k[0, i] / sc) ** 2
+            d0 = math.sqrt(d0 / n_pd)
+            d1 = math.sqrt(d1 / n_pd)
+            h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
+            h0 = min(h0, seg_len)
+            # f(y + h0*f(y)) at h0, into k[1]
+            for i in range(n_pd):
+                dtmp[i] = y[i] + h0 * k[0, i]
+            _dp_step(dtmp, 0.0, h0, h0, c_inf, seg_g, lam_p, capped, bint, bpar_p, k, ys, ynew, cst, 1, 0, rtol, atol)
+            d2 = 0.0
+            for i in range(n_pd):
+                d2 += ((k[1, i] - k[0, i]) / (atol + rtol * abs(y[i]))) ** 2
+            d2 = math.sqrt(d2 / n_pd) / h0
+            dm = max(d1, d2)
+            h1 = max(1e-6, h0 * 1e-3) if dm <= 1e-15 else (0.01 / dm) ** 0.2
+            h = min(100.0 * h0, h1)
+            tau_cross = -1.0   # >= 0: this step ends exactly on a cap crossing (segment time)
+            while t < t_stop:
+                if n_acc + n_rej >= max_steps:
+                    st = MAX_STEPS
+                    break
+                last = False
+                h_free = h
+                if h >= t_stop - t:
+                    h = t_stop - t
+                    last = True
+                tau = t - seg_t0
+                if tau_cross >= 0.0:
+                    last = False
+                    tau_new = tau_cross
+                    t_new = seg_t0 + tau_cross
+                    h = tau_cross - tau
+                else:
+                    t_new = t_stop if last else t + h
+                    tau_new = t_new - seg_t0
+                h_eff = t_new - t
+                # the step, with its error estimate, unless a stage's concentration lies across an effect
+                # cap: then shorten the step to end at the crossing (a step that already ends on the
+                # crossing is on the old branch's side there by construction, so stage 5 is not checked)
+                check_upto = 4 if tau_cross >= 0.0 else 5   # (not inside the call: numba would copy its arguments)
+                err = _dp_step(y, h, tau, tau_new, c_inf, seg_g, lam_p, capped, bint, bpar_p, k, ys, ynew, cst, 6,
+                               check_upto, rtol, atol)
+                if err < 0.0:
+                    hit = int(-err)
+                    lo = tau + STAGE_C[hit - 1] * h
+                    hi = tau + STAGE_C[hit] * h
+                    best = hi
+                    bbest = -1
+                    for b in range(n_blocks):
+                        if bint[b, BI_EFFECT] != 0:
+                            continue
+                        g_hi = bpar_p[b, BP_SLOPE] * cst[hit] - bpar_p[b, BP_CAP]
+                        if (g_hi > 0.0) == capped[b]:
+                            continue
+                        tc = _crossing(c_inf, seg_g, lam_p, lo, hi, bpar_p[b, BP_SLOPE], bpar_p[b, BP_CAP], capped[b])
+                        if tc < best:
+                            best = tc
+                            bbest = b
+                    hnew = best - tau
+                    if hnew <= 1e-14 * max(1.0, abs(t)):
+                        # the crossing is at t itself: switch the branch now
+                        if bbest < 0:
+                            bbest = _switch_index(cst[hit], capped, bint, bpar_p)
+                        capped[bbest] = not capped[bbest]
+                        _dp_step(y, 0.0, tau, tau, c_inf, seg_g, lam_p, capped, bint, bpar_p, k, ys, ynew, cst, 1, 0,
+                                 rtol, atol)
+                        for i in range(n_pd):
+                            k[0, i] = k[1, i]
+                        continue
+                    h = hnew
+                    tau_cross = best
+                    n_rej += 1
+                    continue
 
+                if not math.isfinite(err):
+                    st = NOT_FINITE
+                    break
+                if err > 1.0:
+                    h *= max(0.2, 0.9 * err ** -0.2)
+                    tau_cross = -1.0
+                    n_rej += 1
+                    if h < 1e-14 * max(1.0, abs(t)):
+                        st = STEP_TOO_SMALL
+                        break
+                    continue
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
-def solve_population(first, last, lam, vm, vinv, ic, v1,
-                     r_off, r_time, r_evid, r_cmt, r_amt, r_rate, r_dur, r_ii, r_addl, r_ss, r_f, r_lag, act_cap,
-                     bint, bpar, t_out, rtol, atol, max_steps, record_states, out, status, steps):
-    """Patients first..last-1 (records of patient i: r_*[r_off[i]:r_off[i+1]]). Releases the GIL, so
-    threads can run disjoint ranges at once; each patient's result is independent of the others."""
-    for i in range(first, last):
-        a, b = r_off[i], r_off[i + 1]
-        st, acc, rej = solve_patient(lam[i], vm[i], vinv[i], ic, v1[i],
-                                     r_time[a:b], r_evid[a:b], r_cmt[a:b], r_amt[a:b], r_rate[a:b], r_dur[a:b],
-                                     r_ii[a:b], r_addl[a:b], r_ss[a:b], r_f[a:b], r_lag[a:b], act_cap[i],
-                                     bint, bpar[i], t_out, rtol, atol, max_steps, record_states, out[i])
-        status[i] = st
-        steps[i, 0] = acc
-        steps[i, 1] = rej
+                # accepted: dense output for outputs inside (t, t_new)
+                tau_cross = -1.0
+                while i_out < n_out and t_out[i_out] < t_new and t_out[i_out] < t_stop_out:
+                    th = (t_out[i_out] - t) / h_eff
+                    _dp_dense(y, h_eff, th, k, dtmp)
+                    tau_o = t_out[i_out] - seg_t0
+                    c_o, a_ = conc_auc_seg(c_inf, seg_g, lam_p, tau_o)
+                    _record(out_p, i_out, c_o, auc + a_, dtmp, bint)
+                    if record_states:
+                        for j in range(n_pk):
+                            wt[j] = w[j]
+                        advance_modes(wt, beta, lam_p, tau_o, inv_v1, ic_row)
+                        _record_states(out_p, i_out, wt, vm_p, dtmp)
+                    i_out += 1
+                n_acc += 1
+                for i in range(n_pd):
+                    y[i] = ynew[i]
+                    k[0, i] = k[6, i]
+                t = t_new
+                # past a crossing of the effect cap? switch the branch of min() for the next step
+                if t < t_stop and n_linear > 0:
+                    cn = conc_and_slope(c_inf, seg_g, lam_p, t - seg_t0 + 1e-12 * max(1.0, abs(t)))[0]
+                    flipped = False
+                    for bb in range(n_blocks):
+                        if bint[bb, BI_EFFECT] == 0:
+                            above = bpar_p[bb, BP_SLOPE] * cn > bpar_p[bb, BP_CAP]
+                            if above != capped[bb]:
+                                capped[bb] = above
+                                flipped = True
+                    if flipped:
+                        _dp_step(y, 0.0, tau_new, tau_new, c_inf, seg_g, lam_p, capped, bint, bpar_p, k, ys, ynew, cst,
+                                 1, 0, rtol, atol)
+                        for i in range(n_pd):
+                            k[0, i] = k[1, i]
+                fac = 10.0 if err == 0.0 else min(10.0, max(0.2, 0.9 * err ** -0.2))
+                h = max(h_free, h * fac) if last else h * fac
+            if st != OK:
+                break
+            # advance PK exactly to the end of the segment
+            auc += advance_modes(w, beta, lam_p, seg_len, inv_v1, ic_row)
+            t = t_stop
+        status[p] = st
+        steps[p, 0] = n_acc
+        steps[p, 1] = n_rej

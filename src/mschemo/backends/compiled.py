@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import OptionError
+from ._events import expand_actions
 from .problem import Problem, Solution, modal_decomposition
 
 __all__ = ["Compiled", "block_arrays"]
@@ -67,14 +68,6 @@ def block_arrays(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
     return bint, bpar
 
 
-def action_capacity(problem: Problem) -> np.ndarray:
-    """Upper bound on the actions of each patient (sizes the kernel's workspace)."""
-    from ._events import action_capacities
-
-    r = problem.rec
-    return action_capacities(problem.rec_off, r["amt"], r["rate"], r["dur"], r["f"], r["addl"], r["ss"], r["ii"], r["lag"])
-
-
 @dataclass(frozen=True)
 class Compiled:
     """Compiled solver: exact linear PK between actions, adaptive Dormand-Prince 5(4) with dense
@@ -115,17 +108,18 @@ class Compiled:
     def solve(self, problem: Problem) -> Solution:
         from ._kernel import solve_population
 
-        lam, vm, vinv = modal_decomposition(problem)
+        lam, vm, vinv = (np.ascontiguousarray(a) for a in modal_decomposition(problem))
         bint, bpar = block_arrays(problem)
+        acts = expand_actions(problem.rec, problem.rec_off)
         cols = problem.columns
         out = np.full((problem.n, problem.t_out.size, len(cols)), np.nan)
         status = np.zeros(problem.n, dtype=np.int64)
         steps = np.zeros((problem.n, 2), dtype=np.int64)
-        r = problem.rec
         args = (lam, vm, vinv, problem.model.pk.central_index, problem.param("V1"),
-                problem.rec_off, r["time"], r["evid"], r["cmt"], r["amt"], r["rate"], r["dur"], r["ii"], r["addl"],
-                r["ss"], r["f"], r["lag"], action_capacity(problem), bint, bpar, problem.t_out, float(self.rtol),
-                float(self.atol), int(self.max_steps), bool(problem.record_states), out, status, steps)
+                acts.off, acts.time, acts.kind, acts.cmt, acts.val, acts.rec,
+                acts.amt_f, acts.rate, acts.dur, problem.rec["ii"], problem.rec["lag"], acts.n0, acts.n1,
+                bint, bpar, problem.t_out, float(self.rtol), float(self.atol), int(self.max_steps),
+                bool(problem.record_states), out, status, steps)
         threads = min(self.n_threads, problem.n)
         if threads <= 1:
             solve_population(0, problem.n, *args)

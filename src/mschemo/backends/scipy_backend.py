@@ -17,17 +17,7 @@ from scipy.integrate import solve_ivp
 from scipy.linalg import expm, solve
 
 from ..errors import OptionError
-from ._events import (
-    BOLUS,
-    RATE_OFF,
-    RATE_ON,
-    RESET,
-    expand_actions,
-    rate_and_duration,
-    ss_first_completed,
-    ss_first_given,
-)
-from ._kernel import TIME_EPS
+from ._events import BOLUS, RATE_OFF, RATE_ON, RESET, TIME_EPS, expand_actions, ss_first_completed, ss_first_given
 from .problem import Problem, Solution
 
 __all__ = ["Scipy", "steady_state_amounts"]
@@ -100,13 +90,9 @@ class Scipy:
         n_pk = len(model.pk.states)
         ic = model.pk.central_index
         rec = problem.patient_records(i)
-        cap = 16 + 4 * int(np.sum(rec["addl"] + 2)) + 64 * int(np.sum(rec["ss"] > 0)) + sum(
-            4 * int(math.ceil((rate_and_duration(a, r, d, f)[1] + lg) / ii)) if s and ii > 0 else 0
-            for a, r, d, f, lg, s, ii in zip(rec["amt"], rec["rate"], rec["dur"], rec["f"], rec["lag"], rec["ss"], rec["ii"]))
-        acts = [np.empty(cap), np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap), np.empty(cap, np.int64)]
-        n_act = expand_actions(rec["time"], rec["evid"], rec["cmt"], rec["amt"], rec["rate"], rec["dur"], rec["ii"],
-                               rec["addl"], rec["ss"], rec["f"], rec["lag"], *acts)
-        a_time, a_kind, a_cmt, a_val, a_rec = (a[:n_act] for a in acts)
+        acts = expand_actions(rec, np.array([0, rec["time"].size]))
+        a_time, a_kind, a_cmt, a_val, a_rec = acts.patient(0)
+        n_act = a_time.size
 
         y0 = np.concatenate([model.initial_state(p), [0.0]])    # last state: AUC (mg*d/L)
         y = y0.copy()
@@ -145,8 +131,8 @@ class Scipy:
                     active[:] = 0
                     min_rec = r
                 else:                             # SS
-                    R, D = rate_and_duration(rec["amt"][r], rec["rate"][r], rec["dur"][r], rec["f"][r])
-                    y[:n_pk] += steady_state_amounts(K, c, rec["f"][r] * rec["amt"][r], R, D, rec["ii"][r], rec["lag"][r])
+                    y[:n_pk] += steady_state_amounts(K, c, acts.amt_f[r], acts.rate[r], acts.dur[r], rec["ii"][r],
+                                                     rec["lag"][r])
             while k_out < t_out.size and t_out[k_out] <= t_eps:
                 record(k_out, y)
                 k_out += 1
