@@ -13,9 +13,10 @@ on the thread count.
 
 The kernel is laid out for a short first compilation as much as for speed: one function walks the
 patients and their actions, one (:func:`_dp_step`) evaluates the right-hand side, the only place
-the transit equations are written; the helpers are small and called off the hot loop. numba's
-``inline="always"`` is not used: it copies the callee's IR once per block of it, which made the
-first compilation take three times as long.
+the transit equations are written; the other helpers are small and called off the hot loop.
+numba's ``inline="always"`` copies the callee's IR once per block of it, so it is kept for the two
+small helpers of the per-output path (their calls cost 6 % of the solve time); inlining the
+right-hand side that way made the first compilation take three times as long.
 """
 
 from __future__ import annotations
@@ -77,14 +78,15 @@ BP_CIRC0, BP_KTR, BP_KCIRC, BP_GAMMA, BP_SLOPE, BP_CAP, BP_EMAX, BP_EC50, BP_HIL
 N_BLOCK_PAR = 11
 
 # explicit signatures: one compilation per helper (numba would otherwise compile a helper again for
-# each literal integer a call site passes, e.g. the stage range of _dp_step)
+# each literal integer a call site passes); helpers are never called from Python, so they have no
+# Python wrapper (no_cpython_wrapper)
 f8, i8 = nb.float64, nb.int64
 F1, F2, I2, B1 = nb.float64[::1], nb.float64[:, ::1], nb.int64[:, ::1], nb.boolean[::1]
 PAIR = nb.types.UniTuple(f8, 2)
 
 
 
-@nb.njit(f8(f8, f8), cache=True, error_model="numpy")
+@nb.njit(f8(f8, f8), cache=True, error_model="numpy", no_cpython_wrapper=True)
 def phi1(lam: float, tau: float) -> float:
     """(exp(lam*tau) - 1)/lam, accurate for small lam*tau."""
     x = lam * tau
@@ -93,28 +95,22 @@ def phi1(lam: float, tau: float) -> float:
     return math.expm1(x) / lam
 
 
-@nb.njit(f8(f8, f8), cache=True, error_model="numpy")
-def phi2(lam: float, tau: float) -> float:
-    """(exp(lam*tau) - 1 - lam*tau)/lam^2, the integral of phi1 over [0, tau]."""
-    x = lam * tau
-    if abs(x) < 1e-4:
-        return tau * tau * (0.5 + x * (1.0 / 6.0 + x / 24.0))
-    return (math.expm1(x) - x) / (lam * lam)
-
-
-@nb.njit(f8(F1, F1, F1, f8, f8, F1), cache=True, error_model="numpy")
+@nb.njit(f8(F1, F1, F1, f8, f8, F1), cache=True, error_model="numpy", no_cpython_wrapper=True)
 def advance_modes(w, beta, lam, tau, auc_coef, ic_row):
     """Move modal amounts ``w`` by ``tau`` days under input ``beta``; return the AUC (mg*d/L) gained."""
     auc = 0.0
     for j in range(w.size):
-        e = math.exp(lam[j] * tau)
+        x = lam[j] * tau
+        e = math.exp(x)
         p1 = phi1(lam[j], tau)
-        auc += ic_row[j] * (w[j] * p1 + beta[j] * phi2(lam[j], tau))
+        # phi2 = (exp(x) - 1 - x)/lam^2, the integral of phi1 over [0, tau]
+        p2 = tau * tau * (0.5 + x * (1.0 / 6.0 + x / 24.0)) if abs(x) < 1e-4 else (math.expm1(x) - x) / (lam[j] * lam[j])
+        auc += ic_row[j] * (w[j] * p1 + beta[j] * p2)
         w[j] = e * w[j] + beta[j] * p1
     return auc * auc_coef
 
 
-@nb.njit(f8(F1, F1, F1, F1, f8, f8), cache=True, error_model="numpy")
+@nb.njit(f8(F1, F1, F1, F1, f8, f8), cache=True, error_model="numpy", no_cpython_wrapper=True)
 def conc_at(w, beta, lam, ic_row, inv_v1, tau):
     """Central concentration (mg/L) ``tau`` days after the segment start."""
     s = 0.0
@@ -123,18 +119,7 @@ def conc_at(w, beta, lam, ic_row, inv_v1, tau):
     return s * inv_v1
 
 
-@nb.njit(f8(F1, F1, F1, F1, f8, F1), cache=True, error_model="numpy")
-def segment_coefficients(w, beta, lam, ic_row, inv_v1, seg_g):
-    """C(tau) = c_inf + sum_j g_j exp(lam_j tau) within a segment; fills g, returns c_inf."""
-    c_inf = 0.0
-    for j in range(w.size):
-        q = beta[j] / lam[j]
-        seg_g[j] = ic_row[j] * (w[j] + q) * inv_v1
-        c_inf -= ic_row[j] * q * inv_v1
-    return c_inf
-
-
-@nb.njit(PAIR(f8, F1, F1, f8), cache=True, error_model="numpy", fastmath=FAST)
+@nb.njit(cache=True, error_model="numpy", fastmath=FAST, inline="always")
 def conc_auc_seg(c_inf, seg_g, lam, tau):
     """Concentration at tau and its integral over [0, tau] within a segment."""
     c = c_inf
@@ -153,7 +138,7 @@ def conc_auc_seg(c_inf, seg_g, lam, tau):
     return c, a
 
 
-@nb.njit(PAIR(f8, F1, F1, f8), cache=True, error_model="numpy")
+@nb.njit(PAIR(f8, F1, F1, f8), cache=True, error_model="numpy", no_cpython_wrapper=True)
 def conc_and_slope(c_inf, seg_g, lam, tau):
     """Concentration (mg/L) and its time derivative at tau within a segment."""
     c = c_inf
@@ -167,7 +152,7 @@ def conc_and_slope(c_inf, seg_g, lam, tau):
     return c, dc
 
 
-@nb.njit(nb.void(F1, F1, F2, i8, f8, f8, f8, f8, f8, i8, i8), cache=True, error_model="numpy")
+@nb.njit(nb.void(F1, F1, F2, i8, f8, f8, f8, f8, f8, i8, i8), cache=True, error_model="numpy", no_cpython_wrapper=True)
 def ss_modes(dw, lam, vinv, cmt, amt_f, R, D, ii, lag, n0, n1):
     """Add to ``dw`` the modal steady state of implied doses into ``cmt`` at TIME + lag - n*II (n >= 1),
     at TIME; ``n0`` (first given) and ``n1`` (first completed) as in ``_events``."""
@@ -186,7 +171,7 @@ def ss_modes(dw, lam, vinv, cmt, amt_f, R, D, ii, lag, n0, n1):
             dw[j] += R * u * phi1(lj, D) * math.exp(lj * (n1 * ii - lag - D)) * geo
 
 
-@nb.njit(i8(f8, B1, I2, F2), cache=True, error_model="numpy")
+@nb.njit(i8(f8, B1, I2, F2), cache=True, error_model="numpy", no_cpython_wrapper=True)
 def _switch_index(c, capped, bint, bpar):
     """First linear-capped block whose branch disagrees with concentration c, else -1."""
     for b in range(bint.shape[0]):
@@ -197,7 +182,7 @@ def _switch_index(c, capped, bint, bpar):
     return -1
 
 
-@nb.njit(f8(F1, f8, f8, f8, f8, F1, F1, B1, I2, F2, F2, F1, F1, F1, i8, i8, f8, f8), cache=True, error_model="numpy",
+@nb.njit(f8(F1, f8, f8, f8, f8, F1, F1, B1, I2, F2, F2, F1, F1, F1, i8, i8, f8, f8), cache=True, error_model="numpy", no_cpython_wrapper=True,
          fastmath=FAST)
 def _dp_step(y, h, tau, tau_new, c_inf, seg_g, lam, capped, bint, bpar, k, ys, ynew, cst, last, check_upto, rtol,
              atol):
@@ -302,7 +287,7 @@ def _dp_step(y, h, tau, tau_new, c_inf, seg_g, lam, capped, bint, bpar, k, ys, y
     return res
 
 
-@nb.njit(nb.void(F1, f8, f8, F2, F1), cache=True, error_model="numpy", fastmath=FAST)
+@nb.njit(cache=True, error_model="numpy", fastmath=FAST, inline="always")
 def _dp_dense(y, h, th, k, out):
     """The 4th-order continuous extension at y(t + th*h)."""
     for i in range(y.size):
@@ -315,7 +300,7 @@ def _dp_dense(y, h, th, k, out):
         out[i] = y[i] + h * th * acc
 
 
-@nb.njit(f8(f8, F1, F1, f8, f8, f8, f8, nb.boolean), cache=True, error_model="numpy")
+@nb.njit(f8(f8, F1, F1, f8, f8, f8, f8, nb.boolean), cache=True, error_model="numpy", no_cpython_wrapper=True)
 def _crossing(c_inf, seg_g, lam, lo, hi, slope, cap, above_at_lo):
     """Time in (lo, hi] (segment-relative) where slope*C = cap; returns the last time on lo's side."""
     n_iter = 0
@@ -340,7 +325,7 @@ def _crossing(c_inf, seg_g, lam, lo, hi, slope, cap, above_at_lo):
     return lo
 
 
-@nb.njit(nb.void(F2, i8, f8, f8, F1, I2), cache=True, error_model="numpy")
+@nb.njit(nb.void(F2, i8, f8, f8, F1, I2), cache=True, error_model="numpy", no_cpython_wrapper=True)
 def _record(out, i_out, c, auc, y, bint):
     """Write one output row: conc, circ of each block, AUC."""
     out[i_out, 0] = c
@@ -353,7 +338,7 @@ def _record(out, i_out, c, auc, y, bint):
     out[i_out, 1 + bint.shape[0]] = auc
 
 
-@nb.njit(nb.void(F2, i8, F1, F2, F1), cache=True, error_model="numpy")
+@nb.njit(nb.void(F2, i8, F1, F2, F1), cache=True, error_model="numpy", no_cpython_wrapper=True)
 def _record_states(out, i_out, w, vrow, y):
     """Write every state into the last columns of an output row: PK amounts (mg), then PD states."""
     n_pk = w.size
@@ -523,7 +508,12 @@ def solve_population(first, last, lam, vm, vinv, ic, v1,
 
             # 3. PD integration over [t, t_stop] with the closed-form concentration
             seg_t0 = t
-            c_inf = segment_coefficients(w, beta, lam_p, ic_row, inv_v1, seg_g)
+            # C(tau) = c_inf + sum_j g_j exp(lam_j tau) within the segment
+            c_inf = 0.0
+            for j in range(n_pk):
+                q = beta[j] / lam_p[j]
+                seg_g[j] = ic_row[j] * (w[j] + q) * inv_v1
+                c_inf -= ic_row[j] * q * inv_v1
             c0 = conc_at(w, beta, lam_p, ic_row, inv_v1, 0.0)
             for b in range(n_blocks):
                 if bint[b, BI_EFFECT] == 0:

@@ -1,4 +1,4 @@
-"""The reference backend: the whole model as ODEs, solved by scipy.integrate.solve_ivp.
+"""The reference backend: the whole model as ODEs, solved by scipy.integrate.solve_ivp (imported on use).
 
 Readable and slow on purpose. Per patient it walks the action list (the same NONMEM expansion as
 the compiled backend), integrates every state (PK amounts, the transit states and the AUC) as ODEs
@@ -13,8 +13,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.integrate import solve_ivp
-from scipy.linalg import expm, solve
 
 from ..errors import OptionError
 from ._events import BOLUS, RATE_OFF, RATE_ON, RESET, TIME_EPS, expand_actions, ss_first_completed, ss_first_given
@@ -27,6 +25,8 @@ _METHODS = ("LSODA", "Radau", "BDF", "RK45", "DOP853")
 
 def _infusion_response(K: np.ndarray, cmt: int, rate: float, tau: float) -> np.ndarray:
     """Amounts tau days after the start of an infusion of ``rate`` into ``cmt``, from zero."""
+    from scipy.linalg import expm
+
     m = K.shape[0]
     aug = np.zeros((m + 1, m + 1))
     aug[:m, :m] = K
@@ -38,6 +38,8 @@ def steady_state_amounts(K: np.ndarray, cmt: int, amt_f: float, rate: float, dur
                          lag: float) -> np.ndarray:
     """Amounts at TIME from implied doses at TIME + lag - n*ii, n >= 1 (bolus if rate == 0);
     ii == 0 gives the steady state of a constant infusion."""
+    from scipy.linalg import expm, solve
+
     m = K.shape[0]
     e_c = np.zeros(m)
     e_c[cmt] = 1.0
@@ -149,6 +151,8 @@ class Scipy:
 
     def _integrate(self, model, p, K, ic, rates, t0, t1, y, t_out, k_out, record):
         """Integrate [t0, t1] (no action inside); record the outputs strictly inside."""
+        from scipy.integrate import solve_ivp
+
         v1 = p["V1"]
 
         def rhs(t, s):
