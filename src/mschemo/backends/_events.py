@@ -36,13 +36,12 @@ TIME_EPS = 1e-9
 _RESET, _SS, _IMPLIED_FUTURE, _IMPLIED_RUNNING, _REGULAR = range(5)
 
 
-def rate_and_duration(amt, rate, dur, f):
-    """(rate mg/d, duration d) of records (arrays or scalars); (0, 0) for a bolus."""
-    amt, rate, dur, f = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (amt, rate, dur, f)))
+def rate_and_duration(amt: np.ndarray, rate: np.ndarray, dur: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rate mg/d, duration d) of each record; (0, 0) for a bolus."""
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.where(rate > 0.0, rate, np.where(dur > 0.0, f * amt / dur, 0.0))
         d = np.where(rate > 0.0, f * amt / rate, np.where(dur > 0.0, dur, 0.0))
-    return (float(r), float(d)) if r.ndim == 0 else (r, d)
+    return r, d
 
 
 def ss_first_given(lag, ii):
@@ -96,7 +95,6 @@ def expand_actions(rec: dict[str, np.ndarray], rec_off: np.ndarray) -> Actions:
     t0, evid, cmt, amt, ii, addl, ss, lag = (rec[k] for k in ("time", "evid", "cmt", "amt", "ii", "addl", "ss", "lag"))
     patient = np.repeat(np.arange(rec_off.size - 1), np.diff(rec_off))
     R, D = rate_and_duration(amt, rec["rate"], rec["dur"], rec["f"])
-    R, D = np.atleast_1d(R), np.atleast_1d(D)
     amt_f = rec["f"] * amt
     infusion = R > 0.0
     doses = evid != 3
