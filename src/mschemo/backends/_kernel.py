@@ -259,11 +259,13 @@ def _dp_step(y, h, tau, tau_new, c_inf, seg_g, lam, capped, bint, bpar, k, ys, y
             # a count driven to (numerically) zero keeps a finite feedback: floor at 1e-9 x baseline
             floor = CIRC_FLOOR * bpar[b, BP_CIRC0]
             fb = (bpar[b, BP_CIRC0] / (circ if circ > floor else floor)) ** bpar[b, BP_GAMMA]
-            k[s, off] = ktr * prol * (1.0 - e) * fb - ktr * prol
+            # factored, so that a baseline state (e = 0, fb = 1) has derivatives exactly 0 under
+            # fused multiply-add
+            k[s, off] = ktr * prol * ((1.0 - e) * fb - 1.0)
             for i in range(1, nt + 1):
                 k[s, off + i] = ktr * (ys[off + i - 1] - ys[off + i])
             kill = bpar[b, BP_KILL] * cd if bint[b, BI_KILL] != 0 else 0.0
-            k[s, off + nt + 1] = kcirc * ys[off + nt] - kcirc * circ - kill * circ
+            k[s, off + nt + 1] = kcirc * (ys[off + nt] - circ) - kill * circ
             off += nt + 2
         if s == 5:
             for i in range(n):
