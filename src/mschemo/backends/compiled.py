@@ -115,10 +115,13 @@ class Compiled:
         out = np.full((problem.n, problem.t_out.size, len(cols)), np.nan)
         status = np.zeros(problem.n, dtype=np.int64)
         steps = np.zeros((problem.n, 2), dtype=np.int64)
-        args = (lam, vm, vinv, problem.model.pk.central_index, problem.param("V1"),
+        # every array C-contiguous: a strided one (a column of the parameter table) would make numba
+        # compile the kernel a second time for that layout
+        c = np.ascontiguousarray
+        args = (lam, vm, vinv, problem.model.pk.central_index, c(problem.param("V1")),
                 acts.off, acts.time, acts.kind, acts.cmt, acts.val, acts.rec,
-                acts.amt_f, acts.rate, acts.dur, problem.rec["ii"], problem.rec["lag"], acts.n0, acts.n1,
-                bint, bpar, problem.t_out, float(self.rtol), float(self.atol), int(self.max_steps),
+                acts.amt_f, acts.rate, acts.dur, c(problem.rec["ii"]), c(problem.rec["lag"]), acts.n0, acts.n1,
+                bint, bpar, c(problem.t_out), float(self.rtol), float(self.atol), int(self.max_steps),
                 bool(problem.record_states), out, status, steps)
         threads = min(self.n_threads, problem.n)
         if threads <= 1:
