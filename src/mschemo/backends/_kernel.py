@@ -11,12 +11,14 @@ concentration and become step boundaries, so each step integrates a smooth field
 Patients run in parallel threads (the kernel releases the GIL); a patient's result does not depend
 on the thread count.
 
-The kernel is laid out for a short first compilation as much as for speed: one function walks the
-patients and their actions, one (:func:`_dp_step`) evaluates the right-hand side, the only place
-the transit equations are written; the other helpers are small and called off the hot loop.
-numba's ``inline="always"`` copies the callee's IR once per block of it, so it is kept for the two
-small helpers of the per-output path (their calls cost 6 % of the solve time); inlining the
-right-hand side that way made the first compilation take three times as long.
+The kernel is laid out for a short first compilation as much as for speed. Doses reach it as modal
+increments worked out in NumPy beforehand (``_modal``: boluses, infusion rates, steady states), so it
+only adds vectors; one function walks the patients and their actions, one (:func:`_dp_step`)
+evaluates the right-hand side, the only place the transit equations are written; the other helpers
+are small and called off the hot loop. numba's ``inline="always"`` copies the callee's IR once per
+block of it, so it is kept for the two small helpers of the per-output path (their calls cost 6 %
+of the solve time); inlining the right-hand side that way made the first compilation take three
+times as long.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import math
 import numba as nb
 import numpy as np
 
-from ._events import BOLUS, RATE_OFF, RATE_ON, RESET, TIME_EPS
+from ._events import RATE_OFF, RATE_ON, RESET, TIME_EPS
 
 # fused multiply-add in the hot arithmetic; no reassociation (it let LLVM vectorise the short
 # stage loops into more code that ran 4 % slower) and no approximate functions
@@ -96,9 +98,10 @@ def phi1(lam: float, tau: float) -> float:
     return math.expm1(x) / lam
 
 
-@nb.njit(f8(F1, F1, F1, f8, f8, F1), cache=True, error_model="numpy", no_cpython_wrapper=True)
-def advance_modes(w, beta, lam, tau, auc_coef, ic_row):
-    """Move modal amounts ``w`` by ``tau`` days under input ``beta``; return the AUC (mg*d/L) gained."""
+@nb.njit(f8(F1, F1, F1, f8, F1), cache=True, error_model="numpy", no_cpython_wrapper=True)
+def advance_modes(w, beta, lam, tau, icv):
+    """Move modal amounts ``w`` (mg) by ``tau`` days under modal input ``beta`` (mg/d); return the
+    AUC of the central concentration gained (mg*d/L); ``icv``: concentration per unit of each mode."""
     auc = 0.0
     for j in range(w.size):
         x = lam[j] * tau
@@ -106,18 +109,9 @@ def advance_modes(w, beta, lam, tau, auc_coef, ic_row):
         p1 = phi1(lam[j], tau)
         # phi2 = (exp(x) - 1 - x)/lam^2, the integral of phi1 over [0, tau]
         p2 = tau * tau * (0.5 + x * (1.0 / 6.0 + x / 24.0)) if abs(x) < 1e-4 else (math.expm1(x) - x) / (lam[j] * lam[j])
-        auc += ic_row[j] * (w[j] * p1 + beta[j] * p2)
+        auc += icv[j] * (w[j] * p1 + beta[j] * p2)
         w[j] = e * w[j] + beta[j] * p1
-    return auc * auc_coef
-
-
-@nb.njit(f8(F1, F1, F1, F1, f8, f8), cache=True, error_model="numpy", no_cpython_wrapper=True)
-def conc_at(w, beta, lam, ic_row, inv_v1, tau):
-    """Central concentration (mg/L) ``tau`` days after the segment start."""
-    s = 0.0
-    for j in range(w.size):
-        s += ic_row[j] * (math.exp(lam[j] * tau) * w[j] + beta[j] * phi1(lam[j], tau))
-    return s * inv_v1
+    return auc
 
 
 @nb.njit(cache=True, error_model="numpy", fastmath=FAST, inline="always")
@@ -153,25 +147,6 @@ def conc_and_slope(c_inf, seg_g, lam, tau):
     return c, dc
 
 
-@nb.njit(nb.void(F1, F1, F2, i8, f8, f8, f8, f8, f8, i8, i8), cache=True, error_model="numpy", no_cpython_wrapper=True)
-def ss_modes(dw, lam, vinv, cmt, amt_f, R, D, ii, lag, n0, n1):
-    """Add to ``dw`` the modal steady state of implied doses into ``cmt`` at TIME + lag - n*II (n >= 1),
-    at TIME; ``n0`` (first given) and ``n1`` (first completed) as in ``_events``."""
-    for j in range(lam.size):
-        lj = lam[j]
-        u = vinv[j, cmt]
-        if ii <= 0.0:  # constant-rate infusion at steady state
-            dw[j] += R * u * (-1.0 / lj)
-            continue
-        geo = 1.0 / (-math.expm1(lj * ii))
-        if R <= 0.0:
-            dw[j] += amt_f * u * math.exp(lj * (n0 * ii - lag)) * geo
-        else:
-            for n in range(n0, n1):
-                dw[j] += R * u * phi1(lj, n * ii - lag)
-            dw[j] += R * u * phi1(lj, D) * math.exp(lj * (n1 * ii - lag - D)) * geo
-
-
 @nb.njit(i8(f8, B1, I2, F2), cache=True, error_model="numpy", no_cpython_wrapper=True)
 def _switch_index(c, capped, bint, bpar):
     """First linear-capped block whose branch disagrees with concentration c, else -1."""
@@ -191,8 +166,8 @@ def _dp_step(y, h, tau, tau_new, c_inf, seg_g, lam, capped, bint, bpar, k, ys, y
 
     k[0] holds f at y. Stages 1-5 fill k[1..5]; after stage 5, ``ynew`` holds the 5th-order
     solution at ``tau_new``; stage 6 is f at ynew (into k[6]) and then the RMS of the embedded
-    error estimate, scaled by atol + rtol*|y|, is returned (else 0). With h = 0 (and last = 1), stage
-    1 is f at y, whatever k holds.
+    error estimate, scaled by atol + rtol*|y|, is returned (else 0). With h = 0, stage 1 is f at y
+    into k[1], whatever k holds; ``last`` = 0 (with h = 0) puts f at y into k[0].
     ``cst[s]`` is the closed-form concentration at stage s; ``capped[b]`` picks the branch of min()
     of a linear capped effect on the plasma concentration. Where the concentration of a stage
     1..``check_upto`` lies across a cap (the step crosses it), -s of the first such stage is
@@ -202,8 +177,8 @@ def _dp_step(y, h, tau, tau_new, c_inf, seg_g, lam, capped, bint, bpar, k, ys, y
     # all work inside one loop of fixed length with one way out: numba's reference counting of the
     # array arguments is then pruned (an early return or break costs atomic operations per call)
     res = 0.0
-    for s in range(1, 7):
-        if s > last or (s == 6 and res < 0.0):
+    for s in range(7):
+        if (s == 0) != (last == 0) or s > last or (s == 6 and res < 0.0):
             continue
         # the stage's point into ys (one array read below: no reference counting in the loop)
         if s == 6:
@@ -320,7 +295,7 @@ def _crossing(c_inf, seg_g, lam, lo, hi, slope, cap, above_at_lo):
         if dc != 0.0:
             tn = mid - g / (slope * dc)
             if lo < tn < hi:
-                cn = conc_and_slope(c_inf, seg_g, lam, tn)[0]
+                cn, _ = conc_and_slope(c_inf, seg_g, lam, tn)
                 if ((slope * cn - cap) > 0.0) == above_at_lo:
                     lo = tn
                 else:
@@ -328,9 +303,10 @@ def _crossing(c_inf, seg_g, lam, lo, hi, slope, cap, above_at_lo):
     return lo
 
 
-@nb.njit(nb.void(F2, i8, f8, f8, F1, I2), cache=True, error_model="numpy", no_cpython_wrapper=True)
-def _record(out, i_out, c, auc, y, bint):
-    """Write one output row: conc, circ of each block, AUC."""
+@nb.njit(nb.void(F2, i8, f8, f8, F1, F1, I2, nb.boolean), cache=True, error_model="numpy", no_cpython_wrapper=True)
+def _record(out, i_out, c, auc, y, w, bint, record_states):
+    """Write one output row: conc, circ of each block, AUC; with ``record_states`` the modal amounts
+    ``w`` and the transit states ``y`` in the last columns."""
     out[i_out, 0] = c
     off = 0
     for b in range(bint.shape[0]):
@@ -339,87 +315,62 @@ def _record(out, i_out, c, auc, y, bint):
         out[i_out, 1 + b] = y[off + nt + 1]
         off += nt + 2
     out[i_out, 1 + bint.shape[0]] = auc
-
-
-@nb.njit(nb.void(F2, i8, F1, F2, F1), cache=True, error_model="numpy", no_cpython_wrapper=True)
-def _record_states(out, i_out, w, vrow, y):
-    """Write every state into the last columns of an output row: PK amounts (mg), then PD states."""
-    n_pk = w.size
-    first = out.shape[1] - n_pk - y.size
-    for i in range(n_pk):
-        s = 0.0
-        for j in range(n_pk):
-            s += vrow[i, j] * w[j]
-        out[i_out, first + i] = s
-    for i in range(y.size):
-        out[i_out, first + n_pk + i] = y[i]
+    if record_states:
+        n_pk = w.size
+        first = out.shape[1] - n_pk - y.size
+        for i in range(n_pk + y.size):
+            out[i_out, first + i] = w[i] if i < n_pk else y[i - n_pk]
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def solve_population(first, last, lam, vm, vinv, ic, v1,
-                     a_off, a_time, a_kind, a_cmt, a_val, a_rec,
-                     r_amtf, r_rate, r_dur, r_ii, r_lag, r_n0, r_n1,
+def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_dw,
                      bint, bpar, t_out, rtol, atol, max_steps, record_states, out, status, steps):
-    """Solve patients first..last-1 (actions of patient i: a_*[a_off[i]:a_off[i+1]], from
-    ``_events.expand_actions``; r_* per record); fill out[i] (n_out, n_cols), status[i] and
-    steps[i] (accepted, rejected). Releases the GIL, so threads can run disjoint ranges at once;
-    each patient's result is independent of the others."""
+    """Solve patients first..last-1; fill out[i] (n_out, n_cols), status[i] and steps[i] (accepted,
+    rejected). Releases the GIL, so threads can run disjoint ranges at once; each patient's result is
+    independent of the others.
+
+    Per patient i: modes ``lam[i]``, ``icv[i]`` (central concentration per unit of each mode, 1/L),
+    initial transit states ``y0[i]``; actions ``a_*[a_off[i]:a_off[i+1]]`` in time order (see
+    ``_events.expand_actions``), each with its modal increment ``a_dw`` (mg, or mg/d for a rate).
+    With ``record_states`` the last columns get the modal amounts, then the transit states.
+    """
     n_pk = lam.shape[1]
+    n_pd = y0.shape[1]
     n_out = t_out.size
     n_blocks = bint.shape[0]
-    n_pd = 0
     n_linear = 0
     for b in range(n_blocks):
-        n_pd += bint[b, BI_NTRANSIT] + 2 + bint[b, BI_SITE]
         if bint[b, BI_EFFECT] == 0:
             n_linear += 1
 
     # workspace, shared by this range's patients
-    ic_row = np.empty(n_pk)
-    w = np.empty(n_pk)
-    beta = np.empty(n_pk)
-    rates = np.empty(n_pk)
-    counts = np.empty(n_pk)   # running infusions per compartment
-    dw = np.empty(n_pk)
+    w = np.empty(n_pk)        # modal amounts (mg)
+    beta = np.empty(n_pk)     # modal input rates (mg/d)
     wt = np.empty(n_pk)
     seg_g = np.empty(n_pk)
-    y0 = np.empty(n_pd)
     y = np.empty(n_pd)
     dtmp = np.empty(n_pd)
-    capped = np.empty(max(n_blocks, 1), np.bool_)
-    for b in range(capped.size):
-        capped[b] = False
-    k = np.empty((7, n_pd))   # stage derivatives; k[0] = f(t, y), k[6] = f(t + h, ynew)
     ys = np.empty(n_pd)
     ynew = np.empty(n_pd)
+    k = np.empty((7, n_pd))   # stage derivatives; k[0] = f(t, y), k[6] = f(t + h, ynew)
     cst = np.empty(7)
+    capped = np.empty(n_blocks + 1, np.bool_)
+    for b in range(n_blocks + 1):
+        capped[b] = False
 
     for p in range(first, last):
         lam_p = lam[p]
-        vm_p = vm[p]
-        vinv_p = vinv[p]
+        icv_p = icv[p]
         bpar_p = bpar[p]
         out_p = out[p]
-        inv_v1 = 1.0 / v1[p]
         a0 = a_off[p]
         n_act = a_off[p + 1] - a0
         for j in range(n_pk):
-            ic_row[j] = vm_p[ic, j]
             w[j] = 0.0
             beta[j] = 0.0
-            rates[j] = 0.0
-            counts[j] = 0.0
-        off = 0
-        for b in range(n_blocks):
-            nt = bint[b, BI_NTRANSIT]
-            if bint[b, BI_SITE] != 0:
-                y0[off] = 0.0   # no drug in the cells yet
-                off += 1
-            for i in range(nt + 2):
-                y0[off + i] = bpar_p[b, BP_CIRC0]
-            off += nt + 2
         for i in range(n_pd):
-            y[i] = y0[i]
+            y[i] = y0[p, i]
+        n_inf = 0   # running infusions
         auc = 0.0
 
         t = 0.0
@@ -437,7 +388,6 @@ def solve_population(first, last, lam, vm, vinv, ic, v1,
 
         while True:
             # 1. actions at time t
-            changed_rate = False
             t_eps = t + TIME_EPS * max(1.0, abs(t))
             while i_act < n_act and a_time[a0 + i_act] <= t_eps:
                 q = a0 + i_act
@@ -445,45 +395,34 @@ def solve_population(first, last, lam, vm, vinv, ic, v1,
                 if a_rec[q] < min_rec:
                     continue   # cancelled by a later reset
                 kind = a_kind[q]
-                c_ = a_cmt[q]
-                if kind == BOLUS:
-                    for j in range(n_pk):
-                        w[j] += a_val[q] * vinv_p[j, c_]
-                elif kind == RATE_ON:
-                    rates[c_] += a_val[q]
-                    counts[c_] += 1.0
-                    changed_rate = True
-                elif kind == RATE_OFF:
-                    counts[c_] -= 1.0
-                    rates[c_] = rates[c_] - a_val[q] if counts[c_] > 0.0 else 0.0
-                    changed_rate = True
-                elif kind == RESET:
+                if kind == RESET:
                     for j in range(n_pk):
                         w[j] = 0.0
-                        rates[j] = 0.0
-                        counts[j] = 0.0
+                        beta[j] = 0.0
                     for i in range(n_pd):
-                        y[i] = y0[i]
+                        y[i] = y0[p, i]
+                    n_inf = 0
                     min_rec = a_rec[q]
-                    changed_rate = True
-                else:  # SS
-                    r = a_rec[q]
+                elif kind == RATE_ON or kind == RATE_OFF:
+                    sign = 1.0 if kind == RATE_ON else -1.0
+                    n_inf += 1 if kind == RATE_ON else -1
                     for j in range(n_pk):
-                        dw[j] = 0.0
-                    ss_modes(dw, lam_p, vinv_p, c_, r_amtf[r], r_rate[r], r_dur[r], r_ii[r], r_lag[r], r_n0[r], r_n1[r])
+                        # the last infusion off: exactly no input, not a rounding residue
+                        beta[j] = beta[j] + sign * a_dw[q, j] if n_inf > 0 else 0.0
+                else:   # a bolus, or the steady state of a record
                     for j in range(n_pk):
-                        w[j] += dw[j]
-            if changed_rate:
-                for j in range(n_pk):
-                    s = 0.0
-                    for i in range(n_pk):
-                        s += vinv_p[j, i] * rates[i]
-                    beta[j] = s
+                        w[j] += a_dw[q, j]
+            # the concentration within the segment from t: C(tau) = c_inf + sum_j g_j exp(lam_j tau)
+            c_inf = 0.0
+            c0 = 0.0
+            for j in range(n_pk):
+                q_ = beta[j] / lam_p[j]
+                seg_g[j] = icv_p[j] * (w[j] + q_)
+                c_inf -= icv_p[j] * q_
+                c0 += icv_p[j] * w[j]
             # 2. outputs at time t (after the actions)
             while i_out < n_out and t_out[i_out] <= t_eps:
-                _record(out_p, i_out, conc_at(w, beta, lam_p, ic_row, inv_v1, 0.0), auc, y, bint)
-                if record_states:
-                    _record_states(out_p, i_out, w, vm_p, y)
+                _record(out_p, i_out, c0, auc, y, w, bint, record_states)
                 i_out += 1
             if i_out >= n_out:
                 break
@@ -494,58 +433,38 @@ def solve_population(first, last, lam, vm, vinv, ic, v1,
             # outputs within rounding of the segment's end belong to its end (after its actions)
             t_stop_out = t_stop - TIME_EPS * max(1.0, abs(t_stop)) if t_stop < t_end else t_stop
 
-            if n_pd == 0:
-                # PK only: exact values at the outputs inside the segment
-                while i_out < n_out and t_out[i_out] < t_stop_out:
-                    tau = t_out[i_out] - t
-                    for j in range(n_pk):
-                        wt[j] = w[j]
-                    a_ = auc + advance_modes(wt, beta, lam_p, tau, inv_v1, ic_row)
-                    _record(out_p, i_out, conc_at(w, beta, lam_p, ic_row, inv_v1, tau), a_, y, bint)
-                    if record_states:
-                        _record_states(out_p, i_out, wt, vm_p, y)
-                    i_out += 1
-                auc += advance_modes(w, beta, lam_p, seg_len, inv_v1, ic_row)
-                t = t_stop
-                continue
-
-            # 3. PD integration over [t, t_stop] with the closed-form concentration
+            # 3. transit states over [t, t_stop] with the closed-form concentration (PK only: one
+            # exact step over the whole segment)
             seg_t0 = t
-            # C(tau) = c_inf + sum_j g_j exp(lam_j tau) within the segment
-            c_inf = 0.0
-            for j in range(n_pk):
-                q = beta[j] / lam_p[j]
-                seg_g[j] = ic_row[j] * (w[j] + q) * inv_v1
-                c_inf -= ic_row[j] * q * inv_v1
-            c0 = conc_at(w, beta, lam_p, ic_row, inv_v1, 0.0)
-            for b in range(n_blocks):
-                if bint[b, BI_EFFECT] == 0:
-                    capped[b] = bpar_p[b, BP_SLOPE] * c0 > bpar_p[b, BP_CAP]
-            _dp_step(y, 0.0, 0.0, 0.0, c_inf, seg_g, lam_p, capped, bint, bpar_p, k, ys, ynew, cst, 1, 0, rtol, atol)
-            for i in range(n_pd):
-                k[0, i] = k[1, i]
-            # initial step after each action (Hairer, Norsett & Wanner 1993, II.4): the input just changed
-            d0 = 0.0
-            d1 = 0.0
-            for i in range(n_pd):
-                sc = atol + rtol * abs(y[i])
-                d0 += (y[i] / sc) ** 2
-                d1 += (k[0, i] / sc) ** 2
-            d0 = math.sqrt(d0 / n_pd)
-            d1 = math.sqrt(d1 / n_pd)
-            h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
-            h0 = min(h0, seg_len)
-            # f(y + h0*f(y)) at h0, into k[1]
-            for i in range(n_pd):
-                dtmp[i] = y[i] + h0 * k[0, i]
-            _dp_step(dtmp, 0.0, h0, h0, c_inf, seg_g, lam_p, capped, bint, bpar_p, k, ys, ynew, cst, 1, 0, rtol, atol)
-            d2 = 0.0
-            for i in range(n_pd):
-                d2 += ((k[1, i] - k[0, i]) / (atol + rtol * abs(y[i]))) ** 2
-            d2 = math.sqrt(d2 / n_pd) / h0
-            dm = max(d1, d2)
-            h1 = max(1e-6, h0 * 1e-3) if dm <= 1e-15 else (0.01 / dm) ** 0.2
-            h = min(100.0 * h0, h1)
+            h = seg_len
+            if n_pd > 0:
+                for b in range(n_blocks):
+                    if bint[b, BI_EFFECT] == 0:
+                        capped[b] = bpar_p[b, BP_SLOPE] * c0 > bpar_p[b, BP_CAP]
+                _dp_step(y, 0.0, 0.0, 0.0, c_inf, seg_g, lam_p, capped, bint, bpar_p, k, ys, ynew, cst, 0, 0, rtol, atol)
+                # initial step after each action (Hairer, Norsett & Wanner 1993, II.4): the input just changed
+                d0 = 0.0
+                d1 = 0.0
+                for i in range(n_pd):
+                    sc = atol + rtol * abs(y[i])
+                    d0 += (y[i] / sc) * (y[i] / sc)
+                    d1 += (k[0, i] / sc) * (k[0, i] / sc)
+                d0 = math.sqrt(d0 / n_pd)
+                d1 = math.sqrt(d1 / n_pd)
+                h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
+                h0 = min(h0, seg_len)
+                # f(y + h0*f(y)) at h0, into k[1]
+                for i in range(n_pd):
+                    dtmp[i] = y[i] + h0 * k[0, i]
+                _dp_step(dtmp, 0.0, h0, h0, c_inf, seg_g, lam_p, capped, bint, bpar_p, k, ys, ynew, cst, 1, 0, rtol, atol)
+                d2 = 0.0
+                for i in range(n_pd):
+                    dd = (k[1, i] - k[0, i]) / (atol + rtol * abs(y[i]))
+                    d2 += dd * dd
+                d2 = math.sqrt(d2 / n_pd) / h0
+                dm = max(d1, d2)
+                h1 = max(1e-6, h0 * 1e-3) if dm <= 1e-15 else (0.01 / dm) ** 0.2
+                h = min(100.0 * h0, h1)
             tau_cross = -1.0   # >= 0: this step ends exactly on a cap crossing (segment time)
             while t < t_stop:
                 if n_acc + n_rej >= max_steps:
@@ -569,11 +488,13 @@ def solve_population(first, last, lam, vm, vinv, ic, v1,
                 # the step, with its error estimate, unless a stage's concentration lies across an effect
                 # cap: then shorten the step to end at the crossing (a step that already ends on the
                 # crossing is on the old branch's side there by construction, so stage 5 is not checked)
-                check_upto = 4 if tau_cross >= 0.0 else 5   # (not inside the call: numba would copy its arguments)
-                err = _dp_step(y, h, tau, tau_new, c_inf, seg_g, lam_p, capped, bint, bpar_p, k, ys, ynew, cst, 6,
-                               check_upto, rtol, atol)
+                err = 0.0
+                if n_pd > 0:
+                    check_upto = 4 if tau_cross >= 0.0 else 5   # (not inside the call: numba would copy its arguments)
+                    err = _dp_step(y, h, tau, tau_new, c_inf, seg_g, lam_p, capped, bint, bpar_p, k, ys, ynew, cst, 6,
+                                   check_upto, rtol, atol)
                 if err < 0.0:
-                    hit = int(-err)
+                    hit = np.int64(-err)
                     lo = tau + STAGE_C[hit - 1] * h
                     hi = tau + STAGE_C[hit] * h
                     best = hi
@@ -594,10 +515,8 @@ def solve_population(first, last, lam, vm, vinv, ic, v1,
                         if bbest < 0:
                             bbest = _switch_index(cst[hit], capped, bint, bpar_p)
                         capped[bbest] = not capped[bbest]
-                        _dp_step(y, 0.0, tau, tau, c_inf, seg_g, lam_p, capped, bint, bpar_p, k, ys, ynew, cst, 1, 0,
+                        _dp_step(y, 0.0, tau, tau, c_inf, seg_g, lam_p, capped, bint, bpar_p, k, ys, ynew, cst, 0, 0,
                                  rtol, atol)
-                        for i in range(n_pd):
-                            k[0, i] = k[1, i]
                         continue
                     h = hnew
                     tau_cross = best
@@ -623,21 +542,21 @@ def solve_population(first, last, lam, vm, vinv, ic, v1,
                     _dp_dense(y, h_eff, th, k, dtmp)
                     tau_o = t_out[i_out] - seg_t0
                     c_o, a_ = conc_auc_seg(c_inf, seg_g, lam_p, tau_o)
-                    _record(out_p, i_out, c_o, auc + a_, dtmp, bint)
                     if record_states:
                         for j in range(n_pk):
                             wt[j] = w[j]
-                        advance_modes(wt, beta, lam_p, tau_o, inv_v1, ic_row)
-                        _record_states(out_p, i_out, wt, vm_p, dtmp)
+                        advance_modes(wt, beta, lam_p, tau_o, icv_p)
+                    _record(out_p, i_out, c_o, auc + a_, dtmp, wt, bint, record_states)
                     i_out += 1
-                n_acc += 1
+                if n_pd > 0:
+                    n_acc += 1
                 for i in range(n_pd):
                     y[i] = ynew[i]
                     k[0, i] = k[6, i]
                 t = t_new
                 # past a crossing of the effect cap? switch the branch of min() for the next step
                 if t < t_stop and n_linear > 0:
-                    cn = conc_and_slope(c_inf, seg_g, lam_p, t - seg_t0 + 1e-12 * max(1.0, abs(t)))[0]
+                    cn, _ = conc_and_slope(c_inf, seg_g, lam_p, t - seg_t0 + 1e-12 * max(1.0, abs(t)))
                     flipped = False
                     for bb in range(n_blocks):
                         if bint[bb, BI_EFFECT] == 0:
@@ -647,15 +566,13 @@ def solve_population(first, last, lam, vm, vinv, ic, v1,
                                 flipped = True
                     if flipped:
                         _dp_step(y, 0.0, tau_new, tau_new, c_inf, seg_g, lam_p, capped, bint, bpar_p, k, ys, ynew, cst,
-                                 1, 0, rtol, atol)
-                        for i in range(n_pd):
-                            k[0, i] = k[1, i]
+                                 0, 0, rtol, atol)
                 fac = 10.0 if err == 0.0 else min(10.0, max(0.2, 0.9 * err ** -0.2))
                 h = max(h_free, h * fac) if last else h * fac
             if st != OK:
                 break
             # advance PK exactly to the end of the segment
-            auc += advance_modes(w, beta, lam_p, seg_len, inv_v1, ic_row)
+            auc += advance_modes(w, beta, lam_p, seg_len, icv_p)
             t = t_stop
         status[p] = st
         steps[p, 0] = n_acc

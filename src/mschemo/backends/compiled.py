@@ -10,6 +10,7 @@ import numpy as np
 
 from ..errors import OptionError
 from ._events import expand_actions
+from ._modal import action_increments
 from .problem import Problem, Solution, modal_decomposition
 
 __all__ = ["Compiled", "block_arrays"]
@@ -108,9 +109,10 @@ class Compiled:
     def solve(self, problem: Problem) -> Solution:
         from ._kernel import solve_population
 
-        lam, vm, vinv = (np.ascontiguousarray(a) for a in modal_decomposition(problem))
+        lam, vm, vinv = modal_decomposition(problem)
         bint, bpar = block_arrays(problem)
         acts = expand_actions(problem.rec, problem.rec_off)
+        ii, lag = problem.rec["ii"], problem.rec["lag"]
         cols = problem.columns
         out = np.full((problem.n, problem.t_out.size, len(cols)), np.nan)
         status = np.zeros(problem.n, dtype=np.int64)
@@ -118,9 +120,9 @@ class Compiled:
         # every array C-contiguous: a strided one (a column of the parameter table) would make numba
         # compile the kernel a second time for that layout
         c = np.ascontiguousarray
-        args = (lam, vm, vinv, problem.model.pk.central_index, c(problem.param("V1")),
-                acts.off, acts.time, acts.kind, acts.cmt, acts.val, acts.rec,
-                acts.amt_f, acts.rate, acts.dur, c(problem.rec["ii"]), c(problem.rec["lag"]), acts.n0, acts.n1,
+        icv = c(vm[:, problem.model.pk.central_index, :] / problem.param("V1")[:, None])
+        args = (c(lam), icv, initial_transit_states(bint, bpar),
+                acts.off, acts.time, acts.kind, acts.rec, c(action_increments(acts, lam, vinv, ii, lag)),
                 bint, bpar, c(problem.t_out), float(self.rtol), float(self.atol), int(self.max_steps),
                 bool(problem.record_states), out, status, steps)
         threads = min(self.n_threads, problem.n)
@@ -133,4 +135,21 @@ class Compiled:
             starts = range(0, problem.n, block)
             with ThreadPoolExecutor(max_workers=threads) as pool:
                 list(pool.map(lambda s: solve_population(s, min(s + block, problem.n), *args), starts))
+        if problem.record_states:
+            # the kernel records modal amounts w; the compartments hold A = V w
+            pk = slice(len(cols) - len(problem.model.states), len(cols) - len(problem.model.states) + lam.shape[1])
+            out[:, :, pk] = np.einsum("pij,ptj->pti", vm, out[:, :, pk])
         return Solution(out, status, steps, cols, self.settings())
+
+
+def initial_transit_states(bint: np.ndarray, bpar: np.ndarray) -> np.ndarray:
+    """(n, n_pd) transit states at time 0: no drug in the cells, every count at its baseline Circ0."""
+    from ._kernel import BI_NTRANSIT, BI_SITE, BP_CIRC0
+
+    parts = []
+    for b in range(bint.shape[0]):
+        circ0 = bpar[:, b, BP_CIRC0][:, None]
+        if bint[b, BI_SITE]:
+            parts.append(np.zeros_like(circ0))
+        parts.append(np.repeat(circ0, bint[b, BI_NTRANSIT] + 2, axis=1))
+    return np.ascontiguousarray(np.concatenate(parts, axis=1) if parts else np.zeros((bpar.shape[0], 0)))
