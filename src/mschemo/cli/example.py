@@ -84,7 +84,7 @@ def _scenario(name: str, n_val: int | None, seed_val: int | None, folder: Path, 
     show = not quiet and total >= c.PROGRESS_MIN_PATIENTS
     if not quiet:
         c.err_console().print(f"simulating {total} virtual patients for 2 years (the first run on a machine also "
-                              "compiles the solver, about half a minute)")
+                              "compiles the solver, about 10 seconds)")
     with c.progress_bar(total, show) as progress:
         res = simulate(ex.model, ex.regimen, ex.population, output=ex.output, seed=ex.seed, progress=progress,
                        throw=False, chunk_size=c.chunk_size_for(total, show))
@@ -146,8 +146,8 @@ def _drugs_side_by_side(n: int, seed: int, png_path: Path, quiet: bool) -> None:
     output = OutputTimes(every=1.0, until=parse_duration(DRUGS_UNTIL, "--until"))
     if not quiet:
         c.err_console().print(f"simulating {n} virtual patients per drug for {DRUGS_UNTIL} under each label regimen "
-                              "with its dosing rules (the first run on a machine also compiles the solver, about "
-                              "half a minute)")
+                              "with its dosing rules (the first run on a machine also compiles the solver, about 10 "
+                              "seconds)")
     results = {}
     show = not quiet and n >= c.PROGRESS_MIN_PATIENTS
     for name, drug in drugs.items():
