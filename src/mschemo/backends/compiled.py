@@ -137,7 +137,8 @@ class Compiled:
                 list(pool.map(lambda s: solve_population(s, min(s + block, problem.n), *args), starts))
         if problem.record_states:
             # the kernel records modal amounts w; the compartments hold A = V w
-            pk = slice(len(cols) - len(problem.model.states), len(cols) - len(problem.model.states) + lam.shape[1])
+            first = len(cols) - len(problem.model.states)
+            pk = slice(first, first + lam.shape[1])
             out[:, :, pk] = np.einsum("pij,ptj->pti", vm, out[:, :, pk])
         return Solution(out, status, steps, cols, self.settings())
 
