@@ -1,0 +1,105 @@
+"""The compiled kernel's two forms of one Dormand-Prince step, held to each other and to the truth.
+
+A block with three transit compartments and no drug-in-cells state steps in ``_step_chain3`` (states
+in registers); every other layout steps in ``_step_any`` (arrays). Both must give the same step for the
+same block, whatever its drug effect. The stage concentrations come from two exps per mode and
+powers of exp(lam*h/90); they must equal the closed form C(tau + c_s*h) of each stage.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+import pytest
+
+from mschemo.backends import _kernel as K
+
+
+@nb.njit(cache=False)
+def _both_paths(y, k0, h, cst, capped, bint, bpar, rtol, atol):
+    """(ynew, k, err) of the register path, then of the array path, for block 0 at offset 0."""
+    n = y.size
+    est = np.empty(7)
+    ys = np.empty(n)
+    k_a = np.zeros((7, n))
+    k_b = np.zeros((7, n))
+    k_a[0] = k0
+    k_b[0] = k0
+    ynew_a = np.empty(n)
+    ynew_b = np.empty(n)
+    err_a = K._step_chain3(y, ynew_a, k_a, 0, h, cst, est, capped, bint, bpar, 0, rtol, atol)
+    err_b = K._step_any(y, ynew_b, ys, k_b, 0, n, h, cst, capped, bint, bpar, 0, rtol, atol)
+    return ynew_a, k_a, err_a, ynew_b, k_b, err_b
+
+
+@nb.njit(cache=False)
+def _stage_concs(h, tau, c_inf, seg_g, lam):
+    """The stage concentrations _dp_step works with, for a model with no PD block."""
+    n = 0
+    y = np.empty(n)
+    k = np.zeros((7, n))
+    cst = np.zeros(7)
+    est = np.empty(7)
+    bint = np.zeros((0, K.N_BLOCK_INT), np.int64)
+    bpar = np.zeros((0, K.N_BLOCK_PAR))
+    capped = np.zeros(1, np.bool_)
+    K._dp_step(y, h, tau, tau + h, c_inf, seg_g, lam, capped, bint, bpar, k, np.empty(n), np.empty(n), cst, est,
+               0, 1e-6, 1e-9)
+    return cst
+
+
+def _block(effect: int, kill: bool, hill: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    bint = np.zeros((1, K.N_BLOCK_INT), np.int64)
+    bint[0, K.BI_NTRANSIT] = 3
+    bint[0, K.BI_EFFECT] = effect
+    bint[0, K.BI_KILL] = int(kill)
+    bpar = np.zeros((1, K.N_BLOCK_PAR))
+    bpar[0, K.BP_CIRC0] = 5.4
+    bpar[0, K.BP_KTR] = 4.0 / 5.2
+    bpar[0, K.BP_KCIRC] = 0.31 if kill else 4.0 / 5.2
+    bpar[0, K.BP_GAMMA] = 0.17
+    bpar[0, K.BP_SLOPE] = 1.3
+    bpar[0, K.BP_CAP] = 0.9
+    bpar[0, K.BP_EMAX] = 0.8
+    bpar[0, K.BP_EC50] = 0.4
+    bpar[0, K.BP_HILL] = hill
+    bpar[0, K.BP_KILL] = 0.6 if kill else 0.0
+    return bint, bpar
+
+
+@pytest.mark.parametrize(
+    ("effect", "kill", "hill", "capped"),
+    [(0, False, 1.0, False), (0, False, 1.0, True), (0, True, 1.0, False), (1, False, 1.0, False),
+     (1, True, 2.5, False)],
+    ids=["linear", "linear-capped", "linear-kill", "emax", "emax-hill-kill"],
+)
+def test_register_path_equals_array_path(effect: int, kill: bool, hill: float, capped: bool) -> None:
+    rng = np.random.default_rng(11)
+    bint, bpar = _block(effect, kill, hill)
+    for _ in range(20):
+        y = 5.4 * rng.uniform(0.3, 1.5, 5)
+        k0 = rng.normal(0.0, 0.5, 5)
+        h = float(rng.uniform(0.01, 3.0))
+        cst = rng.uniform(0.0, 1.0, 7)
+        cst[6] = cst[5]
+        ya, ka, ea, yb, kb, eb = _both_paths(y, k0, h, cst, np.array([capped, False]), bint, bpar, 1e-6, 1e-9)
+        np.testing.assert_allclose(ya, yb, rtol=1e-13)
+        np.testing.assert_allclose(ka[1:], kb[1:], rtol=1e-12, atol=1e-14)
+        assert ea == pytest.approx(eb, rel=1e-9)
+        assert ea > 0.0
+
+
+@pytest.mark.parametrize("lam", [(-180.0, -2.3, -0.13), (-0.05,), (-4000.0, -1.0), (-1.0, -1.0 - 1e-9)])
+@pytest.mark.parametrize(("tau", "h"), [(0.0, 1e-4), (0.3, 0.02), (2.0, 2.5), (40.0, 12.0)])
+def test_stage_concentrations_are_the_closed_form(lam: tuple[float, ...], tau: float, h: float) -> None:
+    lam_a = np.array(lam)
+    seg_g = np.linspace(3.0, -1.0, lam_a.size)
+    c_inf = 0.25
+    cst = _stage_concs(h, tau, c_inf, seg_g, lam_a)
+    for s, c_s in enumerate((0.2, 0.3, 0.8, 8.0 / 9.0, 1.0), start=1):
+        ts = tau + c_s * h
+        truth = c_inf + sum(g * math.exp(la * ts) for g, la in zip(seg_g, lam_a) if la * tau > -60.0)
+        assert cst[s] == pytest.approx(truth, rel=1e-13, abs=1e-300), s
+    assert cst[6] == cst[5]
