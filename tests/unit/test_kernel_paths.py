@@ -36,18 +36,20 @@ def _both_paths(y, k0, h, cst, capped, bint, bpar, rtol, atol):
 
 @nb.njit(cache=False)
 def _stage_concs(h, tau, c_inf, seg_g, lam):
-    """The stage concentrations _dp_step works with, for a model with no PD block."""
-    n = 0
-    y = np.empty(n)
-    k = np.zeros((7, n))
+    """The stage concentrations of a step of h days from segment time tau."""
     cst = np.zeros(7)
-    est = np.empty(7)
-    bint = np.zeros((0, K.N_BLOCK_INT), np.int64)
-    bpar = np.zeros((0, K.N_BLOCK_PAR))
-    capped = np.zeros(1, np.bool_)
-    K._dp_step(y, h, tau, tau + h, c_inf, seg_g, lam, capped, bint, bpar, k, np.empty(n), np.empty(n), cst, est,
-               0, 1e-6, 1e-9)
+    K._stage_concs(tau, tau + h, c_inf, seg_g, lam, cst)
     return cst
+
+
+@nb.njit(cache=False)
+def _f_both(y, tau, c_inf, seg_g, lam, capped, bint, bpar):
+    """f at y by the register form and by the array form."""
+    k_a = np.zeros((7, y.size))
+    k_b = np.zeros((7, y.size))
+    K._f_at_chain3(y, tau, c_inf, seg_g, lam, capped, bint, bpar, k_a)
+    K._f_at_any(y, tau, c_inf, seg_g, lam, capped, bint, bpar, k_b)
+    return k_a[0], k_b[0]
 
 
 def _block(effect: int, kill: bool, hill: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
@@ -103,3 +105,43 @@ def test_stage_concentrations_are_the_closed_form(lam: tuple[float, ...], tau: f
         truth = c_inf + sum(g * math.exp(la * ts) for g, la in zip(seg_g, lam_a) if la * tau > -60.0)
         assert cst[s] == pytest.approx(truth, rel=1e-13, abs=1e-300), s
     assert cst[6] == cst[5]
+
+
+def test_f_at_a_point_is_the_same_in_both_forms() -> None:
+    """Two blocks (a Friberg-type one with a capped linear effect, a lymphocyte-type one with Emax and
+    a direct kill), ten states: f at a point from the register form equals the array form."""
+    rng = np.random.default_rng(5)
+    b0, p0 = _block(0, False)
+    b1, p1 = _block(1, True, hill=1.7)
+    bint, bpar = np.vstack([b0, b1]), np.vstack([p0, p1])
+    assert not K.needs_general_path(bint)
+    lam, seg_g = np.array([-30.0, -0.4]), np.array([2.0, 0.5])
+    for capped in (False, True):
+        for _ in range(10):
+            y = 5.4 * rng.uniform(0.2, 1.6, 10)
+            fa, fb = _f_both(y, float(rng.uniform(0, 3)), 0.05, seg_g, lam, np.array([capped, False, False]), bint,
+                             bpar)
+            np.testing.assert_allclose(fa, fb, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize(("name", "general"),
+                         [("pk3_friberg", False), ("pk1_iv_cells_lymph", True), ("pk2_oral_emax_lymph", True)])
+def test_which_layouts_take_the_general_path(name: str, general: bool) -> None:
+    """Three transit compartments and the drug in plasma: registers; two transits, or a drug-in-cells
+    state: the general array path (compiled only then)."""
+    import mschemo as ms
+    from helpers import synthetic
+    from mschemo.backends.compiled import block_arrays
+    from mschemo.backends.problem import build_problem
+
+    model, pop, reg = synthetic(name)
+    bint, _ = block_arrays(build_problem(model, ms.Regimen.parse(reg), pop, np.array([0.0, 1.0])))
+    assert K.needs_general_path(bint) is general
+
+
+@pytest.mark.parametrize("drug", ["mitox-2y", "mitoxantrone", "cyclophosphamide", "cladribine"])
+def test_the_built_in_models_step_in_registers(drug: str) -> None:
+    import mschemo as ms
+
+    blocks = ms.load_model(drug).pd
+    assert blocks and all(b.transits == 3 and not b.in_cells for b in blocks)

@@ -13,16 +13,19 @@ on the thread count.
 
 The kernel is laid out for speed and for a short first compilation. Doses reach it as modal
 increments worked out in NumPy beforehand (``_modal``: boluses, infusion rates, steady states), so it
-only adds vectors. One function walks the patients and their actions; :func:`_dp_step` takes one
-Dormand-Prince step: first the six stage concentrations (two exps per mode, not five), then each PD
-block on its own, as blocks share nothing but the concentration. The common block (three transit
-compartments, no drug-in-cells state) steps in :func:`_step_chain3` with its states and stage
-derivatives as scalars, in registers: that takes about a fifth less time than the array form
-:func:`_step_any`, which serves any other layout. So the transit equations are written twice, as
-scalars (:func:`_rhs_chain3`) and on arrays (:func:`_rhs_block`); tests/unit/test_kernel_paths.py
-holds the two paths to each other. numba's ``inline="always"`` copies the callee's IR into each call
-site, so it is kept for small helpers and single call sites: inlining a whole right-hand side at
-every stage made the first compilation three times as long.
+only adds vectors. One function walks the patients and their actions and takes the Dormand-Prince
+steps: first the six stage concentrations (:func:`_stage_concs`, two exps per mode, not five), then
+each PD block on its own, as blocks share nothing but the concentration. The common block (three
+transit compartments, the drug acting from plasma: every built-in model) steps in
+:func:`_step_chain3` with its states and stage derivatives as scalars, in registers; any other layout
+steps in the array form :func:`_step_any`. With the stage concentrations above and dense output for
+the recorded states only, the register form cut the mitox-2y solve time by about 30 %.
+So the transit equations are written twice, as scalars (:func:`_rhs_chain3`) and on arrays
+(:func:`_rhs_block`); tests/unit/test_kernel_paths.py holds the two forms to each other. The array
+form has no explicit signature and sits behind ``general is None`` tests, which numba prunes while
+compiling: it is compiled only for a model that needs it. numba's ``inline="always"`` copies the
+callee's IR into each call site, so it is kept for small helpers and single call sites: inlining a
+whole right-hand side at every stage made the first compilation three times as long.
 """
 
 from __future__ import annotations
@@ -198,8 +201,7 @@ def _feedback(circ, circ0, gamma):
     return (circ0 / (circ if circ > floor else floor)) ** gamma
 
 
-@nb.njit(nb.void(F1, f8, B1, I2, F2, i8, i8, F2, i8), cache=True, error_model="numpy", no_cpython_wrapper=True,
-         fastmath=FAST)
+@nb.njit(cache=True, error_model="numpy", no_cpython_wrapper=True, fastmath=FAST)
 def _rhs_block(ys, c, capped, bint, bpar, b, off, k, s):
     """The transit equations of block ``b`` (its states from ``off`` in ``ys``) at plasma concentration ``c``,
     into k[s]. Any number of transit compartments, with or without a drug-in-cells state."""
@@ -222,17 +224,6 @@ def _rhs_block(ys, c, capped, bint, bpar, b, off, k, s):
     k[s, off + nt + 1] = bpar[b, BP_KCIRC] * (ys[off + nt] - circ) - kill * circ
 
 
-@nb.njit(nb.void(F1, f8, f8, F1, F1, B1, I2, F2, F2, i8), cache=True, error_model="numpy", no_cpython_wrapper=True,
-         fastmath=FAST)
-def _f_at(y, tau, c_inf, seg_g, lam, capped, bint, bpar, k, s):
-    """f at transit states ``y`` and segment time ``tau``, into k[s]."""
-    c = _conc(c_inf, seg_g, lam, tau)
-    off = 0
-    for b in range(bint.shape[0]):
-        _rhs_block(y, c, capped, bint, bpar, b, off, k, s)
-        off += bint[b, BI_SITE] + bint[b, BI_NTRANSIT] + 2
-
-
 @nb.njit(nb.types.UniTuple(f8, 5)(f8, f8, f8, f8, f8, f8, f8, f8, f8, f8, f8), cache=True, error_model="numpy",
          no_cpython_wrapper=True, fastmath=FAST)
 def _rhs_chain3(p, t1, t2, t3, circ, e, kcd, ktr, kcirc, circ0, gamma):
@@ -246,10 +237,11 @@ def _rhs_chain3(p, t1, t2, t3, circ, e, kcd, ktr, kcirc, circ0, gamma):
 @nb.njit(f8(F1, F1, F2, i8, f8, F1, F1, B1, I2, F2, i8, f8, f8), cache=True, error_model="numpy",
          no_cpython_wrapper=True, fastmath=FAST)
 def _step_chain3(y, ynew, k, off, h, cst, est, capped, bint, bpar, b, rtol, atol):
-    """One Dormand-Prince step of ``h`` days for block ``b``, three transit compartments (its 5 states
-    from ``off``), with the states and stage derivatives in registers: the common block, about 20 %
-    faster than the general :func:`_step_any`. k[0] holds f at the start; fills k[1..6] and ``ynew``;
-    returns the sum of the squared scaled error estimates of the block's states."""
+    """One Dormand-Prince step of ``h`` days for block ``b`` with three transit compartments and the
+    drug acting from plasma (its 5 states from ``off``), the states and stage derivatives held in
+    registers. Stage concentrations ``cst``; ``est`` is workspace (the drug effect of each stage).
+    k[0] holds f at the start; fills k[1..6] and ``ynew``; returns the sum of the squared scaled error
+    estimates of the block's states."""
     ktr = bpar[b, BP_KTR]
     kcirc = bpar[b, BP_KCIRC]
     circ0 = bpar[b, BP_CIRC0]
@@ -307,8 +299,7 @@ def _step_chain3(y, ynew, k, off, h, cst, est, capped, bint, bpar, b, rtol, atol
     return e0 * e0 + e1 * e1 + e2 * e2 + e3 * e3 + e4 * e4
 
 
-@nb.njit(f8(F1, F1, F1, F2, i8, i8, f8, F1, B1, I2, F2, i8, f8, f8), cache=True, error_model="numpy",
-         no_cpython_wrapper=True, fastmath=FAST)
+@nb.njit(cache=True, error_model="numpy", no_cpython_wrapper=True, fastmath=FAST)
 def _step_any(y, ynew, ys, k, off, m, h, cst, capped, bint, bpar, b, rtol, atol):
     """One Dormand-Prince step of ``h`` days for block ``b`` (its ``m`` states from ``off``), any layout.
     k[0] holds f at the start; fills k[1..6] and ``ynew``; returns the sum of the squared scaled error
@@ -339,21 +330,48 @@ def _step_any(y, ynew, ys, k, off, m, h, cst, capped, bint, bpar, b, rtol, atol)
     return err
 
 
-@nb.njit(f8(F1, f8, f8, f8, f8, F1, F1, B1, I2, F2, F2, F1, F1, F1, F1, i8, f8, f8), cache=True,
-         error_model="numpy", no_cpython_wrapper=True, fastmath=FAST)
-def _dp_step(y, h, tau, tau_new, c_inf, seg_g, lam, capped, bint, bpar, k, ys, ynew, cst, est, check_upto, rtol,
-             atol):
-    """A Dormand-Prince step of ``h`` days from ``y`` at segment time ``tau`` (to ``tau_new``).
+@nb.njit(nb.void(F1, f8, f8, F1, F1, B1, I2, F2, F2), cache=True, error_model="numpy", no_cpython_wrapper=True,
+         fastmath=FAST)
+def _f_at_chain3(y, tau, c_inf, seg_g, lam, capped, bint, bpar, k):
+    """f at transit states ``y`` and segment time ``tau``, into k[0], when every block has three transit
+    compartments and no drug-in-cells state."""
+    c = _conc(c_inf, seg_g, lam, tau)
+    for b in range(bint.shape[0]):
+        o = 5 * b
+        kill = bpar[b, BP_KILL] if bint[b, BI_KILL] != 0 else 0.0
+        e = _effect(c, c, bint[b, BI_EFFECT], capped[b], bpar, b)
+        k[0, o], k[0, o + 1], k[0, o + 2], k[0, o + 3], k[0, o + 4] = _rhs_chain3(
+            y[o], y[o + 1], y[o + 2], y[o + 3], y[o + 4], e, kill * c, bpar[b, BP_KTR], bpar[b, BP_KCIRC],
+            bpar[b, BP_CIRC0], bpar[b, BP_GAMMA])
 
-    k[0] holds f at y. Fills k[1..6] (k[6]: f at the new solution) and ``ynew`` (5th order), and returns
-    the RMS of the embedded error estimate scaled by atol + rtol*|y|. ``cst[s]`` gets the closed-form
-    concentration of stage s (the blocks do not interact, so each block steps on its own with these).
-    ``capped[b]`` picks the branch of min() of a linear capped effect on the plasma concentration: where
-    the concentration of a stage 1..``check_upto`` lies across a cap (the step crosses it), nothing is
-    computed and -s of the first such stage is returned.
+
+@nb.njit(cache=True, error_model="numpy", no_cpython_wrapper=True, fastmath=FAST)
+def _f_at_any(y, tau, c_inf, seg_g, lam, capped, bint, bpar, k):
+    """f at transit states ``y`` and segment time ``tau``, into k[0]: any block layout."""
+    c = _conc(c_inf, seg_g, lam, tau)
+    off = 0
+    for b in range(bint.shape[0]):
+        _rhs_block(y, c, capped, bint, bpar, b, off, k, 0)
+        off += bint[b, BI_SITE] + bint[b, BI_NTRANSIT] + 2
+
+
+@nb.njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
+def _f_at(y, tau, c_inf, seg_g, lam, capped, bint, bpar, k, general):
+    """f at transit states ``y`` and segment time ``tau``, into k[0]; ``general`` as in :func:`solve_population`."""
+    if general is None:
+        _f_at_chain3(y, tau, c_inf, seg_g, lam, capped, bint, bpar, k)
+    else:
+        _f_at_any(y, tau, c_inf, seg_g, lam, capped, bint, bpar, k)
+
+
+@nb.njit(nb.void(f8, f8, f8, F1, F1, F1), cache=True, error_model="numpy", no_cpython_wrapper=True, fastmath=FAST)
+def _stage_concs(tau, tau_new, c_inf, seg_g, lam, cst):
+    """The closed-form concentration (mg/L) of each stage of a Dormand-Prince step from segment time
+    ``tau`` to ``tau_new``, into cst[1..6] (stage 6, f at the new solution, is at ``tau_new`` too).
+
+    exp(lam*(tau + c_s*h)) = exp(lam*tau) * u^(90 c_s) with u = exp(lam*h/90), as 90 c_s = 18, 27, 72,
+    80, 90: two exps per mode, not five (relative error below 1e-13).
     """
-    # the stage concentrations: exp(lam*(tau + c_s*h)) = exp(lam*tau) * u^(90 c_s), u = exp(lam*h/90), as
-    # 90 c_s = 18, 27, 72, 80, 90 (2 exps per mode, not 5; relative error < 1e-13)
     for s in range(1, 6):
         cst[s] = c_inf
     for j in range(seg_g.size):
@@ -372,22 +390,6 @@ def _dp_step(y, h, tau, tau_new, c_inf, seg_g, lam, capped, bint, bpar, k, ys, y
             cst[4] += g * (u72 * u4 * u4)
             cst[5] += g * (u72 * u18)
     cst[6] = cst[5]
-    res = 0.0
-    for q in range(1, check_upto + 1):
-        if _switch_index(cst[q], capped, bint, bpar) >= 0:
-            res = -float(q)
-            break
-    if res == 0.0:
-        off = 0
-        for b in range(bint.shape[0]):
-            m = bint[b, BI_SITE] + bint[b, BI_NTRANSIT] + 2
-            if m == 5 and bint[b, BI_SITE] == 0:
-                res += _step_chain3(y, ynew, k, off, h, cst, est, capped, bint, bpar, b, rtol, atol)
-            else:
-                res += _step_any(y, ynew, ys, k, off, m, h, cst, capped, bint, bpar, b, rtol, atol)
-            off += m
-        res = math.sqrt(res / y.size)
-    return res
 
 
 @nb.njit(cache=True, error_model="numpy", fastmath=FAST, inline="always")
@@ -447,9 +449,15 @@ def _record(out, i_out, c, auc, y, w, bint, record_states):
             out[i_out, first + i] = w[i] if i < n_pk else y[i - n_pk]
 
 
+def needs_general_path(bint: np.ndarray) -> bool:
+    """Whether any PD block needs the array form of the step (not three transit compartments, or a
+    drug-in-cells state)."""
+    return bool(np.any((bint[:, BI_NTRANSIT] != 3) | (bint[:, BI_SITE] != 0)))
+
+
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_dw,
-                     bint, bpar, t_out, rtol, atol, max_steps, record_states, out, status, steps):
+                     bint, bpar, general, t_out, rtol, atol, max_steps, record_states, out, status, steps):
     """Solve patients first..last-1; fill out[i] (n_out, n_cols), status[i] and steps[i] (accepted,
     rejected). Releases the GIL, so threads can run disjoint ranges at once; each patient's result is
     independent of the others.
@@ -458,6 +466,9 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
     initial transit states ``y0[i]``; actions ``a_*[a_off[i]:a_off[i+1]]`` in time order (see
     ``_events.expand_actions``), each with its modal increment ``a_dw`` (mg, or mg/d for a rate).
     With ``record_states`` the last columns get the modal amounts, then the transit states.
+    ``general`` is None when every block has three transit compartments and no drug-in-cells state
+    (see :func:`needs_general_path`): numba then compiles only the register path of the step, a
+    second of the first compilation; for any other layout pass an empty array.
     """
     n_pk = lam.shape[1]
     n_pd = y0.shape[1]
@@ -578,7 +589,7 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
                 for b in range(n_blocks):
                     if bint[b, BI_EFFECT] == 0:
                         capped[b] = bpar_p[b, BP_SLOPE] * c0 > bpar_p[b, BP_CAP]
-                _f_at(y, 0.0, c_inf, seg_g, lam_p, capped, bint, bpar_p, k, 0)
+                _f_at(y, 0.0, c_inf, seg_g, lam_p, capped, bint, bpar_p, k, general)
                 # initial step after each action (Hairer, Norsett & Wanner 1993, II.4): the input just changed
                 d0 = 0.0
                 d1 = 0.0
@@ -593,7 +604,7 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
                 # f(y + h0*f(y)) at h0, into k[1]
                 for i in range(n_pd):
                     dtmp[i] = y[i] + h0 * k[0, i]
-                _f_at(dtmp, h0, c_inf, seg_g, lam_p, capped, bint, bpar_p, k, 1)
+                _f_at(dtmp, h0, c_inf, seg_g, lam_p, capped, bint, bpar_p, k[1:], general)
                 d2 = 0.0
                 for i in range(n_pd):
                     dd = (k[1, i] - k[0, i]) / (atol + rtol * abs(y[i]))
@@ -627,9 +638,24 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
                 # crossing is on the old branch's side there by construction, so stage 5 is not checked)
                 err = 0.0
                 if n_pd > 0:
-                    check_upto = 4 if tau_cross >= 0.0 else 5   # (not inside the call: numba would copy its arguments)
-                    err = _dp_step(y, h, tau, tau_new, c_inf, seg_g, lam_p, capped, bint, bpar_p, k, ys, ynew, cst, est,
-                                   check_upto, rtol, atol)
+                    _stage_concs(tau, tau_new, c_inf, seg_g, lam_p, cst)
+                    for q in range(1, 5 if tau_cross >= 0.0 else 6):
+                        if _switch_index(cst[q], capped, bint, bpar_p) >= 0:
+                            err = -float(q)
+                            break
+                if n_pd > 0 and err == 0.0:
+                    # a Dormand-Prince step of each block (blocks share only the concentration): k[0] is f
+                    # at y; fills k[1..6] (k[6]: f at the new solution) and ynew (5th order); err is the
+                    # RMS of the embedded error estimate scaled by atol + rtol*|y|
+                    off = 0
+                    for b in range(n_blocks):
+                        m = bint[b, BI_SITE] + bint[b, BI_NTRANSIT] + 2
+                        if general is None or (m == 5 and bint[b, BI_SITE] == 0):
+                            err += _step_chain3(y, ynew, k, off, h, cst, est, capped, bint, bpar_p, b, rtol, atol)
+                        else:
+                            err += _step_any(y, ynew, ys, k, off, m, h, cst, capped, bint, bpar_p, b, rtol, atol)
+                        off += m
+                    err = math.sqrt(err / n_pd)
                 if err < 0.0:
                     hit = np.int64(-err)
                     lo = tau + STAGE_C[hit - 1] * h
@@ -652,7 +678,7 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
                         if bbest < 0:
                             bbest = _switch_index(cst[hit], capped, bint, bpar_p)
                         capped[bbest] = not capped[bbest]
-                        _f_at(y, tau, c_inf, seg_g, lam_p, capped, bint, bpar_p, k, 0)
+                        _f_at(y, tau, c_inf, seg_g, lam_p, capped, bint, bpar_p, k, general)
                         continue
                     h = hnew
                     tau_cross = best
@@ -701,7 +727,7 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
                                 capped[bb] = above
                                 flipped = True
                     if flipped:
-                        _f_at(y, tau_new, c_inf, seg_g, lam_p, capped, bint, bpar_p, k, 0)
+                        _f_at(y, tau_new, c_inf, seg_g, lam_p, capped, bint, bpar_p, k, general)
                 fac = 10.0 if err == 0.0 else min(10.0, max(0.2, 0.9 * err ** -0.2))
                 h = max(h_free, h * fac) if last else h * fac
             if st != OK:

@@ -107,7 +107,7 @@ class Compiled:
                 "max_steps": self.max_steps, "method": "exact PK + Dormand-Prince 5(4)"}
 
     def solve(self, problem: Problem) -> Solution:
-        from ._kernel import solve_population
+        from ._kernel import needs_general_path, solve_population
 
         lam, vm, vinv = modal_decomposition(problem)
         bint, bpar = block_arrays(problem)
@@ -121,9 +121,11 @@ class Compiled:
         # compile the kernel a second time for that layout
         c = np.ascontiguousarray
         icv = c(vm[:, problem.model.pk.central_index, :] / problem.param("V1")[:, None])
+        # general=None: every block steps in registers, and numba compiles nothing else
+        general = np.empty(0) if needs_general_path(bint) else None
         args = (c(lam), icv, initial_transit_states(bint, bpar),
                 acts.off, acts.time, acts.kind, acts.rec, c(action_increments(acts, lam, vinv, ii, lag)),
-                bint, bpar, c(problem.t_out), float(self.rtol), float(self.atol), int(self.max_steps),
+                bint, bpar, general, c(problem.t_out), float(self.rtol), float(self.atol), int(self.max_steps),
                 bool(problem.record_states), out, status, steps)
         threads = min(self.n_threads, problem.n)
         if threads <= 1:
