@@ -27,7 +27,9 @@ compiling: it is compiled only for a model that needs it. numba's ``inline="alwa
 callee's IR into each call site, and each function is optimised again inside every caller it is
 linked into, so the first compilation grows with both: inlining a whole right-hand side at every
 stage made it three times as long, and the two helpers of the per-output path stay plain calls
-(inlined, they saved 2 % of the solve time and cost a tenth of the first compilation).
+(inlined, they saved 2 % of the solve time and cost a tenth of the first compilation). The kernel
+allocates nothing: its scratch arrays come from the caller (:func:`workspace`), so it compiles without
+numba's reference counting, and no helper carries a wrapper it does not need (see ``KERNEL``).
 """
 
 from __future__ import annotations
@@ -90,15 +92,20 @@ BP_CIRC0, BP_KTR, BP_KCIRC, BP_GAMMA, BP_SLOPE, BP_CAP, BP_EMAX, BP_EC50, BP_HIL
 N_BLOCK_PAR = 11
 
 # explicit signatures: one compilation per helper (numba would otherwise compile a helper again for
-# each literal integer a call site passes); helpers are never called from Python, so they have no
-# Python wrapper (no_cpython_wrapper)
+# each literal integer a call site passes)
 f8, i8 = nb.float64, nb.int64
 F1, F2, I2, B1 = nb.float64[::1], nb.float64[:, ::1], nb.int64[:, ::1], nb.boolean[::1]
 PAIR = nb.types.UniTuple(f8, 2)
+# options of every kernel function: float errors give inf/nan, not exceptions (error_model); no
+# reference counting (_nrt=False: the kernel allocates nothing, its arrays all come from the caller,
+# see :func:`workspace`, so numba emits no incref/decref around each array value); no C-callable
+# wrapper. Helpers are never called from Python, so they have no Python wrapper either.
+KERNEL = {"cache": True, "error_model": "numpy", "_nrt": False, "no_cfunc_wrapper": True}
+HELPER = {**KERNEL, "no_cpython_wrapper": True}
 
 
 
-@nb.njit(f8(f8, f8), cache=True, error_model="numpy", no_cpython_wrapper=True)
+@nb.njit(f8(f8, f8), **HELPER)
 def phi1(lam: float, tau: float) -> float:
     """(exp(lam*tau) - 1)/lam, accurate for small lam*tau."""
     x = lam * tau
@@ -107,7 +114,7 @@ def phi1(lam: float, tau: float) -> float:
     return math.expm1(x) / lam
 
 
-@nb.njit(f8(F1, F1, F1, f8, F1), cache=True, error_model="numpy", no_cpython_wrapper=True)
+@nb.njit(f8(F1, F1, F1, f8, F1), **HELPER)
 def advance_modes(w, beta, lam, tau, icv):
     """Move modal amounts ``w`` (mg) by ``tau`` days under modal input ``beta`` (mg/d); return the
     AUC of the central concentration gained (mg*d/L); ``icv``: concentration per unit of each mode."""
@@ -123,7 +130,7 @@ def advance_modes(w, beta, lam, tau, icv):
     return auc
 
 
-@nb.njit(PAIR(f8, F1, F1, f8), cache=True, error_model="numpy", fastmath=FAST, no_cpython_wrapper=True)
+@nb.njit(PAIR(f8, F1, F1, f8), fastmath=FAST, **HELPER)
 def conc_auc_seg(c_inf, seg_g, lam, tau):
     """Concentration at tau and its integral over [0, tau] within a segment."""
     c = c_inf
@@ -142,7 +149,7 @@ def conc_auc_seg(c_inf, seg_g, lam, tau):
     return c, a
 
 
-@nb.njit(PAIR(f8, F1, F1, f8), cache=True, error_model="numpy", no_cpython_wrapper=True)
+@nb.njit(PAIR(f8, F1, F1, f8), **HELPER)
 def conc_and_slope(c_inf, seg_g, lam, tau):
     """Concentration (mg/L) and its time derivative at tau within a segment."""
     c = c_inf
@@ -156,7 +163,7 @@ def conc_and_slope(c_inf, seg_g, lam, tau):
     return c, dc
 
 
-@nb.njit(i8(f8, B1, I2, F2), cache=True, error_model="numpy", no_cpython_wrapper=True)
+@nb.njit(i8(f8, B1, I2, F2), **HELPER)
 def _switch_index(c, capped, bint, bpar):
     """First linear-capped block whose branch disagrees with concentration c, else -1."""
     for b in range(bint.shape[0]):
@@ -167,7 +174,7 @@ def _switch_index(c, capped, bint, bpar):
     return -1
 
 
-@nb.njit(cache=True, error_model="numpy", fastmath=FAST, inline="always")
+@nb.njit(fastmath=FAST, inline="always", **HELPER)
 def _conc(c_inf, seg_g, lam, tau):
     """Closed-form concentration (mg/L) at segment time ``tau``."""
     c = c_inf
@@ -178,7 +185,7 @@ def _conc(c_inf, seg_g, lam, tau):
     return c
 
 
-@nb.njit(cache=True, error_model="numpy", fastmath=FAST, inline="always")
+@nb.njit(fastmath=FAST, inline="always", **HELPER)
 def _effect(c, cd, kind, capped_b, bpar, b):
     """Drug effect of block ``b`` (0..1): ``c`` the plasma concentration, ``cd`` the one the cells see."""
     if kind == 0:
@@ -196,14 +203,14 @@ def _effect(c, cd, kind, capped_b, bpar, b):
     return e
 
 
-@nb.njit(cache=True, error_model="numpy", fastmath=FAST, inline="always")
+@nb.njit(fastmath=FAST, inline="always", **HELPER)
 def _feedback(circ, circ0, gamma):
     """(Circ0/Circ)^gamma; a count driven to (numerically) zero keeps a finite feedback (floor 1e-9 x baseline)."""
     floor = CIRC_FLOOR * circ0
     return (circ0 / (circ if circ > floor else floor)) ** gamma
 
 
-@nb.njit(cache=True, error_model="numpy", no_cpython_wrapper=True, fastmath=FAST)
+@nb.njit(fastmath=FAST, **HELPER)
 def _rhs_block(ys, c, capped, bint, bpar, b, off, k, s):
     """The transit equations of block ``b`` (its states from ``off`` in ``ys``) at plasma concentration ``c``,
     into k[s]. Any number of transit compartments, with or without a drug-in-cells state."""
@@ -226,8 +233,7 @@ def _rhs_block(ys, c, capped, bint, bpar, b, off, k, s):
     k[s, off + nt + 1] = bpar[b, BP_KCIRC] * (ys[off + nt] - circ) - kill * circ
 
 
-@nb.njit(nb.types.UniTuple(f8, 5)(f8, f8, f8, f8, f8, f8, f8, f8, f8, f8, f8), cache=True, error_model="numpy",
-         no_cpython_wrapper=True, fastmath=FAST)
+@nb.njit(nb.types.UniTuple(f8, 5)(f8, f8, f8, f8, f8, f8, f8, f8, f8, f8, f8), fastmath=FAST, **HELPER)
 def _rhs_chain3(p, t1, t2, t3, circ, e, kcd, ktr, kcirc, circ0, gamma):
     """The transit equations of a block with three transit compartments and no drug-in-cells state, as
     scalars (the same equations as :func:`_rhs_block`): drug effect ``e``, kill rate ``kcd`` (1/d)."""
@@ -236,8 +242,7 @@ def _rhs_chain3(p, t1, t2, t3, circ, e, kcd, ktr, kcirc, circ0, gamma):
             kcirc * (t3 - circ) - kcd * circ)
 
 
-@nb.njit(f8(F1, F1, F2, i8, f8, F1, F1, B1, I2, F2, i8, f8, f8), cache=True, error_model="numpy",
-         no_cpython_wrapper=True, fastmath=FAST)
+@nb.njit(f8(F1, F1, F2, i8, f8, F1, F1, B1, I2, F2, i8, f8, f8), fastmath=FAST, **HELPER)
 def _step_chain3(y, ynew, k, off, h, cst, est, capped, bint, bpar, b, rtol, atol):
     """One Dormand-Prince step of ``h`` days for block ``b`` with three transit compartments and the
     drug acting from plasma (its 5 states from ``off``), the states and stage derivatives held in
@@ -253,9 +258,11 @@ def _step_chain3(y, ynew, k, off, h, cst, est, capped, bint, bpar, b, rtol, atol
     for s in range(1, 6):
         est[s] = _effect(cst[s], cst[s], bint[b, BI_EFFECT], capped[b], bpar, b)
     e1, e2, e3, e4, e5 = est[1], est[2], est[3], est[4], est[5]
-    o = off
-    y0, y1, y2, y3, y4 = y[o], y[o + 1], y[o + 2], y[o + 3], y[o + 4]
-    a0, a1, a2, a3, a4 = k[0, o], k[0, o + 1], k[0, o + 2], k[0, o + 3], k[0, o + 4]
+    # the indices once, and the rows of k as 1-D views: 2-D indexing costs numba compile time at every site
+    o, o1, o2, o3, o4 = off, off + 1, off + 2, off + 3, off + 4
+    y0, y1, y2, y3, y4 = y[o], y[o1], y[o2], y[o3], y[o4]
+    kr = k[0]
+    a0, a1, a2, a3, a4 = kr[o], kr[o1], kr[o2], kr[o3], kr[o4]
     hs = h * A21
     b0, b1, b2, b3, b4 = _rhs_chain3(y0 + hs * a0, y1 + hs * a1, y2 + hs * a2, y3 + hs * a3, y4 + hs * a4,
                                      e1, kill * cst[1], ktr, kcirc, circ0, gamma)
@@ -291,17 +298,23 @@ def _step_chain3(y, ynew, k, off, h, cst, est, capped, bint, bpar, b, rtol, atol
     e2 = h * (E1 * a2 + E3 * d2 + E4 * f2 + E5 * g2 + E6 * m2 + E7 * p2) / (atol + rtol * max(abs(y2), abs(n2)))
     e3 = h * (E1 * a3 + E3 * d3 + E4 * f3 + E5 * g3 + E6 * m3 + E7 * p3) / (atol + rtol * max(abs(y3), abs(n3)))
     e4 = h * (E1 * a4 + E3 * d4 + E4 * f4 + E5 * g4 + E6 * m4 + E7 * p4) / (atol + rtol * max(abs(y4), abs(n4)))
-    k[1, o], k[1, o + 1], k[1, o + 2], k[1, o + 3], k[1, o + 4] = b0, b1, b2, b3, b4
-    k[2, o], k[2, o + 1], k[2, o + 2], k[2, o + 3], k[2, o + 4] = d0, d1, d2, d3, d4
-    k[3, o], k[3, o + 1], k[3, o + 2], k[3, o + 3], k[3, o + 4] = f0, f1, f2, f3, f4
-    k[4, o], k[4, o + 1], k[4, o + 2], k[4, o + 3], k[4, o + 4] = g0, g1, g2, g3, g4
-    k[5, o], k[5, o + 1], k[5, o + 2], k[5, o + 3], k[5, o + 4] = m0, m1, m2, m3, m4
-    k[6, o], k[6, o + 1], k[6, o + 2], k[6, o + 3], k[6, o + 4] = p0, p1, p2, p3, p4
-    ynew[o], ynew[o + 1], ynew[o + 2], ynew[o + 3], ynew[o + 4] = n0, n1, n2, n3, n4
+    kr = k[1]
+    kr[o], kr[o1], kr[o2], kr[o3], kr[o4] = b0, b1, b2, b3, b4
+    kr = k[2]
+    kr[o], kr[o1], kr[o2], kr[o3], kr[o4] = d0, d1, d2, d3, d4
+    kr = k[3]
+    kr[o], kr[o1], kr[o2], kr[o3], kr[o4] = f0, f1, f2, f3, f4
+    kr = k[4]
+    kr[o], kr[o1], kr[o2], kr[o3], kr[o4] = g0, g1, g2, g3, g4
+    kr = k[5]
+    kr[o], kr[o1], kr[o2], kr[o3], kr[o4] = m0, m1, m2, m3, m4
+    kr = k[6]
+    kr[o], kr[o1], kr[o2], kr[o3], kr[o4] = p0, p1, p2, p3, p4
+    ynew[o], ynew[o1], ynew[o2], ynew[o3], ynew[o4] = n0, n1, n2, n3, n4
     return e0 * e0 + e1 * e1 + e2 * e2 + e3 * e3 + e4 * e4
 
 
-@nb.njit(cache=True, error_model="numpy", no_cpython_wrapper=True, fastmath=FAST)
+@nb.njit(fastmath=FAST, **HELPER)
 def _step_any(y, ynew, ys, k, off, m, h, cst, capped, bint, bpar, b, rtol, atol):
     """One Dormand-Prince step of ``h`` days for block ``b`` (its ``m`` states from ``off``), any layout.
     k[0] holds f at the start; fills k[1..6] and ``ynew``; returns the sum of the squared scaled error
@@ -332,22 +345,22 @@ def _step_any(y, ynew, ys, k, off, m, h, cst, capped, bint, bpar, b, rtol, atol)
     return err
 
 
-@nb.njit(nb.void(F1, f8, f8, F1, F1, B1, I2, F2, F2), cache=True, error_model="numpy", no_cpython_wrapper=True,
-         fastmath=FAST)
+@nb.njit(nb.void(F1, f8, f8, F1, F1, B1, I2, F2, F2), fastmath=FAST, **HELPER)
 def _f_at_chain3(y, tau, c_inf, seg_g, lam, capped, bint, bpar, k):
     """f at transit states ``y`` and segment time ``tau``, into k[0], when every block has three transit
     compartments and no drug-in-cells state."""
     c = _conc(c_inf, seg_g, lam, tau)
+    k0 = k[0]
     for b in range(bint.shape[0]):
-        o = 5 * b
+        o, o1, o2, o3, o4 = 5 * b, 5 * b + 1, 5 * b + 2, 5 * b + 3, 5 * b + 4
         kill = bpar[b, BP_KILL] if bint[b, BI_KILL] != 0 else 0.0
         e = _effect(c, c, bint[b, BI_EFFECT], capped[b], bpar, b)
-        k[0, o], k[0, o + 1], k[0, o + 2], k[0, o + 3], k[0, o + 4] = _rhs_chain3(
-            y[o], y[o + 1], y[o + 2], y[o + 3], y[o + 4], e, kill * c, bpar[b, BP_KTR], bpar[b, BP_KCIRC],
+        k0[o], k0[o1], k0[o2], k0[o3], k0[o4] = _rhs_chain3(
+            y[o], y[o1], y[o2], y[o3], y[o4], e, kill * c, bpar[b, BP_KTR], bpar[b, BP_KCIRC],
             bpar[b, BP_CIRC0], bpar[b, BP_GAMMA])
 
 
-@nb.njit(cache=True, error_model="numpy", no_cpython_wrapper=True, fastmath=FAST)
+@nb.njit(fastmath=FAST, **HELPER)
 def _f_at_any(y, tau, c_inf, seg_g, lam, capped, bint, bpar, k):
     """f at transit states ``y`` and segment time ``tau``, into k[0]: any block layout."""
     c = _conc(c_inf, seg_g, lam, tau)
@@ -357,7 +370,7 @@ def _f_at_any(y, tau, c_inf, seg_g, lam, capped, bint, bpar, k):
         off += bint[b, BI_SITE] + bint[b, BI_NTRANSIT] + 2
 
 
-@nb.njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
+@nb.njit(**HELPER)
 def _f_at(y, tau, c_inf, seg_g, lam, capped, bint, bpar, k, general):
     """f at transit states ``y`` and segment time ``tau``, into k[0]; ``general`` as in :func:`solve_population`."""
     if general is None:
@@ -366,7 +379,7 @@ def _f_at(y, tau, c_inf, seg_g, lam, capped, bint, bpar, k, general):
         _f_at_any(y, tau, c_inf, seg_g, lam, capped, bint, bpar, k)
 
 
-@nb.njit(nb.void(f8, f8, f8, F1, F1, F1), cache=True, error_model="numpy", no_cpython_wrapper=True, fastmath=FAST)
+@nb.njit(nb.void(f8, f8, f8, F1, F1, F1), fastmath=FAST, **HELPER)
 def _stage_concs(tau, tau_new, c_inf, seg_g, lam, cst):
     """The closed-form concentration (mg/L) of each stage of a Dormand-Prince step from segment time
     ``tau`` to ``tau_new``, into cst[1..6] (stage 6, f at the new solution, is at ``tau_new`` too).
@@ -394,8 +407,7 @@ def _stage_concs(tau, tau_new, c_inf, seg_g, lam, cst):
     cst[6] = cst[5]
 
 
-@nb.njit(nb.void(F1, f8, f8, F2, nb.int64[::1], F1), cache=True, error_model="numpy", fastmath=FAST,
-         no_cpython_wrapper=True)
+@nb.njit(nb.void(F1, f8, f8, F2, nb.int64[::1], F1), fastmath=FAST, **HELPER)
 def _dp_dense(y, h, th, k, idx, out):
     """The 4th-order continuous extension at y(t + th*h), for the states ``idx``."""
     for i in idx:
@@ -408,7 +420,7 @@ def _dp_dense(y, h, th, k, idx, out):
         out[i] = y[i] + h * th * acc
 
 
-@nb.njit(f8(f8, F1, F1, f8, f8, f8, f8, nb.boolean), cache=True, error_model="numpy", no_cpython_wrapper=True)
+@nb.njit(f8(f8, F1, F1, f8, f8, f8, f8, nb.boolean), **HELPER)
 def _crossing(c_inf, seg_g, lam, lo, hi, slope, cap, above_at_lo):
     """Time in (lo, hi] (segment-relative) where slope*C = cap; returns the last time on lo's side."""
     n_iter = 0
@@ -433,7 +445,7 @@ def _crossing(c_inf, seg_g, lam, lo, hi, slope, cap, above_at_lo):
     return lo
 
 
-@nb.njit(nb.void(F2, i8, f8, f8, F1, F1, I2, nb.boolean), cache=True, error_model="numpy", no_cpython_wrapper=True)
+@nb.njit(nb.void(F2, i8, f8, f8, F1, F1, I2, nb.boolean), **HELPER)
 def _record(out, i_out, c, auc, y, w, bint, record_states):
     """Write one output row: conc, circ of each block, AUC; with ``record_states`` the modal amounts
     ``w`` and the transit states ``y`` in the last columns."""
@@ -458,9 +470,25 @@ def needs_general_path(bint: np.ndarray) -> bool:
     return bool(np.any((bint[:, BI_NTRANSIT] != 3) | (bint[:, BI_SITE] != 0)))
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+def workspace(n_pk: int, bint: np.ndarray, record_states: bool) -> tuple:
+    """The scratch arrays of one :func:`solve_population` call, allocated here, not in the kernel (each
+    allocation site there costs compile time): ``work`` (floats), ``k`` (7, n_pd) stage derivatives,
+    ``capped`` (per block: on the capped branch of min(SLOPE*C, CAP)) and ``dense_idx``, the states the
+    outputs read between steps (each block's count, or every state with ``record_states``)."""
+    n_pd = int(np.sum(bint[:, BI_SITE] + bint[:, BI_NTRANSIT] + 2))
+    if record_states:
+        dense_idx = np.arange(n_pd, dtype=np.int64)
+    else:
+        ends = np.cumsum(bint[:, BI_SITE] + bint[:, BI_NTRANSIT] + 2)
+        dense_idx = (ends - 1).astype(np.int64)
+    return (np.empty(4 * n_pk + 4 * n_pd + 14), np.empty((7, n_pd)), np.zeros(bint.shape[0] + 1, np.bool_),
+            np.ascontiguousarray(dense_idx))
+
+
+@nb.njit(nogil=True, **KERNEL)
 def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_dw,
-                     bint, bpar, general, t_out, rtol, atol, max_steps, record_states, out, status, steps):
+                     bint, bpar, general, t_out, rtol, atol, max_steps, record_states, out, status, steps,
+                     work, k, capped, dense_idx):
     """Solve patients first..last-1; fill out[i] (n_out, n_cols), status[i] and steps[i] (accepted,
     rejected). Releases the GIL, so threads can run disjoint ranges at once; each patient's result is
     independent of the others.
@@ -471,7 +499,9 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
     With ``record_states`` the last columns get the modal amounts, then the transit states.
     ``general`` is None when every block has three transit compartments and no drug-in-cells state
     (see :func:`needs_general_path`): numba then compiles only the register path of the step, a
-    second of the first compilation; for any other layout pass an empty array.
+    second of the first compilation; for any other layout pass an empty array. ``work``, ``k``,
+    ``capped`` and ``dense_idx`` are this call's scratch arrays, from :func:`workspace` (one set per
+    thread).
     """
     n_pk = lam.shape[1]
     n_pd = y0.shape[1]
@@ -482,32 +512,19 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
         if bint[b, BI_EFFECT] == 0:
             n_linear += 1
 
-    # workspace, shared by this range's patients
-    w = np.empty(n_pk)        # modal amounts (mg)
-    beta = np.empty(n_pk)     # modal input rates (mg/d)
-    wt = np.empty(n_pk)
-    seg_g = np.empty(n_pk)
-    y = np.empty(n_pd)
-    dtmp = np.empty(n_pd)
-    ys = np.empty(n_pd)
-    ynew = np.empty(n_pd)
-    k = np.empty((7, n_pd))   # stage derivatives; k[0] = f(t, y), k[6] = f(t + h, ynew)
-    cst = np.empty(7)         # the concentration at each stage
-    est = np.empty(7)         # the drug effect at each stage (of one block)
-    capped = np.empty(n_blocks + 1, np.bool_)
-    for b in range(n_blocks + 1):
-        capped[b] = False
-    # the states the outputs read between steps: each block's count, or all with record_states
-    dense_idx = np.empty(n_pd if record_states else n_blocks, np.int64)
-    off = 0
-    for b in range(n_blocks):
-        off += bint[b, BI_SITE]
-        if not record_states:
-            dense_idx[b] = off + bint[b, BI_NTRANSIT] + 1
-        off += bint[b, BI_NTRANSIT] + 2
-    if record_states:
-        for i in range(n_pd):
-            dense_idx[i] = i
+    # workspace (see :func:`workspace`), shared by this range's patients
+    w = work[0:n_pk]                      # modal amounts (mg)
+    beta = work[n_pk:2 * n_pk]            # modal input rates (mg/d)
+    wt = work[2 * n_pk:3 * n_pk]
+    seg_g = work[3 * n_pk:4 * n_pk]
+    o = 4 * n_pk
+    y = work[o:o + n_pd]
+    dtmp = work[o + n_pd:o + 2 * n_pd]
+    ys = work[o + 2 * n_pd:o + 3 * n_pd]
+    ynew = work[o + 3 * n_pd:o + 4 * n_pd]
+    o += 4 * n_pd
+    cst = work[o:o + 7]                   # the concentration at each stage
+    est = work[o + 7:o + 14]              # the drug effect at each stage (of one block)
 
     for p in range(first, last):
         lam_p = lam[p]

@@ -107,7 +107,7 @@ class Compiled:
                 "max_steps": self.max_steps, "method": "exact PK + Dormand-Prince 5(4)"}
 
     def solve(self, problem: Problem) -> Solution:
-        from ._kernel import needs_general_path, solve_population
+        from ._kernel import needs_general_path, solve_population, workspace
 
         lam, vm, vinv = modal_decomposition(problem)
         bint, bpar = block_arrays(problem)
@@ -128,15 +128,17 @@ class Compiled:
                 bint, bpar, general, c(problem.t_out), float(self.rtol), float(self.atol), int(self.max_steps),
                 bool(problem.record_states), out, status, steps)
         threads = min(self.n_threads, problem.n)
+        n_pk = lam.shape[1]
         if threads <= 1:
-            solve_population(0, problem.n, *args)
+            solve_population(0, problem.n, *args, *workspace(n_pk, bint, problem.record_states))
         else:
             from concurrent.futures import ThreadPoolExecutor
 
             block = max(1, min(64, problem.n // (4 * threads)))
             starts = range(0, problem.n, block)
             with ThreadPoolExecutor(max_workers=threads) as pool:
-                list(pool.map(lambda s: solve_population(s, min(s + block, problem.n), *args), starts))
+                list(pool.map(lambda s: solve_population(s, min(s + block, problem.n), *args,
+                                                          *workspace(n_pk, bint, problem.record_states)), starts))
         if problem.record_states:
             # the kernel records modal amounts w; the compartments hold A = V w
             first = len(cols) - len(problem.model.states)
