@@ -145,3 +145,18 @@ def test_the_built_in_models_step_in_registers(drug: str) -> None:
 
     blocks = ms.load_model(drug).pd
     assert blocks and all(b.transits == 3 and not b.in_cells for b in blocks)
+
+
+def test_workspace_points_the_dense_output_at_each_count() -> None:
+    """Between steps the kernel interpolates each block's count (its last state), whatever the block's
+    layout, or every state when all are recorded; the scratch arrays have the kernel's sizes."""
+    bint = np.zeros((3, K.N_BLOCK_INT), np.int64)
+    bint[:, K.BI_NTRANSIT] = [3, 2, 20]
+    bint[1, K.BI_SITE] = 1   # layout: 5 states, then Ce + 4, then 22
+    work, k, capped, dense_idx = K.workspace(2, bint, record_states=False)
+    np.testing.assert_array_equal(dense_idx, [4, 9, 31])
+    assert work.size == 4 * 2 + 4 * 32 + 14 and k.shape == (7, 32)
+    assert capped.shape == (4,) and not capped.any()
+    _, _, _, every = K.workspace(2, bint, record_states=True)
+    np.testing.assert_array_equal(every, np.arange(32))
+    assert all(a.flags.c_contiguous for a in (work, k, capped, dense_idx))
