@@ -475,14 +475,11 @@ def workspace(n_pk: int, bint: np.ndarray, record_states: bool) -> tuple:
     allocation site there costs compile time): ``work`` (floats), ``k`` (7, n_pd) stage derivatives,
     ``capped`` (per block: on the capped branch of min(SLOPE*C, CAP)) and ``dense_idx``, the states the
     outputs read between steps (each block's count, or every state with ``record_states``)."""
-    n_pd = int(np.sum(bint[:, BI_SITE] + bint[:, BI_NTRANSIT] + 2))
-    if record_states:
-        dense_idx = np.arange(n_pd, dtype=np.int64)
-    else:
-        ends = np.cumsum(bint[:, BI_SITE] + bint[:, BI_NTRANSIT] + 2)
-        dense_idx = (ends - 1).astype(np.int64)
+    sizes = bint[:, BI_SITE] + bint[:, BI_NTRANSIT] + 2   # states per block; its count is the last
+    n_pd = int(sizes.sum())
+    dense_idx = np.arange(n_pd) if record_states else np.cumsum(sizes) - 1
     return (np.empty(4 * n_pk + 4 * n_pd + 14), np.empty((7, n_pd)), np.zeros(bint.shape[0] + 1, np.bool_),
-            np.ascontiguousarray(dense_idx))
+            np.ascontiguousarray(dense_idx, dtype=np.int64))
 
 
 @nb.njit(nogil=True, **KERNEL)
