@@ -82,6 +82,13 @@ def _not_estimable(out: pd.DataFrame, reference: str, what: str, col: str = "not
     out.loc[others, col] = [_join(n, f"{what} not estimable: {why} in the reference arm") for n in out.loc[others, col]]
 
 
+def overdispersion_score(y: np.ndarray, mu: np.ndarray) -> float:
+    """The NB2 score for the dispersion alpha at alpha = 0, (1/2) sum((y - mu)^2 - y), at fitted Poisson means
+    ``mu`` (Cameron AC, Trivedi PK 1986, J Appl Econom 1:29): > 0 when the counts vary more than Poisson."""
+    y, mu = np.asarray(y, dtype=float), np.asarray(mu, dtype=float)
+    return float(0.5 * np.sum((y - mu) ** 2 - y))
+
+
 def relapse_rate(patients: pd.DataFrame, reference: str) -> pd.DataFrame:
     """Per arm: patients, relapses, patient-years, crude and model ARR, rate ratio vs ``reference`` (95 % CI, p).
 
@@ -89,8 +96,8 @@ def relapse_rate(patients: pd.DataFrame, reference: str) -> pd.DataFrame:
     likelihood) of ``relapses`` on the arm (reference arm as baseline) with offset log(followup_d / 365.25);
     CIs and p are Wald. An arm without relapses is left out of the fit (its rate ratio's MLE is 0: NaN,
     noted); that is the limit of the full fit, so the other arms' estimates are unchanged by leaving it out.
-    When the dispersion's MLE is 0 (no overdispersion), NB2 reduces to Poisson regression, which is fitted
-    instead (noted, alpha 0). The model ARR is exp(intercept [+ arm coefficient]) with its Wald CI.
+    When the counts show no overdispersion (:func:`overdispersion_score` <= 0 at the Poisson fit, so the
+    dispersion's MLE is 0), NB2 reduces to Poisson regression, which is fitted instead (noted, alpha 0). The model ARR is exp(intercept [+ arm coefficient]) with its Wald CI.
     """
     arms = trial_arms(patients, reference, ("relapses", "followup_d"))
     y, years = _floats(patients["relapses"]), _floats(patients["followup_d"]) / DAYS_PER_YEAR
@@ -128,12 +135,18 @@ def relapse_rate(patients: pd.DataFrame, reference: str) -> pd.DataFrame:
 
         return Poisson(y[mask], exog, offset=np.log(years[mask])).fit(method="newton", maxiter=100, disp=0)
 
-    res, note = _fit_quietly(fit)
-    if res is not None and not res.mle_retvals.get("converged", False):
+    # No overdispersion: the NB2 score for alpha at alpha = 0, (1/2) sum((y - mu)^2 - y) at the Poisson fit
+    # (Cameron & Trivedi 1986), is <= 0, so the likelihood does not rise into alpha > 0 and the dispersion is
+    # not identified: NB2 reduces to Poisson regression, whose fit is the limit. This is decided from the
+    # data, not from where an optimiser happens to stop; a NB2 fit that still ends on the bound falls back too.
+    pois, pnote = _fit_quietly(fit_poisson)
+    poisson = pois is not None and overdispersion_score(y[mask], pois.predict(exog, offset=np.log(years[mask]))) <= 0.0
+    res, note = (pois, pnote) if poisson else _fit_quietly(fit)
+    if not poisson and res is not None and not res.mle_retvals.get("converged", False):
         res, note = None, _join("negative binomial fit did not converge", note)
-    poisson = res is not None and not np.all(np.isfinite(res.bse)) and res.params[-1] < 1e-3
-    if poisson:   # dispersion MLE at its bound 0 (no overdispersion): NB2 -> Poisson, whose fit is the limit
-        res, note = _fit_quietly(fit_poisson)
+    if not poisson and res is not None and not np.all(np.isfinite(res.bse)) and res.params[-1] < 1e-3:
+        poisson, (res, note) = True, (pois, pnote)
+    if poisson:
         note = _join("no overdispersion (alpha = 0): Poisson model", note)
     if res is None or not np.all(np.isfinite(res.bse)):
         idx = out["arm"].isin(fitted)
