@@ -32,6 +32,16 @@ def synthetic(name: str) -> tuple[ms.models.ChainedModel, ms.Population, str]:
         model = chain(LinearPK(1), LymphocyteTransit("alc", drug_site="cells"))
         extra = {f"ALC_{k}": v for k, v in LYMPH.items()} | {"ALC_KE0": 0.05}
         reg = "100 mg over 2 h every 1 day x 3"
+    elif name == "pk3_lymph_precursor":   # the built-in drugs' layout: register path, feedback on the precursors
+        model = chain(LinearPK(3), Friberg("anc"), LymphocyteTransit("alc", feedback="precursor"))
+        extra = {f"ANC_{k}": v for k, v in FRIBERG_LINEAR.items()} | {f"ALC_{k}": v for k, v in LYMPH.items()}
+        reg = "12 mg/m2 over 30 min every 21 days x 3"
+    elif name == "pk1_iv_cells_emax_lymph_precursor":   # array path: drug in the cells, Emax, 2 transits
+        model = chain(LinearPK(1), LymphocyteTransit("alc", transits=2, effect="emax", drug_site="cells",
+                                                     feedback="precursor"))
+        emax = {k: FRIBERG_EMAX[k] for k in ("EMAX", "EC50", "HILL")}
+        extra = {f"ALC_{k}": v for k, v in (LYMPH | emax).items() if k not in ("SLOPE", "CAP")} | {"ALC_KE0": 0.05}
+        reg = "100 mg over 2 h every 1 day x 3"
     elif name == "pk2_oral_emax_lymph":
         model = chain(LinearPK(2, "first-order"), Friberg("anc", effect="emax"), LymphocyteTransit("alc", transits=2))
         extra = {f"ANC_{k}": v for k, v in FRIBERG_EMAX.items()} | {f"ALC_{k}": v for k, v in LYMPH.items()}
@@ -43,7 +53,8 @@ def synthetic(name: str) -> tuple[ms.models.ChainedModel, ms.Population, str]:
     return model, pop, reg
 
 
-ALL_MODELS = ("pk1_iv", "pk2_oral", "pk3_friberg", "pk2_oral_emax_lymph", "pk1_iv_cells_lymph")
+ALL_MODELS = ("pk1_iv", "pk2_oral", "pk3_friberg", "pk2_oral_emax_lymph", "pk1_iv_cells_lymph", "pk3_lymph_precursor",
+              "pk1_iv_cells_emax_lymph_precursor")
 
 
 def rel_err(a: np.ndarray, b: np.ndarray, floor: float = 1e-12) -> float:

@@ -52,11 +52,12 @@ def _f_both(y, tau, c_inf, seg_g, lam, capped, bint, bpar):
     return k_a[0], k_b[0]
 
 
-def _block(effect: int, kill: bool, hill: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+def _block(effect: int, kill: bool, hill: float = 1.0, precursor: bool = False) -> tuple[np.ndarray, np.ndarray]:
     bint = np.zeros((1, K.N_BLOCK_INT), np.int64)
     bint[0, K.BI_NTRANSIT] = 3
     bint[0, K.BI_EFFECT] = effect
     bint[0, K.BI_KILL] = int(kill)
+    bint[0, K.BI_FEEDBACK] = int(precursor)
     bpar = np.zeros((1, K.N_BLOCK_PAR))
     bpar[0, K.BP_CIRC0] = 5.4
     bpar[0, K.BP_KTR] = 4.0 / 5.2
@@ -72,14 +73,16 @@ def _block(effect: int, kill: bool, hill: float = 1.0) -> tuple[np.ndarray, np.n
 
 
 @pytest.mark.parametrize(
-    ("effect", "kill", "hill", "capped"),
-    [(0, False, 1.0, False), (0, False, 1.0, True), (0, True, 1.0, False), (1, False, 1.0, False),
-     (1, True, 2.5, False)],
-    ids=["linear", "linear-capped", "linear-kill", "emax", "emax-hill-kill"],
+    ("effect", "kill", "hill", "capped", "precursor"),
+    [(0, False, 1.0, False, False), (0, False, 1.0, True, False), (0, True, 1.0, False, False),
+     (1, False, 1.0, False, False), (1, True, 2.5, False, False), (0, True, 1.0, False, True),
+     (0, True, 1.0, True, True), (1, True, 2.5, False, True)],
+    ids=["linear", "linear-capped", "linear-kill", "emax", "emax-hill-kill", "linear-kill-precursor",
+         "linear-capped-kill-precursor", "emax-hill-kill-precursor"],
 )
-def test_register_path_equals_array_path(effect: int, kill: bool, hill: float, capped: bool) -> None:
+def test_register_path_equals_array_path(effect: int, kill: bool, hill: float, capped: bool, precursor: bool) -> None:
     rng = np.random.default_rng(11)
-    bint, bpar = _block(effect, kill, hill)
+    bint, bpar = _block(effect, kill, hill, precursor)
     for _ in range(20):
         y = 5.4 * rng.uniform(0.3, 1.5, 5)
         k0 = rng.normal(0.0, 0.5, 5)
@@ -107,12 +110,14 @@ def test_stage_concentrations_are_the_closed_form(lam: tuple[float, ...], tau: f
     assert cst[6] == cst[5]
 
 
-def test_f_at_a_point_is_the_same_in_both_forms() -> None:
+@pytest.mark.parametrize("precursor", [False, True], ids=["count-feedback", "precursor-feedback"])
+def test_f_at_a_point_is_the_same_in_both_forms(precursor: bool) -> None:
     """Two blocks (a Friberg-type one with a capped linear effect, a lymphocyte-type one with Emax and
-    a direct kill), ten states: f at a point from the register form equals the array form."""
+    a direct kill, its feedback on the count or on the precursors), ten states: f at a point from the
+    register form equals the array form."""
     rng = np.random.default_rng(5)
     b0, p0 = _block(0, False)
-    b1, p1 = _block(1, True, hill=1.7)
+    b1, p1 = _block(1, True, hill=1.7, precursor=precursor)
     bint, bpar = np.vstack([b0, b1]), np.vstack([p0, p1])
     assert not K.needs_general_path(bint)
     lam, seg_g = np.array([-30.0, -0.4]), np.array([2.0, 0.5])

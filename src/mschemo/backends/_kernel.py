@@ -21,7 +21,9 @@ transit compartments, the drug acting from plasma: every built-in model) steps i
 steps in the array form :func:`_step_any`. With the stage concentrations above and dense output for
 the recorded states only, the register form cut the mitox-2y solve time by about 30 %.
 So the transit equations are written twice, as scalars (:func:`_rhs_chain3`) and on arrays
-(:func:`_rhs_block`); tests/unit/test_kernel_paths.py holds the two forms to each other. The array
+(:func:`_rhs_block`); tests/unit/test_kernel_paths.py holds the two forms to each other. Both read a
+block's feedback from its count (Friberg) or, where the block's BI_FEEDBACK flag is set, from its
+proliferating pool (lymphocytes recovering without overshoot, see models/transit.py). The array
 form has no explicit signature and sits behind ``general is None`` tests, which numba prunes while
 compiling: it is compiled only for a model that needs it. numba's ``inline="always"`` copies the
 callee's IR into each call site, and each function is optimised again inside every caller it is
@@ -86,8 +88,10 @@ DP_E = np.array([E1, 0.0, E3, E4, E5, E6, E7])
 # int columns. BI_EFFECT: 0 linear capped on the plasma concentration (cap crossings are step ends),
 # 1 Emax, 2 linear capped on the cell-site drug (a state, so min() is evaluated as it is).
 # BI_SITE: 1 when the block carries a drug-in-cells state (first state of the block), dCe/dt = KE0*(C - Ce).
-BI_NTRANSIT, BI_EFFECT, BI_KILL, BI_SITE = 0, 1, 2, 3
-N_BLOCK_INT = 4
+# BI_FEEDBACK: 0 the feedback reads the circulating count, (Circ0/Circ)^gamma (Friberg 2002); 1 it reads the
+# proliferating pool, (Prol0/Prol)^gamma with Prol0 = Circ0, so no count can exceed its baseline (models/transit.py).
+BI_NTRANSIT, BI_EFFECT, BI_KILL, BI_SITE, BI_FEEDBACK = 0, 1, 2, 3, 4
+N_BLOCK_INT = 5
 BP_CIRC0, BP_KTR, BP_KCIRC, BP_GAMMA, BP_SLOPE, BP_CAP, BP_EMAX, BP_EC50, BP_HILL, BP_KILL, BP_KE0 = range(11)
 N_BLOCK_PAR = 11
 
@@ -224,7 +228,7 @@ def _rhs_block(ys, c, capped, bint, bpar, b, off, k, s):
     e = _effect(c, cd, bint[b, BI_EFFECT], capped[b], bpar, b)
     prol = ys[off]
     circ = ys[off + nt + 1]
-    fb = _feedback(circ, bpar[b, BP_CIRC0], bpar[b, BP_GAMMA])
+    fb = _feedback(prol if bint[b, BI_FEEDBACK] != 0 else circ, bpar[b, BP_CIRC0], bpar[b, BP_GAMMA])
     # factored, so that a baseline state (e = 0, fb = 1) has derivatives exactly 0 under fused multiply-add
     k[s, off] = ktr * prol * ((1.0 - e) * fb - 1.0)
     for i in range(1, nt + 1):
@@ -233,11 +237,12 @@ def _rhs_block(ys, c, capped, bint, bpar, b, off, k, s):
     k[s, off + nt + 1] = bpar[b, BP_KCIRC] * (ys[off + nt] - circ) - kill * circ
 
 
-@nb.njit(nb.types.UniTuple(f8, 5)(f8, f8, f8, f8, f8, f8, f8, f8, f8, f8, f8), fastmath=FAST, **HELPER)
-def _rhs_chain3(p, t1, t2, t3, circ, e, kcd, ktr, kcirc, circ0, gamma):
+@nb.njit(nb.types.UniTuple(f8, 5)(f8, f8, f8, f8, f8, f8, f8, f8, f8, f8, f8, nb.boolean), fastmath=FAST, **HELPER)
+def _rhs_chain3(p, t1, t2, t3, circ, e, kcd, ktr, kcirc, circ0, gamma, on_prol):
     """The transit equations of a block with three transit compartments and no drug-in-cells state, as
-    scalars (the same equations as :func:`_rhs_block`): drug effect ``e``, kill rate ``kcd`` (1/d)."""
-    fb = _feedback(circ, circ0, gamma)
+    scalars (the same equations as :func:`_rhs_block`): drug effect ``e``, kill rate ``kcd`` (1/d);
+    ``on_prol``: the feedback reads the proliferating pool, not the count (BI_FEEDBACK)."""
+    fb = _feedback(p if on_prol else circ, circ0, gamma)
     return (ktr * p * ((1.0 - e) * fb - 1.0), ktr * (p - t1), ktr * (t1 - t2), ktr * (t2 - t3),
             kcirc * (t3 - circ) - kcd * circ)
 
@@ -254,6 +259,7 @@ def _step_chain3(y, ynew, k, off, h, cst, est, capped, bint, bpar, b, rtol, atol
     circ0 = bpar[b, BP_CIRC0]
     gamma = bpar[b, BP_GAMMA]
     kill = bpar[b, BP_KILL] if bint[b, BI_KILL] != 0 else 0.0
+    fp = bint[b, BI_FEEDBACK] != 0
     # the drug effect of each stage (it depends on the concentration only)
     for s in range(1, 6):
         est[s] = _effect(cst[s], cst[s], bint[b, BI_EFFECT], capped[b], bpar, b)
@@ -265,34 +271,34 @@ def _step_chain3(y, ynew, k, off, h, cst, est, capped, bint, bpar, b, rtol, atol
     a0, a1, a2, a3, a4 = kr[o], kr[o1], kr[o2], kr[o3], kr[o4]
     hs = h * A21
     b0, b1, b2, b3, b4 = _rhs_chain3(y0 + hs * a0, y1 + hs * a1, y2 + hs * a2, y3 + hs * a3, y4 + hs * a4,
-                                     e1, kill * cst[1], ktr, kcirc, circ0, gamma)
+                                     e1, kill * cst[1], ktr, kcirc, circ0, gamma, fp)
     d0, d1, d2, d3, d4 = _rhs_chain3(
         y0 + h * (A31 * a0 + A32 * b0), y1 + h * (A31 * a1 + A32 * b1), y2 + h * (A31 * a2 + A32 * b2),
         y3 + h * (A31 * a3 + A32 * b3), y4 + h * (A31 * a4 + A32 * b4),
-        e2, kill * cst[2], ktr, kcirc, circ0, gamma)
+        e2, kill * cst[2], ktr, kcirc, circ0, gamma, fp)
     f0, f1, f2, f3, f4 = _rhs_chain3(
         y0 + h * (A41 * a0 + A42 * b0 + A43 * d0), y1 + h * (A41 * a1 + A42 * b1 + A43 * d1),
         y2 + h * (A41 * a2 + A42 * b2 + A43 * d2), y3 + h * (A41 * a3 + A42 * b3 + A43 * d3),
         y4 + h * (A41 * a4 + A42 * b4 + A43 * d4),
-        e3, kill * cst[3], ktr, kcirc, circ0, gamma)
+        e3, kill * cst[3], ktr, kcirc, circ0, gamma, fp)
     g0, g1, g2, g3, g4 = _rhs_chain3(
         y0 + h * (A51 * a0 + A52 * b0 + A53 * d0 + A54 * f0), y1 + h * (A51 * a1 + A52 * b1 + A53 * d1 + A54 * f1),
         y2 + h * (A51 * a2 + A52 * b2 + A53 * d2 + A54 * f2), y3 + h * (A51 * a3 + A52 * b3 + A53 * d3 + A54 * f3),
         y4 + h * (A51 * a4 + A52 * b4 + A53 * d4 + A54 * f4),
-        e4, kill * cst[4], ktr, kcirc, circ0, gamma)
+        e4, kill * cst[4], ktr, kcirc, circ0, gamma, fp)
     m0, m1, m2, m3, m4 = _rhs_chain3(
         y0 + h * (A61 * a0 + A62 * b0 + A63 * d0 + A64 * f0 + A65 * g0),
         y1 + h * (A61 * a1 + A62 * b1 + A63 * d1 + A64 * f1 + A65 * g1),
         y2 + h * (A61 * a2 + A62 * b2 + A63 * d2 + A64 * f2 + A65 * g2),
         y3 + h * (A61 * a3 + A62 * b3 + A63 * d3 + A64 * f3 + A65 * g3),
         y4 + h * (A61 * a4 + A62 * b4 + A63 * d4 + A64 * f4 + A65 * g4),
-        e5, kill * cst[5], ktr, kcirc, circ0, gamma)
+        e5, kill * cst[5], ktr, kcirc, circ0, gamma, fp)
     n0 = y0 + h * (DP_B1 * a0 + B3 * d0 + B4 * f0 + B5 * g0 + B6 * m0)
     n1 = y1 + h * (DP_B1 * a1 + B3 * d1 + B4 * f1 + B5 * g1 + B6 * m1)
     n2 = y2 + h * (DP_B1 * a2 + B3 * d2 + B4 * f2 + B5 * g2 + B6 * m2)
     n3 = y3 + h * (DP_B1 * a3 + B3 * d3 + B4 * f3 + B5 * g3 + B6 * m3)
     n4 = y4 + h * (DP_B1 * a4 + B3 * d4 + B4 * f4 + B5 * g4 + B6 * m4)
-    p0, p1, p2, p3, p4 = _rhs_chain3(n0, n1, n2, n3, n4, e5, kill * cst[6], ktr, kcirc, circ0, gamma)
+    p0, p1, p2, p3, p4 = _rhs_chain3(n0, n1, n2, n3, n4, e5, kill * cst[6], ktr, kcirc, circ0, gamma, fp)
     e0 = h * (E1 * a0 + E3 * d0 + E4 * f0 + E5 * g0 + E6 * m0 + E7 * p0) / (atol + rtol * max(abs(y0), abs(n0)))
     e1 = h * (E1 * a1 + E3 * d1 + E4 * f1 + E5 * g1 + E6 * m1 + E7 * p1) / (atol + rtol * max(abs(y1), abs(n1)))
     e2 = h * (E1 * a2 + E3 * d2 + E4 * f2 + E5 * g2 + E6 * m2 + E7 * p2) / (atol + rtol * max(abs(y2), abs(n2)))
@@ -357,7 +363,7 @@ def _f_at_chain3(y, tau, c_inf, seg_g, lam, capped, bint, bpar, k):
         e = _effect(c, c, bint[b, BI_EFFECT], capped[b], bpar, b)
         k0[o], k0[o1], k0[o2], k0[o3], k0[o4] = _rhs_chain3(
             y[o], y[o1], y[o2], y[o3], y[o4], e, kill * c, bpar[b, BP_KTR], bpar[b, BP_KCIRC],
-            bpar[b, BP_CIRC0], bpar[b, BP_GAMMA])
+            bpar[b, BP_CIRC0], bpar[b, BP_GAMMA], bint[b, BI_FEEDBACK] != 0)
 
 
 @nb.njit(fastmath=FAST, **HELPER)

@@ -17,9 +17,10 @@ __all__ = ["Compiled", "block_arrays"]
 
 
 def block_arrays(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
-    """PD block layout for the kernel: ints (n_blocks, 4) and per-patient parameters (n, n_blocks, 11)."""
+    """PD block layout for the kernel: ints (n_blocks, 5) and per-patient parameters (n, n_blocks, 11)."""
     from ._kernel import (
         BI_EFFECT,
+        BI_FEEDBACK,
         BI_KILL,
         BI_NTRANSIT,
         BI_SITE,
@@ -50,6 +51,7 @@ def block_arrays(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
         bint[b, BI_EFFECT] = (2 if blk.in_cells else 0) if blk.effect == "linear" else 1
         bint[b, BI_KILL] = 1 if blk.has_kill else 0
         bint[b, BI_SITE] = 1 if blk.in_cells else 0
+        bint[b, BI_FEEDBACK] = 1 if blk.precursor_feedback else 0
         if blk.in_cells:
             bpar[:, b, BP_KE0] = g("KE0")
         ktr = (blk.transits + 1) / g("MTT")

@@ -41,7 +41,8 @@ def model_from_spec(spec: Mapping[str, Any], where: str) -> tuple[LinearPK, tupl
         if kind not in _BLOCKS:
             raise ModelError(f"PD block {k + 1} in {where} has block = {kind!r}; use one of {', '.join(_BLOCKS)}.")
         blocks.append(_BLOCKS[kind](output=str(b.get("output", "wbc")), transits=int(b.get("transits", 3)),
-                                    effect=str(b.get("effect", "linear")), drug_site=str(b.get("drug_site", "plasma"))))
+                                    effect=str(b.get("effect", "linear")), drug_site=str(b.get("drug_site", "plasma")),
+                                    feedback=str(b.get("feedback", "circulating"))))
     return pk, tuple(blocks), dict(spec)
 
 

@@ -7,16 +7,30 @@ proliferation, either linear (capped) or Emax::
     ktr = (n + 1) / MTT
     E(C)  = min(SLOPE*C, CAP)            (effect = "linear")
     E(C)  = EMAX*C^HILL/(EC50^HILL + C^HILL)   (effect = "emax")
-    dProl/dt = ktr*Prol*(1 - E(C))*(Circ0/Circ)^gamma - ktr*Prol
+    dProl/dt = ktr*Prol*(1 - E(C))*FB - ktr*Prol
+    FB = (Circ0/Circ)^gamma              (feedback = "circulating": Friberg's published structure)
+    FB = (Prol0/Prol)^gamma, Prol0 = Circ0   (feedback = "precursor": opt-in, see below)
     dT1/dt   = ktr*(Prol - T1);  dTi/dt = ktr*(T(i-1) - Ti)
     dCirc/dt = kcirc*Tn - kcirc*Circ - KILL*C*Circ
     with drug_site = "cells", C above is the drug in the cells, Ce: dCe/dt = KE0*(C_plasma - Ce)
-    (the feedback uses max(Circ, 1e-9*Circ0): a count driven to zero keeps a finite feedback)
+    (the feedback uses max(X, 1e-9*X0): a pool driven to zero keeps a finite feedback)
 
 :class:`Friberg` is the published model (kcirc = ktr, no direct kill). :class:`LymphocyteTransit`
 is the same family for lymphocytes: circulating cells live longer (kcirc = ln 2 / HALF_LIFE, so
 recovery takes months) and the drug may also kill circulating cells directly (KILL, L/mg/d).
 Precursor pools are counted in circulating-cell equivalents, so every state starts at Circ0.
+
+Feedback on the circulating count lets the count overshoot its baseline after a nadir: while Circ
+is low the precursors grow faster than they die, and the surplus arrives in the blood after the
+count has recovered. With ``feedback = "precursor"`` the self-renewing pool regulates itself, and no
+count can exceed its baseline. Proof (drug effect E >= 0, KILL*C >= 0, every state starting at X0 =
+Circ0): on the line Prol = X0 the growth is ktr*X0*((1 - E) - 1) = -ktr*E*X0 <= 0, so Prol <= X0
+for all time; each transit pool and the circulating pool obey dX/dt <= k*(X_upstream - X) with the
+upstream pool <= X0 (kill only removes cells), so d(X - X0)/dt <= -k*(X - X0) and X - X0 <= 0 stays.
+Without drug, Prol regrows monotonically to X0, so the counts recover to baseline, never above it.
+The structure is an assumption (no published lymphocyte model that states its structure was found;
+see the parameter files), chosen because no source shows total lymphocytes overshooting baseline
+after cladribine, mitoxantrone or cyclophosphamide.
 """
 
 from __future__ import annotations
@@ -29,10 +43,11 @@ import numpy as np
 from ..errors import ModelError
 from .base import Model
 
-__all__ = ["TransitPD", "Friberg", "LymphocyteTransit", "EFFECTS"]
+__all__ = ["TransitPD", "Friberg", "LymphocyteTransit", "EFFECTS", "FEEDBACKS"]
 
 EFFECTS = ("linear", "emax")
 DRUG_SITES = ("plasma", "cells")
+FEEDBACKS = ("circulating", "precursor")   # which pool the feedback (X0/X)^gamma reads
 CIRC_FLOOR = 1e-9   # the feedback sees at least 1e-9 x Circ0 (~1 cell/L), so a count driven to zero stays finite
 _OUTPUT_UNITS = "_1e9_per_L"
 
@@ -44,10 +59,15 @@ class TransitPD(Model):
     has_kill = False
     own_circ_rate = False
 
-    def __init__(self, output: str = "wbc", transits: int = 3, effect: str = "linear", drug_site: str = "plasma") -> None:
+    def __init__(self, output: str = "wbc", transits: int = 3, effect: str = "linear", drug_site: str = "plasma",
+                 feedback: str = "circulating") -> None:
         if drug_site not in DRUG_SITES:
             raise ModelError(f"{type(self).__name__} drug_site = {drug_site!r}; use 'plasma' or 'cells'.")
+        if feedback not in FEEDBACKS:
+            raise ModelError(f"{type(self).__name__} feedback = {feedback!r}; use 'circulating' (Friberg 2002) or "
+                             "'precursor' (recovery without overshoot).")
         self.drug_site = drug_site
+        self.feedback = feedback
         if not output.isidentifier() or not output.islower():
             raise ModelError(f"PD output name {output!r} must be a lower-case word such as 'wbc', 'anc' or 'alc'.")
         if not isinstance(transits, int) or not 1 <= transits <= 20:
@@ -65,6 +85,11 @@ class TransitPD(Model):
     def in_cells(self) -> bool:
         """Whether the drug acts from inside the cells (an effect compartment, rate KE0)."""
         return self.drug_site == "cells"
+
+    @property
+    def precursor_feedback(self) -> bool:
+        """Whether the feedback reads the proliferating pool (Prol0/Prol)^gamma, not the count."""
+        return self.feedback == "precursor"
 
     @property
     def states(self) -> tuple[str, ...]:
@@ -90,7 +115,8 @@ class TransitPD(Model):
 
     def describe(self) -> str:
         site = ", drug acting from the cells" if self.in_cells else ""
-        return f"{type(self).__name__}({self.output}, {self.transits} transits, {self.effect} effect{site})"
+        fb = ", feedback on the precursors" if self.precursor_feedback else ""
+        return f"{type(self).__name__}({self.output}, {self.transits} transits, {self.effect} effect{site}{fb})"
 
     # -- equations ----------------------------------------------------------------------------
     def _p(self, p: Mapping[str, float], name: str) -> float:
@@ -126,7 +152,8 @@ class TransitPD(Model):
         prol, circ = y[0], y[-1]
         dy = np.empty_like(y)
         circ0 = self._p(p, "CIRC0")
-        feedback = (circ0 / max(circ, CIRC_FLOOR * circ0)) ** self._p(p, "GAMMA")
+        sensed = prol if self.precursor_feedback else circ   # Prol0 = Circ0 (circulating-cell equivalents)
+        feedback = (circ0 / max(sensed, CIRC_FLOOR * circ0)) ** self._p(p, "GAMMA")
         dy[0] = ktr * prol * (1.0 - self.drug_effect(c, p)) * feedback - ktr * prol
         dy[1:-1] = ktr * (y[:-2] - y[1:-1])
         kill = self._p(p, "KILL") * c if self.has_kill else 0.0
@@ -135,9 +162,17 @@ class TransitPD(Model):
 
 
 class Friberg(TransitPD):
-    """Friberg et al. 2002 myelosuppression model (leukocytes or neutrophils)."""
+    """Friberg et al. 2002 myelosuppression model (leukocytes or neutrophils), with its published
+    feedback on the circulating count."""
 
     kind = "friberg"
+
+    def __init__(self, output: str = "wbc", transits: int = 3, effect: str = "linear", drug_site: str = "plasma",
+                 feedback: str = "circulating") -> None:
+        if feedback != "circulating":
+            raise ModelError(f"a Friberg block keeps its published feedback on the circulating count, not "
+                             f"feedback = {feedback!r}; use block = 'lymphocyte' for feedback on the precursors.")
+        super().__init__(output=output, transits=transits, effect=effect, drug_site=drug_site, feedback=feedback)
 
 
 class LymphocyteTransit(TransitPD):
@@ -148,5 +183,6 @@ class LymphocyteTransit(TransitPD):
     has_kill = True
     own_circ_rate = True
 
-    def __init__(self, output: str = "alc", transits: int = 3, effect: str = "linear", drug_site: str = "plasma") -> None:
-        super().__init__(output=output, transits=transits, effect=effect, drug_site=drug_site)
+    def __init__(self, output: str = "alc", transits: int = 3, effect: str = "linear", drug_site: str = "plasma",
+                 feedback: str = "circulating") -> None:
+        super().__init__(output=output, transits=transits, effect=effect, drug_site=drug_site, feedback=feedback)
