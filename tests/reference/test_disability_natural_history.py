@@ -1,11 +1,12 @@
 """Untreated disability: EDSS milestones, conversion to secondary progression and PIRA against
 published cohorts.
 
-Fitted (calibration/calibrate_disability.py, 3000 patients, seed 20261125): the relapsing-phase PIRA
-rate and the pace from EDSS 6 on, to the Cardiff relapsing-onset median years to sustained EDSS
-4/6/8 (Harding 2015: 17.1/22.1/39.7; two values for three targets, fit 16.2/23.6/39.7). Sourced, not
-fitted: conversion to SPMS (Koch 2010 median 21.4 y), the progressive pace (Stellmann 2014, 0.35
-EDSS a year). Predicted, used for nothing: the share of
+Fitted (calibration/calibrate_progression.py, with the 2-year trial arms of
+test_disability_trials.py): the relapsing-phase PIRA rate, the pace from EDSS 6 on, the share of
+worsening that regresses and the visit variability, to the Cardiff relapsing-onset median years to
+sustained EDSS 4/6/8 (Harding 2015: 17.1/22.1/39.7) among other targets. Sourced, not fitted:
+conversion to SPMS (Koch 2010 median 21.4 y), the progressive pace (Stellmann 2014, 0.35 EDSS a
+year), PIRA rising with age (Prosperini 2021). Predicted, used for nothing: the share of
 worsening independent of relapses (Italian registry, Portaccio 2024: 72.8 %), the share reaching
 EDSS 6 within 15 years (British Columbia 1975-95 onsets: 22.3-28.5 %), and primary progressive
 milestones (London Ontario, Cottrell 1999: EDSS 3/4/6/7/8 at 4/5/8/15/18 years).
@@ -21,7 +22,7 @@ import pytest
 
 import mschemo as ms
 from mschemo.calibration.disability import CARDIFF_RELAPSING_ONSET, natural_history
-from mschemo.disease.disability import YEAR, DisabilityModel, simulate_disability
+from mschemo.disease.disability import REGRESSION, YEAR, DisabilityModel, simulate_disability
 
 N = 3000
 
@@ -38,10 +39,10 @@ def primary_progressive():
 
 @pytest.mark.parametrize("level", sorted(CARDIFF_RELAPSING_ONSET))
 def test_cardiff_relapsing_onset_milestones_on_a_new_cohort(relapsing, level):
-    """Harding 2015 (2,131 patients): median years from onset to EDSS 4 / 6 / 8. Tolerance 2 years:
-    the fit's own misfit (0.9 years early at EDSS 4, 1.5 late at EDSS 6: two values cannot meet three
-    targets once the progressive pace is fixed at Stellmann's) plus twice the sampling error of a
-    median of 3000 simulated times (about 0.3 y)."""
+    """Harding 2015 (2,131 patients): median years from onset to EDSS 4 / 6 / 8. Tolerance 2 years
+    (unchanged): the fit's own misfit (the progressive pace is fixed at Stellmann's, and the same
+    values must also meet the 2-year trial arms) plus twice the sampling error of a median of 3000
+    simulated times (about 0.3 y)."""
     assert relapsing.median_years(level) == pytest.approx(CARDIFF_RELAPSING_ONSET[level], abs=2.0)
 
 
@@ -57,7 +58,9 @@ def test_prediction_share_of_worsening_independent_of_relapses(relapsing):
     confirmed disability accumulation was PIRA; pooled trials (NO.MS, Lublin 2022) 47.3 % PIRA vs
     26.9 % RAW. The model's share of EDSS points gained without a relapse over 12 years must lie
     between these two (a definition-dependent figure: 38.8-74.1 % across 18 definitions)."""
-    assert 0.388 <= relapsing.pira_share() <= 0.741
+    # the first 12 years, as the docstring and the registry's 11.8 years of follow-up say (the whole
+    # 60 years were taken before; they are mostly progressive phase, which the registry did not follow)
+    assert 0.388 <= relapsing.pira_share(12.0) <= 0.741
 
 
 def test_prediction_share_at_edss_6_within_15_years(relapsing):
@@ -102,7 +105,8 @@ def test_relapse_residuals_count_in_the_relapsing_phase_only():
     """Tremlett 2009: relapses during SPMS did not change the time to EDSS 6; SP_RESIDUAL_FACTOR 0."""
     rel = pd.DataFrame({"id": [1], "relapse": [1], "day": [10.0], "recovery_d": [50.0], "edss_rise": [2.0],
                         "edss_residual": [1.0]})
-    still = DisabilityModel.load().with_values(pira_rate=0.0, progressive_rate=0.0)
+    # regression switched off too: the test is about where residuals count, not whether they regress later
+    still = DisabilityModel.load().with_values(pira_rate=0.0, progressive_rate=0.0, regression_share=0.0)
     rr = simulate_disability(_one("RRMS", duration_y=0.0), 365.0, 1, rel, model=still, duration_d=np.zeros(1))
     sp = simulate_disability(_one("SPMS"), 365.0, 1, rel, model=still, duration_d=np.array([25 * YEAR]))
     assert rr.sustained(np.array([59.0, 61.0])).tolist() == [[2.0, 3.0]]
@@ -113,8 +117,14 @@ def test_relapse_residuals_count_in_the_relapsing_phase_only():
 def test_edss_stays_on_the_half_point_grid_and_below_the_maximum():
     nh = natural_history(300, 3, years=80.0)
     e = nh.paths.sustained(np.linspace(0, 80 * YEAR, 50))
-    assert np.all(e <= 9.5) and np.allclose(e * 2, np.round(e * 2))
-    assert np.all(np.diff(e, axis=1) >= 0)         # sustained EDSS never improves
+    assert np.all(e <= 9.5) and np.all(e >= 0) and np.allclose(e * 2, np.round(e * 2))
+    # sustained EDSS now improves, but only by regressions, each undoing (part of) an earlier gain
+    p = nh.paths
+    falls = p.change_size < 0
+    assert falls.any() and np.all(p.change_kind[falls] == REGRESSION) and np.all(p.change_kind[~falls] != REGRESSION)
+    for i in range(len(p.ids)):
+        mine = p.change_patient == i
+        assert -p.change_size[mine & falls].sum() <= p.change_size[mine & ~falls].sum() + 1e-9
 
 
 def test_already_progressive_patients_progress_from_day_0():

@@ -6,8 +6,9 @@ burden, with the lymphocyte link and the other treatments on their own links.
     simulate_disease(cohort, until, seed=1, treatments=Treatments(steroids=True))
 
 Every part draws from its own per-patient stream (relapses 2, course 3, sites 4, symptoms 5,
-disability 6), so a seeded run is the same however the cohort is chunked, and switching a treatment
-on changes only what that treatment acts on.
+disability 6, visit variability of the EDSS 7, regression of relapse residuals 8), so a seeded run
+is the same however the cohort is chunked, and switching a treatment on changes only what that
+treatment acts on.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pandas as pd
 from .._internal.files import atomic_path
 from ..errors import OptionError
 from ..units import parse_duration
-from .disability import MILESTONES, YEAR, DisabilityModel, DisabilityPaths, relapse_edss, simulate_disability
+from .disability import MILESTONES, YEAR, DisabilityModel, DisabilityPaths, edss_as_scored, simulate_disability
 from .relapse_course import relapse_courses
 from .relapses import RelapseModel, lymphocyte_multiplier, simulate_relapses
 from .symptoms import SymptomTimeline, SymptomTreatments, relapse_sites, symptom_timeline
@@ -64,7 +65,7 @@ class DiseaseResult:
     ids: np.ndarray
     times_d: np.ndarray
     relapses: pd.DataFrame          # id, relapse, day, site, symptoms, edss_rise, recovery_d, edss_residual, ...
-    edss: np.ndarray                # (n, T) EDSS as scored (sustained + relapse), on the 0.5 grid
+    edss: np.ndarray                # (n, T) EDSS as scored (sustained + relapse + visit variability), on the 0.5 grid
     edss_sustained: np.ndarray      # (n, T)
     course: np.ndarray              # (n, T) RRMS / SPMS / PPMS
     paths: DisabilityPaths
@@ -79,11 +80,10 @@ class DiseaseResult:
 
     def edss_at(self, days: np.ndarray) -> np.ndarray:
         """EDSS as scored (n, len(days)) at any days in the window: sustained plus relapses in
-        progress, on the 0.5 grid (e.g. at a trial's visits)."""
+        progress plus the visit variability, on the 0.5 grid and within 0-9.5 (e.g. at a trial's
+        visits). A day's score is the same whichever other days are asked for."""
         dm = self.disability_model or DisabilityModel.load()
-        days = np.asarray(days, dtype=float)
-        total = self.paths.sustained(days) + relapse_edss(self.relapses, None, self.paths, days, dm.sp_residual_factor)
-        return np.round(np.clip(total, 0.0, dm.edss_max) * 2.0) / 2.0
+        return edss_as_scored(self.paths, self.relapses, np.asarray(days, dtype=float), dm)
 
     def relapse_counts(self) -> np.ndarray:
         """Relapses per patient over the window."""
@@ -125,6 +125,7 @@ class DiseaseResult:
         pts = self.paths.points()
         out["edss_points_pira"] = pts["pira"].to_numpy() + pts["progression"].to_numpy()
         out["edss_points_relapses"] = pts["residual"].to_numpy()
+        out["edss_points_improved"] = pts["improvement"].to_numpy()
         return out
 
     def summary(self) -> pd.DataFrame:
@@ -134,12 +135,13 @@ class DiseaseResult:
         rows = [("annualised relapse rate", p["relapses"].sum() / (len(p) * years), "1/year"),
                 ("relapse-free", float(np.mean(p["relapses"] == 0)), "share"),
                 ("mean EDSS change (sustained)", float(np.mean(p["edss_end"] - p["edss_start"])), "EDSS"),
+                ("sustained EDSS lower at the end than at the start", float(np.mean(p["edss_end"] < p["edss_start"])), "share"),
                 ("converted to SPMS", float(np.mean(np.isfinite(p["spms_day"]) & (p["spms_day"] > 0))), "share")]
         for lv in MILESTONES:
             d = p[f"edss_{lv:g}_day"]
             rows.append((f"newly reached sustained EDSS {lv:g}", float(np.mean(np.isfinite(d) & (d > 0))), "share"))
         gained = p["edss_points_pira"].sum() + p["edss_points_relapses"].sum()
-        rows.append(("EDSS worsening independent of relapses", float(p["edss_points_pira"].sum() / gained) if gained else float("nan"), "share of points"))
+        rows.append(("EDSS worsening independent of relapses", float(p["edss_points_pira"].sum() / gained) if gained else float("nan"), "share of points gained"))
         prev = self.symptoms.prevalence().iloc[-1]
         for s in self.symptoms.present:
             rows.append((f"{s.replace('_', ' ')} at the end", float(prev[s]), "share"))
@@ -203,28 +205,25 @@ def simulate_disease(population, until: float | str = "2 years", seed: int = 0, 
     treatments = treatments or Treatments()
     rm = relapse_model or RelapseModel.load()
     dm = disability_model or DisabilityModel.load()
-    multiplier = pira_multiplier = None
+    multiplier = None
     if lymphocytes is not None and alc_link:
         if not np.array_equal(np.asarray(lymphocytes.ids), np.asarray(population.ids)):
             raise OptionError("the lymphocyte result is for other patients; simulate the disease of the same cohort.")
         multiplier = _multiplier(lymphocytes, until_d, rm.alc_link_exponent)
-        if dm.pira_alc_exponent != 0.0:
-            pira_multiplier = _multiplier(lymphocytes, until_d, dm.pira_alc_exponent)
     rel = simulate_relapses(population, until_d, seed, model=rm, multiplier=multiplier, start=start,
                             season_start=season_start)
     rel = relapse_courses(rel, population, seed, start=start, steroids=treatments.steroids,
                           plasma_exchange=treatments.plasma_exchange)
     rel = relapse_sites(rel, population, seed, start=start)
     duration = _duration_days(population, rm)
-    paths = simulate_disability(population, until_d, seed, rel, model=dm, duration_d=duration, start=start,
-                                multiplier=pira_multiplier)
+    paths = simulate_disability(population, until_d, seed, rel, model=dm, duration_d=duration, start=start)
     times = np.arange(0.0, until_d + 1e-9, every_d)
     if times[-1] < until_d:
         times = np.append(times, until_d)
     sustained = paths.sustained(times)
-    total = np.clip(sustained + relapse_edss(rel, population, paths, times, dm.sp_residual_factor), 0.0, dm.edss_max)
-    edss = np.round(total * 2.0) / 2.0
-    sym = symptom_timeline(population, times, edss, seed, relapses=rel, treatments=treatments.symptomatic, start=start)
+    actual = edss_as_scored(paths, rel, times, dm, variability=False)     # symptoms follow the patient's EDSS,
+    edss = np.clip(actual + paths.visit_offsets(times), 0.0, dm.edss_max)  # not the scoring error
+    sym = symptom_timeline(population, times, actual, seed, relapses=rel, treatments=treatments.symptomatic, start=start)
     prov = {"seed": int(seed), "until_d": until_d, "every_d": every_d, "alc_link": bool(lymphocytes is not None and alc_link),
             "treatments": repr(treatments), "season_start": season_start,
             "parameters": {"ms-relapses": getattr(rm.parameter_set, "sha256", ""),
