@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -124,6 +125,9 @@ def simulate_with_rules(
     progress=False,
     throw: bool = True,
     chunk_size: int = 10_000,
+    disease: Any = False,
+    disease_until: float | str | None = None,
+    immune: bool = False,
 ) -> SimulationResult:
     """Simulate ``population`` under ``rules``; the result carries a ``decisions`` table.
 
@@ -132,6 +136,7 @@ def simulate_with_rules(
     throw: raise SolverError when a patient's solve fails; with False its status says so (the
         rules then read that patient's counts as they are).
     chunk_size: patients decided (and simulated) together; results do not depend on it.
+    disease, disease_until, immune: as in :func:`mschemo.simulate`, for the doses decided.
     """
     from .simulation import simulate
 
@@ -187,10 +192,14 @@ def simulate_with_rules(
     table = EventTable(regimens, {}, source="doses decided by the dosing rules")
     result = simulate(model, table, population, output=output if output is not None else "daily", until=until,
                       backend=backend, seed=seed, progress=progress if isinstance(progress, bool) else False, throw=throw,
-                      chunk_size=chunk_size)
+                      chunk_size=chunk_size, immune=immune or (disease is not False and disease is not None),
+                      disease_until=disease_until)
     result.decisions = pd.DataFrame(rows, columns=DECISION_COLUMNS)
     result.provenance["dosing_rules"] = rules.describe()
     result.provenance["cap_region"] = rules.region
+    if disease is not False and disease is not None:
+        from .disease import attach_disease
+        attach_disease(result, disease, until=disease_until)
     return result
 
 

@@ -63,6 +63,7 @@ class SimulationResult:
     provenance: dict[str, Any] = field(default_factory=dict)
     decisions: pd.DataFrame | None = None   # dosing-rule decisions (simulate_with_rules), one row per course check
     disease: Any = None                     # a disease.DiseaseResult for the same patients (simulate(..., disease=True))
+    immune: Any = None                      # a disease.ImmuneRecord on its own grid (simulate(..., disease=True))
 
     # -- basics -------------------------------------------------------------------------------
     @property

@@ -20,6 +20,7 @@ from .output import OutputTimes
 from .population import Population, PopulationSpec
 from .regimen import EventTable, Regimen
 from .results import SimulationResult
+from .units import parse_duration
 
 __all__ = ["simulate"]
 
@@ -67,6 +68,8 @@ def simulate(
     throw: bool = True,
     record_states: bool = False,
     disease: Any = False,
+    disease_until: float | str | None = None,
+    immune: bool = False,
 ) -> SimulationResult:
     """Simulate ``regimen`` in ``population`` with ``model``.
 
@@ -83,8 +86,11 @@ def simulate(
     throw: raise SolverError on the first failed patient; with False, failures are in ``status``.
     record_states: also record every state (columns ``state_<name>``).
     disease: True (or a ``disease.Treatments``) also simulates relapses, symptoms and EDSS of the
-        same patients over the same window (``result.disease``), the relapse rate following their
-        lymphocytes.
+        same patients over the same window, or up to ``disease_until`` (``result.disease``). The
+        relapse rate follows the memory compartment the drug's lymphocyte kill depletes, read from the
+        solution on its own daily grid (``result.immune``), so the disease does not depend on ``output``.
+    immune: record that memory compartment (``result.immune``) without simulating the disease (for
+        a disease attached later, e.g. with other patient indices).
 
     >>> res = simulate("mitox-2y", "12 mg/m2 over 30 min every 91 days x 2", 2, seed=1, until="120 days")
     >>> res.nadirs().shape[0]
@@ -126,8 +132,16 @@ def simulate(
             raise RegimenError(f"the event table has no records for patient id(s) {shown}; give every patient records or drop those patients.")
 
     t_out = OutputTimes.parse(output, until).times_d(default_until=_default_until(regimen))
+    with_disease = disease is not False and disease is not None
+    t_solve, t_immune, at_out, at_immune = _solve_grid(model, t_out, disease_until, with_disease or bool(immune))
+    if t_immune is not None:
+        chunk_size = min(chunk_size, IMMUNE_CHUNK)
 
     chunks = []
+    records: list = []
+    if t_immune is not None:
+        from .disease.immune import KILL_PARAMETER, ImmuneModel, ImmuneRecord
+        immune_model = ImmuneModel.load()
     statuses = []
     steps = []
     tables = []
@@ -136,13 +150,18 @@ def simulate(
         for start in range(0, total, chunk_size):
             stop = min(total, start + chunk_size)
             pop = spec.sample(stop - start, seed_used, model, start=start) if spec is not None else table.subset(start, stop)
-            problem = build_problem(model, regimen, pop, t_out, record_states)
+            problem = build_problem(model, regimen, pop, t_solve, record_states)
             sol = be.solve(problem)
             if throw and np.any(sol.status != 0):
                 k = int(np.flatnonzero(sol.status != 0)[0])
                 raise SolverError(f"patient {pop.ids[k]}: {STATUS_MESSAGES.get(int(sol.status[k]), 'solver failed')}.",
                                   patient_id=pop.ids[k])
             values, columns = model.add_derived(sol.values, list(sol.columns), problem.params)
+            if t_immune is not None:
+                kill = problem.params[:, model.parameters.index(KILL_PARAMETER)]
+                exposure = kill[:, None] * values[:, at_immune, columns.index("auc_mg_d_per_L")]
+                records.append(ImmuneRecord.from_exposure(t_immune, exposure, immune_model))
+                values = values[:, at_out]
             chunks.append(values)
             statuses.append(sol.status)
             steps.append(sol.steps)
@@ -174,7 +193,34 @@ def simulate(
         values=np.concatenate(chunks, axis=0) if len(chunks) > 1 else chunks[0],
         status=np.concatenate(statuses), steps=np.concatenate(steps), provenance=provenance,
     )
-    if disease is not False and disease is not None:
+    if records:
+        from .disease.immune import ImmuneRecord
+        result.immune = ImmuneRecord.concat(records)
+    if with_disease:
         from .disease import attach_disease
-        attach_disease(result, disease)
+        attach_disease(result, disease, until=disease_until)
     return result
+
+
+IMMUNE_CHUNK = 2_000   # patients solved together while the immune grid is recorded (bounds memory)
+
+
+def _solve_grid(model: ChainedModel, t_out: np.ndarray, disease_until: float | str | None, with_immune: bool
+                ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray | None]:
+    """The times to solve at: the output times, and with the disease the immune grid (daily from 0
+    to the later of the output end and ``disease_until``), whose drug exposure (the closed-form AUC)
+    the disease reads. The solver steps do not depend on the output times (dense output), so the
+    values on the immune grid are the same whatever is recorded. Returns (solve times, immune times
+    or None, index of the output times and of the immune times in the solve times)."""
+    from .disease.immune import KILL_PARAMETER, immune_grid
+    if not with_immune or KILL_PARAMETER not in model.parameters:
+        return t_out, None, np.arange(t_out.size), None
+    end = float(t_out[-1])
+    if disease_until is not None:
+        d = parse_duration(disease_until, "disease_until") if isinstance(disease_until, str) else float(disease_until)
+        if not np.isfinite(d) or d <= 0:
+            raise OptionError(f"disease_until {disease_until!r} is not a positive duration; give one such as '5 years'.")
+        end = max(end, d)
+    t_immune = immune_grid(end)
+    t_solve = np.union1d(t_out, t_immune)
+    return t_solve, t_immune, np.searchsorted(t_solve, t_out), np.searchsorted(t_solve, t_immune)

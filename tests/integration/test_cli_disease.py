@@ -30,7 +30,7 @@ def test_simulate_runs_the_disease_by_default(cli, tmp_path: Path) -> None:
     # the counts summary first, then the disease summary
     assert text.index("White-cell counts") < text.index("Disease over 3 years, 3 patient(s)")
     assert "annualised relapse rate" in text and "relapse-free" in text
-    assert "lymphocytes (ALC)" in text and "steroids for relapses" in text and "natalizumab" in text
+    assert "immune memory compartment" in text and "steroids for relapses" in text and "natalizumab" in text
     assert DISCLAIMER in text
     assert {p.name for p in out.iterdir()} == DISEASE_TABLES
     patients = pd.read_parquet(out / "disease_patients.parquet")
@@ -100,7 +100,7 @@ def test_example_keeps_its_table_and_skips_the_disease(cli, tmp_path: Path) -> N
     out2 = tmp_path / "nadirs2.csv"
     res = cli("simulate", "--example", "mitox-2y", "--n", "3", "--seed", "1", "--out", out2, "--disease")
     assert res.code == 0, res.stderr
-    assert "Disease over" in res.stdout and "no lymphocyte (ALC) output" in flat(res.stdout)
+    assert "Disease over" in res.stdout and "no lymphocyte model" in flat(res.stdout)
     assert out2.read_bytes() == out.read_bytes()
 
 

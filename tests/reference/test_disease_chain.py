@@ -1,8 +1,8 @@
 """The chain is causal: counts -> relapses -> disability, and each other treatment acts on its own link.
 
 With the lymphocyte link switched off, chemotherapy leaves every relapse where it was; with it on,
-relapses fall as the lymphocytes are depleted more deeply (mitoxantrone 5 and 12 mg/m2, the MIMS
-doses). Steroids and plasma exchange change recovery only, disease-modifying therapies the rate by
+relapses fall as the lymphocytes, and with them the immune memory compartment, are depleted more
+deeply (mitoxantrone 5 and 12 mg/m2, the MIMS doses). Steroids and plasma exchange change recovery only, disease-modifying therapies the rate by
 their published ratios, and every result is the same however the cohort is chunked.
 """
 
@@ -27,7 +27,7 @@ def mitox():
     out = {}
     for dose in (5, 12):
         out[dose] = drug.simulate(400, seed=21, rules=False, regimen=f"{dose} mg/m2 over 30 min every 3 months x 8",
-                                  until="730 days", output="weekly")
+                                  until="730 days", output="weekly", immune=True)
     return out
 
 

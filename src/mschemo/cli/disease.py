@@ -207,7 +207,7 @@ def untreated_population(population: str | None, n: int | None, seed: int | None
 
 
 def untreated(population: Any, seed: int, until_d: float, dplan: DiseasePlan) -> Any:
-    """The disease of ``population`` without chemotherapy (no counts, no lymphocyte link)."""
+    """The disease of ``population`` without chemotherapy (no counts, no immune link)."""
     from ..disease import simulate_disease
     from ..population import Population
 
@@ -266,12 +266,13 @@ def summary_table(disease: Any) -> Any:
 
 
 def header_lines(disease: Any, dplan: DiseasePlan, seed: Any, linked_possible: bool = True) -> list[str]:
-    """What the disease run did: window, seed, the lymphocyte link, the treatments."""
+    """What the disease run did: window, seed, the immune link, the treatments."""
     prov = disease.provenance or {}
     if prov.get("alc_link"):
-        link = "relapse rate follows each patient's lymphocytes (ALC) relative to baseline"
+        link = ("relapse rate follows each patient's immune memory compartment, which the drug's lymphocyte kill "
+                "depletes and which reconstitutes over years")
     elif linked_possible:
-        link = "relapse rate not linked: this model has no lymphocyte (ALC) output"
+        link = "relapse rate not linked: this model has no lymphocyte model"
     else:
         link = "no chemotherapy"
     lines = [f"disease: relapses, symptoms and EDSS over {window_text(disease.until_d)} "

@@ -233,7 +233,7 @@ def run_simulate(*, drug: str | None = None, model: str | None = None, regimen: 
         dz.check_population(plan.population, dplan.dmt, f"'{population}'")
 
     # -- 3. run, then write every file or none ---------------------------------------------------
-    result = _run(plan, quiet)
+    result = _run(plan, quiet, immune=dplan is not None)
     dres = None
     if dplan is not None and (not quiet or dplan.out_dir is not None) and result.all_ok:
         dres = dz.attach(result, dplan)
@@ -524,7 +524,8 @@ def _population(text: str | None, n: int | None, seed: int | None, regimen: Any,
 
 
 # -- running and writing ----------------------------------------------------------------------
-def _run(plan: Plan, quiet: bool) -> Any:
+def _run(plan: Plan, quiet: bool, immune: bool = False) -> Any:
+    """Run the plan; ``immune`` also records the memory compartment the disease model reads."""
     from .. import simulate
 
     total = plan.n if plan.n is not None else len(plan.population)
@@ -533,10 +534,11 @@ def _run(plan: Plan, quiet: bool) -> Any:
         with c.progress_bar(total, show, label="deciding courses") as progress:
             return plan.drug.simulate(plan.population, regimen=plan.regimen_text, rules=plan.rules, region=plan.region,
                                       options=plan.options, n=plan.n, seed=plan.seed, output=plan.output,
-                                      backend=plan.backend, progress=progress, throw=False)
+                                      backend=plan.backend, progress=progress, throw=False, immune=immune)
     with c.progress_bar(total, show) as progress:
         return simulate(plan.model, plan.regimen, plan.population, n=plan.n, output=plan.output, backend=plan.backend,
-                        seed=plan.seed, progress=progress, throw=False, chunk_size=c.chunk_size_for(total, show))
+                        seed=plan.seed, progress=progress, throw=False, chunk_size=c.chunk_size_for(total, show),
+                        immune=immune)
 
 
 def _write_table(result: Any, plan: Plan, path: Path, kind: str | None, stage) -> str:

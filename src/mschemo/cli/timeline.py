@@ -57,7 +57,7 @@ def timeline_command(
 
     Simulates one virtual patient (or --n of them and draws --patient) under a drug's label regimen
     with its dosing rules (--drug), a regimen of your own (--drug with --regimen) or no chemotherapy
-    (--untreated); the disease model follows each patient's lymphocytes. Writes the figure
+    (--untreated); the relapse rate follows each patient's immune memory compartment. Writes the figure
     (timeline.png by default) and prints the patient's relapses and dated events.
 
     Examples:
@@ -120,7 +120,7 @@ def run_timeline(*, drug: str | None, regimen: str | None, untreated: bool, pati
         dz.check_population(plan.population, dplan.dmt, f"'{population}'")
         if csv_population:
             _pick(plan.population.ids, patient)   # a wrong id fails before the simulation
-        counts = _run(plan, quiet=True)
+        counts = _run(plan, quiet=True, immune=True)
         index = _pick(counts.ids, patient)
         if int(counts.status[index]) != 0:
             c.err_console().print(f"warning: patient {counts.ids[index]} could not be solved "

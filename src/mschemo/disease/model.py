@@ -13,6 +13,7 @@ treatment acts on.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,9 @@ from .._internal.files import atomic_path
 from ..errors import OptionError
 from ..units import parse_duration
 from .disability import MILESTONES, YEAR, DisabilityModel, DisabilityPaths, edss_as_scored, simulate_disability
+from .immune import STEP_D, ImmuneModel, ImmuneRecord
 from .relapse_course import relapse_courses
-from .relapses import RelapseModel, lymphocyte_multiplier, simulate_relapses
+from .relapses import RelapseModel, combine_multipliers, dmt_multiplier, immune_multiplier, simulate_relapses
 from .symptoms import SymptomTimeline, SymptomTreatments, relapse_sites, symptom_timeline
 
 __all__ = ["Treatments", "DiseaseResult", "simulate_disease", "attach_disease"]
@@ -35,18 +37,24 @@ __all__ = ["Treatments", "DiseaseResult", "simulate_disease", "attach_disease"]
 class Treatments:
     """The treatments besides chemotherapy, each on its own link.
 
-    steroids: relapses treated with corticosteroids (faster recovery, same residual).
+    steroids: which relapses are treated with corticosteroids (faster recovery, same residual):
+        True ("all"), "moderate_or_severe", "severe", False ("none").
     plasma_exchange: severe steroid-refractory relapses get plasma exchange.
     symptomatic: symptomatic medication, rehabilitation, exercise and diet (symptoms.SymptomTreatments).
-    Disease-modifying therapies are a patient column ``dmt`` (relapse-rate ratios).
+    dmt_periods: {patient id: [(start_d, stop_d, dmt name), ...]}: disease-modifying therapies taken
+        over periods (relapse-rate ratios); a constant therapy can also be a patient column ``dmt``.
+    pulses: {patient id: days of scheduled methylprednisolone pulses} (recovery of relapses that
+        start soon after one; no effect on the relapse rate).
     """
 
-    steroids: bool = False
+    steroids: bool | str = False
     plasma_exchange: bool = False
     symptomatic: SymptomTreatments = field(default_factory=SymptomTreatments)
+    dmt_periods: Mapping | None = None
+    pulses: Mapping | None = None
 
     @classmethod
-    def of(cls, steroids: bool = False, plasma_exchange: bool = False, medications: tuple[str, ...] = (),
+    def of(cls, steroids: bool | str = False, plasma_exchange: bool = False, medications: tuple[str, ...] = (),
            rehabilitation: bool = False, exercise: bool = False, diet: bool = False) -> Treatments:
         return cls(steroids, plasma_exchange, SymptomTreatments(tuple(medications), rehabilitation, exercise, diet))
 
@@ -179,22 +187,37 @@ def _duration_days(population, relapse_model: RelapseModel) -> np.ndarray:
     return np.full(len(t), relapse_model.ref_duration)
 
 
-def _multiplier(lymphocytes, until_d: float, exponent: float) -> dict:
-    m = lymphocyte_multiplier(lymphocytes, exponent)
-    if m["times_d"][-1] < until_d:      # counts held at their last value after the simulated window
-        m = {"times_d": np.append(m["times_d"], until_d), "values": np.hstack([m["values"], m["values"][:, -1:]])}
-    return m
+def immune_record_of(result, until_d: float | None = None, model: ImmuneModel | None = None) -> ImmuneRecord | None:
+    """The memory compartment of a count result's patients: the record simulate() made on the
+    immune grid when asked for the disease (``result.immune``), or else one worked out from the
+    result's own AUC column (which then depends on its output grid: a warning says so when it is
+    coarser than the immune grid). None when the result's model has no lymphocyte kill."""
+    record = getattr(result, "immune", None)
+    if record is None:
+        record = ImmuneRecord.from_result(result, model)
+        if record is None:
+            return None
+        t = np.asarray(result.times_d, dtype=float)
+        if t.size > 1 and np.max(np.diff(t)) > STEP_D + 1e-9:
+            import warnings
+            warnings.warn(f"the relapse rate follows a drug exposure recorded every {np.max(np.diff(t)):g} days, so "
+                          "it depends on the output grid; simulate with disease=... (or immune=True) for the exact link.",
+                          stacklevel=3)
+    return record if until_d is None else record.extended(until_d, model)
 
 
 def simulate_disease(population, until: float | str = "2 years", seed: int = 0, *,
-                     lymphocytes=None, alc_link: bool = True, treatments: Treatments | None = None,
+                     lymphocytes=None, immune: ImmuneRecord | None = None, alc_link: bool = True,
+                     treatments: Treatments | None = None,
                      every_d: float = 7.0, season_start: float | None = None, start: int | np.ndarray = 0,
                      relapse_model: RelapseModel | None = None,
                      disability_model: DisabilityModel | None = None) -> DiseaseResult:
     """Simulate the disease of ``population`` over ``until`` (days or text such as "10 years").
 
-    lymphocytes: a SimulationResult with an ``alc`` column for the same patients (chemotherapy):
-        the relapse rate follows ALC relative to each patient's baseline (ALC_LINK_EXPONENT);
+    lymphocytes: a SimulationResult of a drug with a lymphocyte model, for the same patients
+        (chemotherapy): the relapse rate follows the memory compartment the drug's lymphocyte kill
+        depletes (:mod:`mschemo.disease.immune`; the result's exact record when it was simulated
+        with the disease, else worked out from its output grid). ``immune``: that record itself.
         ``alc_link=False`` switches the link off (relapses as without treatment).
     treatments: steroids, plasma exchange and symptomatic treatments (Treatments).
     every_d: spacing of the EDSS and symptom grid (days).
@@ -206,14 +229,21 @@ def simulate_disease(population, until: float | str = "2 years", seed: int = 0, 
     rm = relapse_model or RelapseModel.load()
     dm = disability_model or DisabilityModel.load()
     multiplier = None
-    if lymphocytes is not None and alc_link:
-        if not np.array_equal(np.asarray(lymphocytes.ids), np.asarray(population.ids)):
-            raise OptionError("the lymphocyte result is for other patients; simulate the disease of the same cohort.")
-        multiplier = _multiplier(lymphocytes, until_d, rm.alc_link_exponent)
+    if lymphocytes is not None and not np.array_equal(np.asarray(lymphocytes.ids), np.asarray(population.ids)):
+        raise OptionError("the lymphocyte result is for other patients; simulate the disease of the same cohort.")
+    if alc_link:
+        if immune is None and lymphocytes is not None:
+            immune = immune_record_of(lymphocytes)
+        if immune is not None:
+            if immune.memory.shape[0] != len(population):
+                raise OptionError("the immune record is for another number of patients; give the same cohort's record.")
+            multiplier = immune_multiplier(immune.extended(until_d), rm)
+    if treatments.dmt_periods:
+        multiplier = combine_multipliers(multiplier, dmt_multiplier(population.ids, treatments.dmt_periods, until_d, rm))
     rel = simulate_relapses(population, until_d, seed, model=rm, multiplier=multiplier, start=start,
                             season_start=season_start)
     rel = relapse_courses(rel, population, seed, start=start, steroids=treatments.steroids,
-                          plasma_exchange=treatments.plasma_exchange)
+                          plasma_exchange=treatments.plasma_exchange, pulses=treatments.pulses)
     rel = relapse_sites(rel, population, seed, start=start)
     duration = _duration_days(population, rm)
     paths = simulate_disability(population, until_d, seed, rel, model=dm, duration_d=duration, start=start)
@@ -224,7 +254,7 @@ def simulate_disease(population, until: float | str = "2 years", seed: int = 0, 
     actual = edss_as_scored(paths, rel, times, dm, variability=False)     # symptoms follow the patient's EDSS,
     edss = np.clip(actual + paths.visit_offsets(times), 0.0, dm.edss_max)  # not the scoring error
     sym = symptom_timeline(population, times, actual, seed, relapses=rel, treatments=treatments.symptomatic, start=start)
-    prov = {"seed": int(seed), "until_d": until_d, "every_d": every_d, "alc_link": bool(lymphocytes is not None and alc_link),
+    prov = {"seed": int(seed), "until_d": until_d, "every_d": every_d, "alc_link": bool(alc_link and immune is not None),
             "treatments": repr(treatments), "season_start": season_start,
             "parameters": {"ms-relapses": getattr(rm.parameter_set, "sha256", ""),
                            "ms-disability": getattr(dm.parameter_set, "sha256", "")}}
@@ -236,8 +266,9 @@ def attach_disease(result, treatments: Treatments | bool | None = None, *, alc_l
                    until: float | str | None = None, start: int | np.ndarray = 0,
                    every_d: float = 7.0) -> DiseaseResult:
     """Simulate the disease of a count result's patients (same seed, same window unless ``until``
-    extends it; counts are then held at their last value) and set ``result.disease``. The relapse
-    rate follows the result's lymphocytes when it has an ``alc`` column."""
+    extends it; the memory compartment then reconstitutes without drug) and set ``result.disease``. The relapse
+    rate follows the memory compartment the drug's lymphocyte kill depletes (``result.immune``, made
+    by simulate() with ``disease=``, or worked out from the result's AUC column)."""
     from ..population import Population
     if treatments is None or isinstance(treatments, bool):
         treatments = Treatments()
@@ -245,7 +276,9 @@ def attach_disease(result, treatments: Treatments | bool | None = None, *, alc_l
         raise OptionError(f"disease {treatments!r} is not a choice; give True, False or a Treatments.")
     window = float(result.times_d[-1]) if until is None else _until_days(until)
     lymph = result if any(c.split("_")[0] == "alc" for c in result.columns) else None
+    record = immune_record_of(result) if alc_link else None
     pop = Population(result.patients.reset_index(drop=True))
     result.disease = simulate_disease(pop, window, int(result.provenance.get("seed", 0)), lymphocytes=lymph,
-                                      alc_link=alc_link, treatments=treatments, start=start, every_d=every_d)
+                                      immune=record, alc_link=alc_link, treatments=treatments, start=start,
+                                      every_d=every_d)
     return result.disease

@@ -8,6 +8,11 @@ recovery  log-normal, median RECOVERY_MEDIAN days, sdlog RECOVERY_SDLOG; with co
           (the residual is unchanged: no effect on long-term disability was shown)
 plasma    a severe relapse still unrecovered on corticosteroids at PLEX_DAY gets plasma exchange;
 exchange  responders (42 % vs 6 % sham, Weinshenker 1999) have recovered by the end of the course
+severity  mild (rise below 1.0), moderate, severe (rise of PLEX_MIN_RISE or more, Hirst 2012);
+          confirmed: a rise of CONFIRMED_MIN_RISE or more (an objective change on examination)
+
+Which relapses get corticosteroids is a rule: all, moderate_or_severe, severe or none; a relapse that
+starts within PULSE_WINDOW days after a scheduled methylprednisolone pulse recovers as a treated one.
 
 Each relapse draws from its patient's own stream (the course stream), in relapse order, so a seeded
 run does not depend on chunking. Parameters: params/ms_relapses.toml.
@@ -24,9 +29,26 @@ from scipy.stats import norm
 from .._internal.rng import patient_indices, patient_rng
 from ..params import load_parameters
 
-__all__ = ["relapse_courses", "steroid_recovery_factor", "COURSE_STREAM"]
+__all__ = ["relapse_courses", "steroid_recovery_factor", "COURSE_STREAM", "STEROID_RULES", "severity_of"]
 
 COURSE_STREAM = 3
+STEROID_RULES = ("all", "moderate_or_severe", "severe", "none")
+SEVERITIES = ("mild", "moderate", "severe")
+
+
+def severity_of(rise: np.ndarray, severe_from: float) -> np.ndarray:
+    """mild (EDSS rise below 1.0), moderate, or severe (rise of ``severe_from`` or more)."""
+    rise = np.asarray(rise, dtype=float)
+    return np.where(rise >= severe_from, "severe", np.where(rise >= 1.0, "moderate", "mild")).astype(object)
+
+
+def _steroid_rule(steroids: bool | str) -> str:
+    if isinstance(steroids, (bool, np.bool_)):
+        return "all" if steroids else "none"
+    if steroids not in STEROID_RULES:
+        from ..errors import OptionError
+        raise OptionError(f"steroids '{steroids}' is not a rule; use one of {', '.join(STEROID_RULES)}.")
+    return str(steroids)
 
 
 def _half_steps(rng: np.random.Generator, mean_steps: float) -> int:
@@ -46,24 +68,40 @@ def steroid_recovery_factor(median_d: float, sdlog: float, odds_ratio: float, by
 
 
 def relapse_courses(relapses: pd.DataFrame, population, seed: int, *, start: int | np.ndarray = 0,
-                    steroids: bool = False, plasma_exchange: bool = False) -> pd.DataFrame:
+                    steroids: bool | str = False, plasma_exchange: bool = False,
+                    pulses: dict | None = None) -> pd.DataFrame:
     """Add edss_rise, recovery_d and edss_residual to a relapse table (id, relapse, day) of
     ``population`` (patients start..start+n-1 of the run).
 
-    steroids: every relapse is treated with corticosteroids (faster recovery, same residual).
+    steroids: which relapses are treated with corticosteroids (faster recovery, same residual): True
+        or "all", "moderate_or_severe", "severe", False or "none".
+    pulses: {patient id: days of scheduled methylprednisolone pulses}; a relapse starting within
+        PULSE_WINDOW days after one recovers as a treated relapse.
     plasma_exchange: a severe relapse (rise >= PLEX_MIN_RISE) not recovered by PLEX_DAY gets a
         course of plasma exchange; a responder (PLEX_RESPONSE) has recovered by the course's end,
         with the same residual.
     The same draws are used whatever the treatments, so treated and untreated runs pair relapse by
     relapse."""
     ps = load_parameters("ms-relapses")
+    m_ = len(relapses)
     p0, p_half = ps["P_RISE_ZERO"].value, ps["P_RISE_HALF"].value
     rise_extra = (ps["RISE_MEAN_FROM_ONE"].value - 1.0) / 0.5
     p_res = ps["P_RESIDUAL"].value
     res_extra = (ps["RESIDUAL_MEAN_FROM_HALF"].value - 0.5) / 0.5
     median, sdlog = ps["RECOVERY_MEDIAN"].value, ps["RECOVERY_SDLOG"].value
-    speed = steroid_recovery_factor(median, sdlog, ps["STEROID_OR_NOT_IMPROVED"].value) if steroids else 1.0
+    rule = _steroid_rule(steroids)
+    fast = steroid_recovery_factor(median, sdlog, ps["STEROID_OR_NOT_IMPROVED"].value)
     plex_rise, plex_day = ps["PLEX_MIN_RISE"].value, ps["PLEX_DAY"].value
+    window = ps["PULSE_WINDOW"].value
+    days = relapses["day"].to_numpy(dtype=float) if m_ else np.zeros(0)
+    treated_by_pulse = np.zeros(m_, dtype=bool)
+    if pulses and m_:
+        ids = relapses["id"].to_numpy()
+        for j in range(m_):
+            p = pulses.get(ids[j])
+            if p is not None and len(p):
+                gap = days[j] - np.asarray(p, dtype=float)
+                treated_by_pulse[j] = bool(np.any((gap >= 0.0) & (gap <= window)))
     plex_end, plex_p = plex_day + ps["PLEX_COURSE"].value, ps["PLEX_RESPONSE"].value
     position = {pid: k for k, pid in enumerate(population.ids)}
     idx = patient_indices(len(population), start)
@@ -74,6 +112,7 @@ def relapse_courses(relapses: pd.DataFrame, population, seed: int, *, start: int
     residual = np.zeros(m)
     recovery = np.zeros(m)
     plex = np.zeros(m, dtype=bool)
+    treated = np.zeros(m, dtype=bool)
     rng = None
     current = -1
     for j in order:
@@ -82,7 +121,9 @@ def relapse_courses(relapses: pd.DataFrame, population, seed: int, *, start: int
             rng = patient_rng(seed, int(idx[current]), COURSE_STREAM)
         u = rng.random()
         r = 0.0 if u < p0 else 0.5 if u < p0 + p_half else 1.0 + 0.5 * _half_steps(rng, rise_extra)
-        rec = speed * median * math.exp(sdlog * rng.standard_normal())
+        treated[j] = treated_by_pulse[j] or rule == "all" or (rule == "moderate_or_severe" and r >= 1.0) or (
+            rule == "severe" and r >= plex_rise)
+        rec = (fast if treated[j] else 1.0) * median * math.exp(sdlog * rng.standard_normal())
         res = 0.0
         if r > 0 and rng.random() < p_res:
             res = min(r, 0.5 + 0.5 * _half_steps(rng, res_extra))
@@ -96,6 +137,8 @@ def relapse_courses(relapses: pd.DataFrame, population, seed: int, *, start: int
     out["edss_rise"] = rise
     out["recovery_d"] = recovery
     out["edss_residual"] = residual
-    out["steroids"] = bool(steroids)
+    out["steroids"] = treated
     out["plasma_exchange"] = plex
+    out["severity"] = severity_of(rise, plex_rise)
+    out["confirmed"] = rise >= ps["CONFIRMED_MIN_RISE"].value
     return out

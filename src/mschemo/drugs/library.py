@@ -61,11 +61,12 @@ class Drug:
     regimens: tuple[PublishedRegimen, ...] = ()
     raw: Mapping[str, Any] | None = None
 
-    def plan(self, regimen: str | Regimen | None = None) -> Regimen | Callable[[Population], Sequence[Sequence[Any]]]:
-        """The planned doses: the label's (``None``), a text, or a Regimen."""
+    def plan(self, regimen: str | Regimen | Callable | None = None) -> Regimen | Callable[[Population], Sequence[Sequence[Any]]]:
+        """The planned doses: the label's (``None``), a text, a Regimen, or a function giving each
+        patient's courses (as :func:`mschemo.simulate_with_rules` takes)."""
         if regimen is None:
             regimen = self.default_regimen
-        if isinstance(regimen, Regimen):
+        if isinstance(regimen, Regimen) or callable(regimen):
             return regimen
         key = regimen.strip().lower()
         if key in LABEL_PLANS:
@@ -106,14 +107,16 @@ class Drug:
     def simulate(self, population: Population | PopulationSpec | int | None = None, *,
                  regimen: str | Regimen | None = None, rules: bool = True, region: str | None = None,
                  options: Sequence[str] = (), n: int | None = None, seed: int | None = None, output=None, until=None, backend=None,
-                 progress=False, throw: bool = True, disease=False):
+                 progress=False, throw: bool = True, disease=False, disease_until=None, immune: bool = False):
         """Simulate this drug's regimen (the label's by default) with its dosing rules.
 
         population: a patient table, a spec with ``n``, a number of patients (the default cohort
         plus this drug's covariates) or None (100 patients). rules: False gives every planned dose.
         region: which lifetime cap is in force ("us", "eu"). options: optional rules to switch on
         (e.g. "titrate"). The result's ``decisions`` table says what happened to each course and why.
-        disease: True (or a ``disease.Treatments``) adds ``result.disease`` (relapses, symptoms, EDSS).
+        disease: True (or a ``disease.Treatments``) adds ``result.disease`` (relapses, symptoms, EDSS),
+        over the count window or up to ``disease_until``; ``immune`` records only the memory
+        compartment the disease reads (``result.immune``), as in :func:`mschemo.simulate`.
         """
         from .._internal.rng import root_seed
         from ..adaptive import simulate_with_rules
@@ -137,13 +140,16 @@ class Drug:
         if options:
             dosing = dosing.with_options(*options)
         result = simulate_with_rules(self.model, self.plan(regimen), population, dosing, output=output, until=until,
-                                     backend=backend, seed=seed_used, progress=progress, throw=throw)
+                                     backend=backend, seed=seed_used, progress=progress, throw=throw,
+                                     immune=immune or (disease is not False and disease is not None),
+                                     disease_until=disease_until)
         result.provenance["drug"] = self.name
-        result.provenance["regimen"] = regimen.describe() if isinstance(regimen, Regimen) else (regimen or self.default_regimen)
+        result.provenance["regimen"] = (regimen.describe() if isinstance(regimen, Regimen) else
+                                        "a plan per patient" if callable(regimen) else (regimen or self.default_regimen))
         result.provenance["seed"] = seed_used
         if disease is not False and disease is not None:
             from ..disease import attach_disease
-            attach_disease(result, disease)
+            attach_disease(result, disease, until=disease_until)
         return result
 
 

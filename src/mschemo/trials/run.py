@@ -173,9 +173,9 @@ def _arm_outcomes(ctx: _Context, k: int, pop: Population, j: np.ndarray, seed: i
     if arm.drug:
         drug = ctx.drugs[arm.drug]
         res = drug.simulate(pop, regimen=arm.regimen, rules=arm.rules, region=arm.cap_region,
-                            options=tuple(arm.options), seed=seed, output=grid, until=f"{end} days")
+                            options=tuple(arm.options), seed=seed, output=grid, until=f"{end} days", immune=True)
     else:
-        res = simulate(ctx.drugs[PLACEBO_COUNT_MODEL].model, None, pop, output=grid, seed=seed)
+        res = simulate(ctx.drugs[PLACEBO_COUNT_MODEL].model, None, pop, output=grid, seed=seed, immune=True)
     dis = attach_disease(res, Treatments(steroids=arm.steroids, plasma_exchange=arm.plasma_exchange), start=j)
     t = res.times_d
     ci = np.searchsorted(t, cdays)
