@@ -1,7 +1,11 @@
 """A 2-year, 3-arm trial (the built-in MIMS design: placebo, mitoxantrone 5 and 12 mg/m2 every 3
 months) at scale: wall time and peak memory, in memory and streamed to Parquet.
 
-    python benchmarks/trial_3arm.py [--n 10000 100000] [--chunk-size 2000] [--save]
+    python benchmarks/trial_3arm.py [--n 10000 100000] [--chunk-size 2000] [--features] [--save]
+
+With --features, the same design written with the design features of a spec (screening labs, lab
+error, schedules before and after each dose, phases with a cap, a steroid rule, endpoints of every
+kind: benchmarks/mims_features.toml) runs beside it at each N, and the ratio of their times is printed.
 
 Each run is a child process (``mschemo trial --example mims --n-per-arm N --out ...``); its peak
 memory is the child's maximum resident set size (os.wait4). Per-patient data go to Parquet chunk by
@@ -24,10 +28,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run(n: int, chunk: int, seed: int) -> dict:
+def run(n: int, chunk: int, seed: int, spec: str | None = None) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "mschemo", "trial", "--example", "mims", "--n-per-arm", str(n),
+        what = ["--example", "mims"] if spec is None else [spec]
+        cmd = [sys.executable, "-m", "mschemo", "trial", *what, "--n-per-arm", str(n),
                "--chunk-size", str(chunk), "--seed", str(seed), "--out", str(Path(tmp) / "out"), "--quiet"]
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env)
@@ -45,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--chunk-size", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=2002)
+    ap.add_argument("--features", action="store_true", help="also run benchmarks/mims_features.toml, print the ratio")
     ap.add_argument("--save", action="store_true")
     a = ap.parse_args(argv)
     rows = []
@@ -53,6 +59,13 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(r)
         print(f"n per arm {n:>7}: {r['wall_s']:8.1f} s, {r['ms_per_patient']:6.2f} ms per patient, "
               f"peak memory {r['peak_rss_mb']:7.0f} MB, Parquet {r['output_mb']:6.1f} MB", flush=True)
+        if a.features:
+            f = run(n, a.chunk_size, a.seed, str(Path(__file__).parent / "mims_features.toml"))
+            f["spec"] = "mims_features.toml"
+            f["ratio_to_plain"] = f["wall_s"] / r["wall_s"]
+            rows.append(f)
+            print(f"  with the design features: {f['wall_s']:8.1f} s, {f['ms_per_patient']:6.2f} ms per patient, "
+                  f"peak memory {f['peak_rss_mb']:7.0f} MB: {f['ratio_to_plain']:.2f} x the plain design", flush=True)
     if a.save:
         out = Path(__file__).parent / "results" / f"trial_3arm_{date.today().isoformat()}.json"
         out.write_text(json.dumps({"runs": rows, "chunk_size": a.chunk_size, "cores": os.cpu_count(),

@@ -11,6 +11,9 @@ import pandas as pd
 
 from mschemo.trials.schema import PATIENT_COLUMNS, VISIT_COLUMNS
 
+#: default toxicity endpoints: name -> (count, lower limits of grades 1-4 of their scale)
+_TOX = {"leukopenia": "wbc", "neutropenia": "anc", "lymphopenia": "alc"}
+
 #: arm -> (annualised relapse rate, CDP hazard per year, depth of the count dip (None: no counts), dose mg/m2)
 DEFAULT_ARMS: dict[str, tuple[float, float, float | None, float]] = {
     "placebo": (0.8, 0.15, None, 0.0),
@@ -77,27 +80,36 @@ def make_trial(n_per_arm: int = 20, arms: dict[str, tuple[float, float, float | 
             row = {
                 "id": pid, "arm": arm, "age_y": rng.uniform(18, 55), "sex": str(rng.choice(["F", "M"], p=[0.7, 0.3])),
                 "height_cm": h, "weight_kg": w, "bsa_m2": bsa, "ms_course": "RRMS", "ms_duration_y": rng.uniform(1, 15),
-                "edss_baseline": edss0, "prior_relapses_2y": int(rng.poisson(1.5) + 1), "followup_d": float(duration_d),
-                "relapses": int(n_rel), "first_relapse_d": float(rel_days[0]) if n_rel else np.nan,
-                "relapse_event": bool(n_rel), "time_to_first_relapse_d": float(rel_days[0]) if n_rel else float(duration_d),
+                "edss_baseline": edss0, "prior_relapses_1y": int(rng.poisson(0.8) + 1),
+                "prior_relapses_2y": int(rng.poisson(1.5) + 1), "screened_out_criteria": int(rng.poisson(0.5)),
+                "screened_out_labs": 0, "followup_d": float(duration_d), "relapses_total": int(n_rel),
+                "relapses": int(n_rel), "relapses_followup_d": float(duration_d),
+                "first_relapse_event": bool(n_rel), "first_relapse_d": float(rel_days[0]) if n_rel else float(duration_d),
                 "cdp3_event": cdp3, "cdp3_d": cdp3_d, "cdp6_event": cdp6, "cdp6_d": cdp3_d if cdp6 else last,
-                "edss_end": float(edss[-1]), "edss_change": float(edss[-1] - edss0),
-                "wbc_min_1e9_per_L": mins["wbc"], "anc_min_1e9_per_L": mins["anc"], "alc_min_1e9_per_L": mins["alc"],
-                "wbc_grade_max": _grade(np.array(mins["wbc"]), _LIMITS["wbc"]).item(),
-                "anc_grade_max": _grade(np.array(mins["anc"]), _LIMITS["anc"]).item(),
-                "alc_grade_max": _grade(np.array(mins["alc"]), _LIMITS["alc"]).item(),
-                "who_leukopenia": (mins["wbc"] < 4.0) if np.isfinite(mins["wbc"]) else None,
+                "edss_change": float(edss[-1] - edss0),
+            }
+            for name, c in _TOX.items():
+                g = _grade(np.array(mins[c]), _LIMITS[c]).item()
+                row |= {name: (g >= 3) if np.isfinite(g) else None, f"{name}_grade": g, f"{name}_min_1e9_per_L": mins[c],
+                        f"{name}_true": (g >= 3) if np.isfinite(g) else None, f"{name}_true_grade": g}
+            who = (mins["wbc"] < 4.0) if np.isfinite(mins["wbc"]) else None
+            row |= {"who_leukopenia": who, "who_leukopenia_grade": _grade(np.array(mins["wbc"]), _LIMITS["wbc"]).item(),
+                    "who_leukopenia_min_1e9_per_L": mins["wbc"], "who_leukopenia_true": who,
+                    "who_leukopenia_true_grade": _grade(np.array(mins["wbc"]), _LIMITS["wbc"]).item()}
+            row |= {
                 "courses_planned": courses, "courses_given": given, "courses_delayed": int(rng.binomial(given, 0.1)),
                 "courses_withheld": withheld, "discontinued": bool(rng.random() < 0.05) if courses else False,
                 "cumulative_dose": given * dose, "dose_unit": "mg/m2" if dose else None,
                 "cumulative_dose_mg": given * dose * bsa,
             }
             patients.append(row)
-            visits.append(pd.DataFrame({"id": pid, "arm": arm, "visit": np.arange(visit_days.size), "day": visit_days,
-                                        "wbc_1e9_per_L": counts["wbc"], "anc_1e9_per_L": counts["anc"],
+            visits.append(pd.DataFrame({"id": pid, "arm": arm, "visit": np.arange(visit_days.size), "schedule": "labs",
+                                        "day": visit_days, "wbc_1e9_per_L": counts["wbc"], "anc_1e9_per_L": counts["anc"],
                                         "alc_1e9_per_L": counts["alc"], "edss": edss}))
     pt = pd.DataFrame(patients, columns=list(PATIENT_COLUMNS))
-    pt["who_leukopenia"] = pt["who_leukopenia"].astype("boolean")
+    for name in (*_TOX, "who_leukopenia"):
+        pt[name] = pt[name].astype("boolean")
+        pt[f"{name}_true"] = pt[f"{name}_true"].astype("boolean")
     vt = pd.concat(visits, ignore_index=True)[list(VISIT_COLUMNS)]
     if strings == "arrow":
         pt, vt = arrow_strings(pt), arrow_strings(vt)

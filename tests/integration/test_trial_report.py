@@ -105,12 +105,16 @@ def test_report_is_one_valid_self_contained_html_file(written):
 def test_report_tables_and_reproducibility_line(written):
     _, doc = written
     outcomes = doc.tables["outcomes"]
-    assert outcomes[0] == ["Outcome", *ARMS] and len(outcomes) == 1 + 16
+    assert outcomes[0] == ["Outcome", *ARMS] and len(outcomes) == 1 + 20
     rows = {r[0]: r[1:] for r in outcomes[1:]}
-    assert rows["Relapse rate ratio"][0] == "reference" and rows["Hazard ratio, 3-month CDP"][0] == "reference"
+    assert rows["Rate ratio, relapse rate"][0] == "reference" and rows["Hazard ratio, 3-month CDP"][0] == "reference"
     assert rows["Annualised relapse rate"][1].count("(") == 1
-    assert rows["WHO leukopenia (WBC < 4.0)"][0].startswith("NE")
-    assert [r[0] for r in doc.tables["dosing"][1:]] == ARMS and len(doc.tables["toxicity"]) == 1 + 13
+    assert rows["Leukopenia, WBC < 4.0 (WHO (Miller 1981), at labs visits)"][0].startswith("NE")
+    # each toxicity figure with its scale and where the counts were read (visits as reported, true nadir)
+    tox = doc.tables["toxicity"]
+    assert [r[0] for r in doc.tables["dosing"][1:]] == ARMS and len(tox) == 1 + 8
+    assert tox[0][:3] == ["Adverse event (patients)", "Scale", "Counts read at"]
+    assert {r[2] for r in tox[1:]} == {"labs visits, as reported", "true nadir (daily curve)"}
     assert doc.tables["baseline"][1][:2] == ["placebo", "20"]
     text = " ".join("".join(doc.text).split())
     line = next(s for s in text.split("Reproducibility: ")[1:])

@@ -54,7 +54,7 @@ def test_eligibility_holds_for_every_patient(whole):
 def test_only_the_drug_arm_is_dosed_and_depleted(whole):
     p = whole.patients.set_index("arm")
     assert (p.loc["mitox", "courses_given"] > 0).all() and (p.loc["placebo", "courses_given"] == 0).all()
-    assert p.loc["mitox", "alc_min_1e9_per_L"].mean() < p.loc["placebo", "alc_min_1e9_per_L"].mean()
+    assert p.loc["mitox", "lymphopenia_min_1e9_per_L"].mean() < p.loc["placebo", "lymphopenia_min_1e9_per_L"].mean()
 
 
 def test_parquet_files_hold_every_patient(whole):
@@ -94,7 +94,7 @@ def test_permuted_blocks_balance_the_arms_with_their_ratios():
     ({"arms": [{"name": "a"}, {"name": "a"}]}, "arm names repeat"),
     ({"arms": [{"name": "x", "drug": "aspirin"}]}, "arms[0].drug: 'aspirin' is not a drug"),
     ({"arms": [{"name": "x", "drug": "mitoxantrone", "regimen": "12 mg/m2 every fortnight"}]}, "arms[0].regimen"),
-    ({"arms": [{"name": "x", "regimen": "12 mg/m2"}]}, "arms[0]: regimen, options and cap_region need a drug"),
+    ({"arms": [{"name": "x", "regimen": "12 mg/m2"}]}, "arms[0]: regimen, options, cap_region and max_dose need a drug"),
     ({"arms": [{"name": "x", "dmt": "aspirin"}]}, "arms[0].dmt"),
     ({"eligibility": [{"field": "height", "min": 1}]}, "eligibility[0]: field 'height' is not a baseline field"),
     ({"eligibility": [{"field": "edss", "min": 5, "max": 3}]}, "eligibility[0]: min 5.0 is above max 3.0"),
@@ -130,10 +130,171 @@ def test_impossible_eligibility_is_reported():
 
 
 def test_built_in_examples_load_and_run_briefly():
-    assert example_trials() == ["clarity", "cyclophosphamide", "mims"]
+    assert example_trials() == ["clarity", "clarity_extension", "cyclophosphamide", "edan1997", "edan2011", "mims"]
     for name in example_trials():
         spec = load_trial_example(name)
         res = run_trial(spec, 3)
         assert res.patients["arm"].nunique() == len(spec.arms)
     with pytest.raises(TrialSpecError, match="no example trial named 'x'"):
         load_trial_example("x")
+
+
+EVERY_FEATURE = """name = "every feature"
+duration = "1 year"
+seed = 3
+year = 2010
+reference = "glatiramer"
+[population]
+edss = { distribution = "normal", mean = 3.0, sd = 1.0, lower = 0, upper = 6 }
+[[eligibility]]
+field = "prior_relapses_1y"
+min = 1
+[screening]
+measured = true
+[[screening.labs]]
+count = "wbc"
+min = 4.0
+[[screening.labs]]
+count = "alc"
+min = 1.0
+[measurement]
+assay = true
+biological = false
+[[arms]]
+name = "glatiramer"
+steroids = "severe"
+[[arms.phases]]
+dmt = "glatiramer"
+[[arms]]
+name = "mitoxantrone then interferon"
+steroids = "moderate_or_severe"
+plasma_exchange = true
+[[arms.phases]]
+drug = "mitoxantrone"
+regimen = "12 mg/m2 over 30 min every 1 month x 4"
+max_dose = "20 mg"
+stop = "5 months"
+[[arms.phases]]
+dmt = "interferon_beta_1a_sc"
+start_after_course = 4
+start = "1 month"
+[[arms.comedication]]
+name = "methylprednisolone"
+every = "1 month"
+count = 4
+[schedules.predose]
+measures = "counts"
+before_each_dose = true
+[schedules.nadir]
+measures = "counts"
+after_each_dose = ["10 days", "14 days"]
+[schedules.monthly]
+measures = "counts"
+every = "1 month"
+until = "6 months"
+[schedules.extra]
+measures = "counts"
+days = [200, 300]
+baseline = false
+[schedules.neuro]
+measures = "edss"
+every = "3 months"
+[[endpoints]]
+name = "arr_confirmed"
+kind = "relapse_rate"
+relapses = "confirmed"
+[[endpoints]]
+name = "arr_late"
+kind = "relapse_rate"
+start = "6 months"
+[[endpoints]]
+name = "first_treated"
+kind = "time_to_relapse"
+relapses = "treated"
+window = "9 months"
+[[endpoints]]
+name = "free_of_severe"
+kind = "relapse_free"
+relapses = "severe"
+[[endpoints]]
+name = "cdp"
+kind = "confirmed_progression"
+confirm = "6 months"
+steps = { from_0 = 1.0, default = 1.0, high = 0.5, high_from = 5.0 }
+[[endpoints]]
+name = "cdi"
+kind = "confirmed_improvement"
+min_baseline = 2.0
+[[endpoints]]
+name = "change_6m"
+kind = "edss_change"
+at = "6 months"
+[[endpoints]]
+name = "stopped"
+kind = "discontinuation"
+[[endpoints]]
+name = "failure"
+kind = "composite"
+parts = ["first_treated", "cdp", "discontinuation"]
+[[endpoints]]
+name = "neutropenia_v3"
+kind = "toxicity"
+count = "anc"
+scale = "ctcae_v3"
+schedule = "nadir"
+[[endpoints]]
+name = "leukopenia_who"
+kind = "toxicity"
+count = "wbc"
+scale = "who"
+grade = 2
+schedule = "predose"
+[[endpoints]]
+name = "lymphopenia_v4"
+kind = "toxicity"
+count = "alc"
+scale = "ctcae_v4"
+schedule = "monthly"
+window = "6 months"
+"""
+
+
+def test_a_spec_with_every_feature_runs_through_the_cli(cli, tmp_path):
+    """Schedules of every kind, screening labs, lab error, phases (cap, stop, a DMT after a course),
+    co-medication, steroid rules, an era, and every endpoint kind: the CLI runs it, the tables carry
+    every endpoint's columns and the visits follow each patient's own doses."""
+    spec = tmp_path / "every.toml"
+    spec.write_text(EVERY_FEATURE)
+    out = tmp_path / "run"
+    res = cli("trial", spec, "--n-per-arm", "6", "--out", out, "--quiet")
+    assert res.code == 0, res.stderr
+    p, v = pd.read_parquet(out / "patients.parquet"), pd.read_parquet(out / "visits.parquet")
+    for col in ("arr_confirmed", "arr_late_followup_d", "first_treated_event", "free_of_severe", "cdp_d", "cdi_event",
+                "change_6m", "stopped_event", "failure_d", "neutropenia_v3_true_grade", "leukopenia_who_grade",
+                "lymphopenia_v4_min_1e9_per_L"):
+        assert col in p.columns, col
+    assert set(v["schedule"]) == {"predose", "nadir", "monthly", "extra", "neuro"}
+    drug = v[(v.arm == "mitoxantrone then interferon") & (v.schedule == "nadir") & (v.day > 0)]
+    assert len(drug) and ((drug.groupby("id").size()) % 2 == 0).all()      # two visits after each dose given
+    assert (p["arr_late_followup_d"] == 365.25 - 365.25 / 2).all()
+    assert (p.loc[p.arm == "glatiramer", "courses_given"] == 0).all()
+    assert (p["screened_out_labs"] >= 0).all() and "screened" in (out / "report.html").read_text()
+
+
+def test_design_example_in_the_docs_is_the_file(tmp_path):
+    """docs/trials.md shows docs/examples/trial_design.toml whole."""
+    import re
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    page = (root / "docs" / "trials.md").read_text()
+    shown = next(b for b in re.findall(r"```toml\n(.*?)```", page, re.S) if "max_dose" in b)
+    assert shown in (root / "docs" / "examples" / "trial_design.toml").read_text()
+
+
+def test_every_feature_gives_the_same_patients_and_visits_for_any_chunk_size():
+    spec = TrialSpec.from_dict(__import__("tomllib").loads(EVERY_FEATURE))
+    whole = run_trial(spec, 4, chunk_size=1000)
+    for size in (1, 3):
+        part = run_trial(spec, 4, chunk_size=size)
+        pd.testing.assert_frame_equal(part.patients, whole.patients)
+        pd.testing.assert_frame_equal(part.visits.reset_index(drop=True), whole.visits.reset_index(drop=True))

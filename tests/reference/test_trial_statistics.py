@@ -178,28 +178,34 @@ def test_no_events_and_all_events_give_nan_with_a_note():
 
 def test_toxicity_dosing_disability_count_by_hand():
     """Truth: grades and flags set by hand; shares, means and SDs are exact (to rounding)."""
+    from mschemo.trials.spec import Endpoint
+
     d = pd.DataFrame({
         "arm": ["x", "x", "x", "x", "p", "p"],
-        "wbc_grade_max": [0, 1, 3, 4, np.nan, np.nan], "anc_grade_max": [0, 2, 2, 4, np.nan, np.nan],
-        "alc_grade_max": [1, 1, 1, 3, np.nan, np.nan], "who_leukopenia": pd.array([False, True, True, True, None, None],
-                                                                                  dtype="boolean"),
+        "neutropenia": pd.array([False, False, True, True, None, None], dtype="boolean"),
+        "neutropenia_true": pd.array([False, True, True, True, None, None], dtype="boolean"),
+        "who": pd.array([False, True, True, True, None, None], dtype="boolean"),
+        "who_true": pd.array([True, True, True, True, None, None], dtype="boolean"),
         "courses_planned": [4, 4, 4, 4, 0, 0], "courses_given": [4, 3, 4, 2, 0, 0], "courses_delayed": [0, 1, 2, 0, 0, 0],
         "courses_withheld": [0, 1, 0, 2, 0, 0], "discontinued": [False, False, False, True, False, False],
         "cumulative_dose": [48.0, 36.0, 48.0, 24.0, 0.0, 0.0], "dose_unit": ["mg/m2"] * 4 + [None, None],
         "cumulative_dose_mg": [96.0, 72.0, 90.0, 40.0, 0.0, 0.0],
         "edss_baseline": [2.0, 3.0, 4.0, 3.0, 2.0, 2.0], "edss_change": [0.0, 0.5, 1.0, -0.5, 1.0, 0.0],
-        "relapse_event": [False, True, False, False, True, True]})
-    tox = oc.toxicity(d).set_index(["arm", "term", "criterion"])["share"]
-    assert tox["x", "WBC decrease", "grade >= 1"] == 0.75 and tox["x", "WBC decrease", "grade >= 3"] == 0.5
-    assert tox["x", "WBC decrease", "grade 4"] == 0.25 and tox["x", "Neutrophil count decrease", "grade >= 2"] == 0.75
-    assert tox["x", "Lymphocyte count decrease", "grade >= 3"] == 0.25
-    assert tox["x", "WHO leukopenia", "WBC < 4.0 x10^9/L"] == 0.75 and tox.loc["p"].isna().all()
+        "first_relapse_event": [False, True, False, False, True, True]})
+    eps = [Endpoint(name="neutropenia", kind="toxicity", count="anc", schedule="labs"),
+           Endpoint(name="who", kind="toxicity", count="wbc", scale="who", grade=1, schedule="labs"),
+           Endpoint(name="first_relapse", kind="time_to_relapse"), Endpoint(name="edss_change", kind="edss_change")]
+    tox = oc.toxicity(d, eps).set_index(["arm", "endpoint", "basis"])
+    assert tox.loc[("x", "neutropenia", "visits"), "share"] == 0.5
+    assert tox.loc[("x", "neutropenia", "true nadir"), "share"] == 0.75
+    assert tox.loc[("x", "who", "visits"), "share"] == 0.75 and tox.loc[("x", "who", "true nadir"), "share"] == 1.0
+    assert tox.loc[("x", "who", "visits"), "scale"] == "WHO (Miller 1981)" and tox.loc["p"]["share"].isna().all()
     dose = oc.dosing(d).set_index("arm")
     assert dose.loc["x", "courses_given"] == 3.25 and dose.loc["x", "courses_withheld"] == 0.75
     assert dose.loc["x", "discontinued"] == 0.25 and dose.loc["x", "cumulative_dose_mean"] == 39.0
     assert dose.loc["x", "cumulative_dose_sd"] == pytest.approx(np.std([48, 36, 48, 24], ddof=1))
     assert dose.loc["x", "dose_unit"] == "mg/m2" and dose.loc["x", "cumulative_dose_mg_mean"] == 74.5
-    dis = oc.disability(d).set_index("arm")
+    dis = oc.disability(d, eps).set_index("arm")
     assert dis.loc["x", "edss_change_mean"] == 0.25 and dis.loc["x", "relapse_free"] == 0.75
     assert dis.loc["x", "edss_change_low"] < 0.25 < dis.loc["x", "edss_change_high"]
     assert dis.loc["p", "relapse_free"] == 0.0
@@ -217,15 +223,16 @@ def test_outcome_table_on_a_three_arm_trial(strings: str):
     t = oc.outcome_table(patients, "placebo")
     assert list(t.columns) == ["arm", "outcome", "estimate", "ci_low", "ci_high", "p", "text", "note"]
     assert list(dict.fromkeys(t["arm"])) == ["placebo", "mitoxantrone 12 mg/m2", "mitoxantrone 5 mg/m2"]
-    assert len(t) == 3 * t["outcome"].nunique() and t["outcome"].nunique() == 16
+    assert len(t) == 3 * t["outcome"].nunique() and t["outcome"].nunique() == 20
     ref = t[(t.arm == "placebo") & t.outcome.str.contains("ratio")]
     assert (ref["text"] == "reference").all() and len(ref) == 4
     assert t.loc[(t.arm == "placebo") & t.outcome.str.contains("grade >= 3"), "text"].str.startswith("NE").all()
+    assert t.outcome.str.contains(r"CTCAE v5.0, at labs visits").any() and t.outcome.str.contains("true nadir").any()
     finite = t[np.isfinite(t[["estimate", "ci_low", "ci_high"]]).all(axis=1)]
     assert ((finite.ci_low <= finite.estimate + 1e-12) & (finite.estimate <= finite.ci_high + 1e-12)).all()
     pattern = re.compile(r"^(reference|not reached|NE( \(.+\))?|-?\d+(\.\d+)?%?( \(-?\d+(\.\d+)?( to |-)-?\d+(\.\d+)?\))?)$")
     assert all(pattern.match(s) for s in t["text"]), [s for s in t["text"] if not pattern.match(s)]
-    rr = t[(t.arm == "mitoxantrone 12 mg/m2") & (t.outcome == "Relapse rate ratio")].iloc[0]
+    rr = t[(t.arm == "mitoxantrone 12 mg/m2") & (t.outcome == "Rate ratio, relapse rate")].iloc[0]
     assert rr.text == f"{rr.estimate:.2f} ({rr.ci_low:.2f}-{rr.ci_high:.2f})" and 0 <= rr.p <= 1
 
 

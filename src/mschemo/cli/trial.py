@@ -20,7 +20,8 @@ def trial_command(
                                                help="The trial spec (.toml, .yaml or .yml).")] = None,
     example: Annotated[str | None, typer.Option("--example", metavar="NAME", rich_help_panel=_WHAT,
                                                 help="A built-in example trial instead of a spec: clarity, "
-                                                     "cyclophosphamide or mims.")] = None,
+                                                     "clarity_extension, cyclophosphamide, edan1997, edan2011 or "
+                                                     "mims.")] = None,
     n_per_arm: Annotated[str, typer.Option("--n-per-arm", metavar="INTEGER", rich_help_panel=_WHAT,
                                            help="Patients per arm (an arm of ratio 2 gets twice as many).")] = "200",
     seed: Annotated[str | None, typer.Option("--seed", metavar="INTEGER", rich_help_panel=_WHAT,
@@ -102,6 +103,9 @@ def _show(result, label: str, written: list[str]) -> None:
     con.print(f"{len(result.patients)} patients over {spec.duration}: "
               + ", ".join(f"{arm} {k}" for arm, k in counts.items())
               + f"; seed {result.seed}; effects against '{spec.reference_arm}'")
+    scr = result.screening()
+    con.print(f"screened {int(scr['candidates'])} candidates: {100 * scr['share_out_criteria']:.1f} % out by the "
+              f"eligibility criteria, {100 * scr['share_out_labs']:.1f} % by the screening labs")
     table = result.outcomes()
     wide = table.pivot_table(index="outcome", columns="arm", values="text", aggfunc="first", sort=False, observed=True)
     wide = wide.reindex(columns=[a.name for a in spec.arms]).reset_index()

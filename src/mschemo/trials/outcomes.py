@@ -19,15 +19,21 @@ import pandas as pd
 from ..errors import InputError, OptionError
 
 __all__ = ["relapse_rate", "time_to_event", "km_curves", "toxicity", "dosing", "disability", "outcome_table",
-           "trial_arms", "format_estimate", "DAYS_PER_YEAR", "TOX_TERMS", "TIME_TO_EVENT"]
+           "trial_arms", "format_estimate", "default_endpoints", "time_to_event_endpoints", "DAYS_PER_YEAR"]
 
 DAYS_PER_YEAR = 365.25
-#: count -> CTCAE v5 term of its decrease
-TOX_TERMS = {"wbc": "WBC decrease", "anc": "Neutrophil count decrease", "alc": "Lymphocyte count decrease"}
-_GRADES = (("grade >= 1", 1), ("grade >= 2", 2), ("grade >= 3", 3), ("grade 4", 4))
-#: outcome label -> (time column, event column) of the time-to-event analyses
-TIME_TO_EVENT = {"first relapse": ("time_to_first_relapse_d", "relapse_event"),
-                 "3-month CDP": ("cdp3_d", "cdp3_event"), "6-month CDP": ("cdp6_d", "cdp6_event")}
+
+
+def default_endpoints() -> list:
+    """The endpoints of a spec that names none."""
+    from .spec import TrialSpec
+    return TrialSpec(arms=[{"name": "arm"}]).all_endpoints()
+
+
+def time_to_event_endpoints(endpoints: Iterable | None = None) -> list:
+    """The event endpoints (Kaplan-Meier and Cox) among ``endpoints``."""
+    from .spec import EVENT_KINDS
+    return [e for e in (default_endpoints() if endpoints is None else endpoints) if e.kind in EVENT_KINDS]
 
 
 def trial_arms(patients: pd.DataFrame, reference: str | None = None, columns: Iterable[str] = ()) -> list[str]:
@@ -89,18 +95,19 @@ def overdispersion_score(y: np.ndarray, mu: np.ndarray) -> float:
     return float(0.5 * np.sum((y - mu) ** 2 - y))
 
 
-def relapse_rate(patients: pd.DataFrame, reference: str) -> pd.DataFrame:
+def relapse_rate(patients: pd.DataFrame, reference: str, count: str = "relapses",
+                 followup: str = "followup_d") -> pd.DataFrame:
     """Per arm: patients, relapses, patient-years, crude and model ARR, rate ratio vs ``reference`` (95 % CI, p).
 
     The model is statsmodels' ``NegativeBinomial`` (NB2: var = mu + alpha mu^2, alpha estimated by maximum
-    likelihood) of ``relapses`` on the arm (reference arm as baseline) with offset log(followup_d / 365.25);
+    likelihood) of the ``count`` column on the arm (reference arm as baseline) with offset log(``followup`` / 365.25);
     CIs and p are Wald. An arm without relapses is left out of the fit (its rate ratio's MLE is 0: NaN,
     noted); that is the limit of the full fit, so the other arms' estimates are unchanged by leaving it out.
     When the counts show no overdispersion (:func:`overdispersion_score` <= 0 at the Poisson fit, so the
     dispersion's MLE is 0), NB2 reduces to Poisson regression, which is fitted instead (noted, alpha 0). The model ARR is exp(intercept [+ arm coefficient]) with its Wald CI.
     """
-    arms = trial_arms(patients, reference, ("relapses", "followup_d"))
-    y, years = _floats(patients["relapses"]), _floats(patients["followup_d"]) / DAYS_PER_YEAR
+    arms = trial_arms(patients, reference, (count, followup))
+    y, years = _floats(patients[count]), _floats(patients[followup]) / DAYS_PER_YEAR
     ok = np.isfinite(y) & np.isfinite(years) & (years > 0)
     rows = []
     for arm in arms:
@@ -278,24 +285,29 @@ def _share(flags: np.ndarray) -> tuple[int, float, float, float, float]:
     return int(x.size), k, k / x.size, float(lo), float(hi)
 
 
-def toxicity(patients: pd.DataFrame) -> pd.DataFrame:
-    """Per arm and term: incidence of CTCAE v5 grade >= 1, >= 2, >= 3 and 4 count decreases and of WHO leukopenia.
+def _scale_name(scale: str) -> str:
+    from ..grading import scale_name
+    return scale_name(scale)
 
-    Long table (arm, term, criterion, patients assessed, events, share, low, high; Wilson 95 % CI). A
-    patient with a NaN grade (an arm without a count model) is not assessed; an arm with none is NaN.
+
+def toxicity(patients: pd.DataFrame, endpoints: Iterable | None = None) -> pd.DataFrame:
+    """Per arm and toxicity endpoint: the share of patients at its grade or worse, at the visits of its
+    schedule (as reported, with the lab error) and at the true nadir (the daily curve), Wilson 95 % CI.
+
+    Long table (arm, endpoint, label, scale, schedule, basis, patients assessed, events, share, low, high,
+    note). A patient with a missing value (an arm without a count model) is not assessed.
     """
-    cols = [f"{c}_grade_max" for c in TOX_TERMS] + ["who_leukopenia"]
-    arms = trial_arms(patients, None, cols)
+    eps = [e for e in (default_endpoints() if endpoints is None else endpoints) if e.kind == "toxicity"]
+    arms = trial_arms(patients, None, [c for e in eps for c in (e.name, f"{e.name}_true")])
     rows = []
-    for arm in arms:
-        m = _arm_mask(patients, arm)
-        for count, term in TOX_TERMS.items():
-            grade = _floats(patients[f"{count}_grade_max"])[m]
-            for crit, g in _GRADES:
-                flags = np.where(np.isfinite(grade), (grade >= g).astype(float), np.nan)
-                rows.append((arm, term, crit, *_share(flags)))
-        rows.append((arm, "WHO leukopenia", "WBC < 4.0 x10^9/L", *_share(_floats(patients["who_leukopenia"])[m])))
-    out = pd.DataFrame(rows, columns=["arm", "term", "criterion", "patients", "events", "share", "low", "high"])
+    for e in eps:
+        for basis, col in (("visits", e.name), ("true nadir", f"{e.name}_true")):
+            flags = _floats(patients[col])
+            for arm in arms:
+                rows.append((arm, e.name, e.title, _scale_name(e.scale), e.schedule or "", basis,
+                             *_share(flags[_arm_mask(patients, arm)])))
+    out = pd.DataFrame(rows, columns=["arm", "endpoint", "label", "scale", "schedule", "basis", "patients", "events",
+                                      "share", "low", "high"])
     out["note"] = np.where(out["patients"] == 0, "no counts in this arm", "")
     return out
 
@@ -328,25 +340,56 @@ def dosing(patients: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def disability(patients: pd.DataFrame) -> pd.DataFrame:
-    """Per arm: EDSS at baseline (mean), EDSS change mean (SD, t 95 % CI) and share relapse-free (Wilson CI)."""
-    arms = trial_arms(patients, None, ("edss_baseline", "edss_change", "relapse_event"))
+def mean_change(patients: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Per arm: the mean of ``column`` (e.g. an EDSS change), its SD and t 95 % CI."""
+    arms = trial_arms(patients, None, (column,))
     rows = []
     for arm in arms:
-        m = _arm_mask(patients, arm)
-        change = _floats(patients["edss_change"])[m]
-        change = change[np.isfinite(change)]
-        mean, sd = _mean_sd(change)
+        x = _floats(patients[column])[_arm_mask(patients, arm)]
+        x = x[np.isfinite(x)]
+        mean, sd = _mean_sd(x)
         lo = hi = np.nan
-        if change.size > 1 and sd > 0:
+        if x.size > 1 and sd > 0:
             from statsmodels.stats.weightstats import DescrStatsW
 
-            lo, hi = DescrStatsW(change).tconfint_mean(alpha=0.05)
-        n, _, relapsing, r_lo, r_hi = _share(_floats(patients["relapse_event"])[m])
-        rows.append({"arm": arm, "patients": int(m.sum()), "edss_baseline_mean": _mean_sd(
-            _floats(patients["edss_baseline"])[m])[0], "edss_change_mean": mean, "edss_change_sd": sd,
-            "edss_change_low": float(lo), "edss_change_high": float(hi), "relapse_free": 1 - relapsing,
-            "relapse_free_low": 1 - r_hi, "relapse_free_high": 1 - r_lo})
+            lo, hi = DescrStatsW(x).tconfint_mean(alpha=0.05)
+        rows.append({"arm": arm, "patients": int(x.size), "mean": mean, "sd": sd, "low": float(lo), "high": float(hi)})
+    return pd.DataFrame(rows)
+
+
+def shares(patients: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Per arm: the share of True in ``column`` with its Wilson 95 % CI."""
+    arms = trial_arms(patients, None, (column,))
+    rows = []
+    for arm in arms:
+        n, k, share, lo, hi = _share(_floats(patients[column])[_arm_mask(patients, arm)])
+        rows.append({"arm": arm, "patients": n, "events": k, "share": share, "low": lo, "high": hi})
+    return pd.DataFrame(rows)
+
+
+def disability(patients: pd.DataFrame, endpoints: Iterable | None = None) -> pd.DataFrame:
+    """Per arm: EDSS at baseline (mean), the first edss_change endpoint's mean (SD, t 95 % CI) and the share
+    free of the first time_to_relapse endpoint (Wilson CI)."""
+    eps = list(default_endpoints() if endpoints is None else endpoints)
+    change = next((e.name for e in eps if e.kind == "edss_change"), None)
+    relapse = next((f"{e.name}_event" for e in eps if e.kind == "time_to_relapse"), None)
+    arms = trial_arms(patients, None, ("edss_baseline",))
+    rows = []
+    ch = mean_change(patients, change).set_index("arm") if change else None
+    rf = shares(patients, relapse).set_index("arm") if relapse else None
+    for arm in arms:
+        m = _arm_mask(patients, arm)
+        row = {"arm": arm, "patients": int(m.sum()), "edss_baseline_mean": _mean_sd(_floats(patients["edss_baseline"])[m])[0],
+               "edss_change_mean": np.nan, "edss_change_sd": np.nan, "edss_change_low": np.nan, "edss_change_high": np.nan,
+               "relapse_free": np.nan, "relapse_free_low": np.nan, "relapse_free_high": np.nan}
+        if ch is not None:
+            r = ch.loc[arm]
+            row |= {"edss_change_mean": r["mean"], "edss_change_sd": r["sd"], "edss_change_low": r["low"],
+                    "edss_change_high": r["high"]}
+        if rf is not None:
+            r = rf.loc[arm]
+            row |= {"relapse_free": 1 - r["share"], "relapse_free_low": 1 - r["high"], "relapse_free_high": 1 - r["low"]}
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -373,41 +416,50 @@ def _rows(arm: str, outcome: str, est: float, lo: float, hi: float, p: float, ki
             "note": note}
 
 
-def outcome_table(patients: pd.DataFrame, reference: str) -> pd.DataFrame:
+def outcome_table(patients: pd.DataFrame, reference: str, endpoints: Iterable | None = None) -> pd.DataFrame:
     """The main table of a trial report: (arm, outcome, estimate, ci_low, ci_high, p, text, note), tidy.
 
-    Annualised relapse rate and rate ratio; per time-to-event outcome the KM median, event-free share at the
-    end and the hazard ratio; EDSS change; grade >= 3 count decreases and WHO leukopenia. Ratios of the
+    One block of rows per endpoint, in the spec's order (``endpoints``; the defaults without them):
+    relapse rates (annualised rate and rate ratio, negative binomial), event endpoints (KM median,
+    event-free share at the end, Cox hazard ratio), shares (Wilson), EDSS changes (mean, t CI),
+    toxicity (share at the schedule's visits and at the true nadir, with its scale). Ratios of the
     reference arm are 1 with text "reference".
     """
+    from .spec import EVENT_KINDS
+
+    eps = list(default_endpoints() if endpoints is None else endpoints)
     arms = trial_arms(patients, reference)
     rows: list[dict] = []
-    rr = relapse_rate(patients, reference).set_index("arm")
-    for arm in arms:
-        r = rr.loc[arm]
-        rows.append(_rows(arm, "Annualised relapse rate", r.arr_model, r.arr_model_low, r.arr_model_high, np.nan,
-                          "rate", r.note))
-        rows.append(_rows(arm, "Relapse rate ratio", r.rate_ratio, r.rr_low, r.rr_high, r.p, "ratio", r.note))
-    for label, (tcol, ecol) in TIME_TO_EVENT.items():
-        tte = time_to_event(patients, reference, tcol, ecol).set_index("arm")
-        for arm in arms:
-            r = tte.loc[arm]
-            rows.append(_rows(arm, f"Median time to {label} (days)", r["median"], r.median_low, r.median_high,
-                              np.nan, "days", r.note))
-            rows.append(_rows(arm, f"Free of {label} at end (KM)", r.event_free, r.event_free_low,
-                              r.event_free_high, np.nan, "share", r.note))
-            rows.append(_rows(arm, f"Hazard ratio, {label}", r.hr, r.hr_low, r.hr_high, r.p, "ratio", r.hr_note))
-    dis = disability(patients).set_index("arm")
-    for arm in arms:
-        r = dis.loc[arm]
-        rows.append(_rows(arm, "EDSS change, mean", r.edss_change_mean, r.edss_change_low, r.edss_change_high,
-                          np.nan, "change", ""))
-    tox = toxicity(patients)
-    for term in TOX_TERMS.values():
-        for r in tox[(tox["term"] == term) & (tox["criterion"] == "grade >= 3")].itertuples():
-            rows.append(_rows(r.arm, f"{term}, grade >= 3", r.share, r.low, r.high, np.nan, "share", r.note))
-    for r in tox[tox["term"] == "WHO leukopenia"].itertuples():
-        rows.append(_rows(r.arm, "WHO leukopenia (WBC < 4.0)", r.share, r.low, r.high, np.nan, "share", r.note))
+    for e in eps:
+        t = e.title
+        if e.kind == "relapse_rate":
+            rr = relapse_rate(patients, reference, e.name, f"{e.name}_followup_d").set_index("arm")
+            for arm in arms:
+                r = rr.loc[arm]
+                rows.append(_rows(arm, f"Annualised {t}", r.arr_model, r.arr_model_low, r.arr_model_high, np.nan,
+                                  "rate", r.note))
+                rows.append(_rows(arm, f"Rate ratio, {t}", r.rate_ratio, r.rr_low, r.rr_high, r.p, "ratio", r.note))
+        elif e.kind in EVENT_KINDS:
+            tte = time_to_event(patients, reference, f"{e.name}_d", f"{e.name}_event").set_index("arm")
+            for arm in arms:
+                r = tte.loc[arm]
+                rows.append(_rows(arm, f"Median time to {t} (days)", r["median"], r.median_low, r.median_high,
+                                  np.nan, "days", r.note))
+                rows.append(_rows(arm, f"Free of {t} at end (KM)", r.event_free, r.event_free_low,
+                                  r.event_free_high, np.nan, "share", r.note))
+                rows.append(_rows(arm, f"Hazard ratio, {t}", r.hr, r.hr_low, r.hr_high, r.p, "ratio", r.hr_note))
+        elif e.kind == "relapse_free":
+            for r in shares(patients, e.name).itertuples():
+                rows.append(_rows(r.arm, f"{t[0].upper()}{t[1:]} (share)", r.share, r.low, r.high, np.nan, "share", ""))
+        elif e.kind == "edss_change":
+            for r in mean_change(patients, e.name).itertuples():
+                rows.append(_rows(r.arm, f"{t[0].upper()}{t[1:]}, mean", r.mean, r.low, r.high, np.nan, "change", ""))
+        elif e.kind == "toxicity":
+            tox = toxicity(patients, [e])
+            for r in tox.itertuples():
+                where = f"at {r.schedule} visits" if r.basis == "visits" else "true nadir"
+                rows.append(_rows(r.arm, f"{t[0].upper()}{t[1:]} ({r.scale}, {where})", r.share, r.low, r.high,
+                                  np.nan, "share", r.note))
     out = pd.DataFrame(rows)
     ref_ratio = (out["arm"] == reference) & out["outcome"].str.contains("ratio", case=False)
     out.loc[ref_ratio, "text"] = "reference"

@@ -22,7 +22,6 @@ from .._internal.html import esc as _e
 from .._internal.html import png_img
 from ..errors import InputError
 from . import outcomes as oc
-from .schema import PATIENT_COLUMNS
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -76,30 +75,36 @@ def _figure(ncols: int, width: float = 5.0, height: float = 3.6) -> tuple[Figure
     return fig, np.atleast_1d(fig.subplots(1, ncols))
 
 
-def _km_figure(patients: pd.DataFrame, arms: Sequence[str]) -> Figure:
+def _km_figure(patients: pd.DataFrame, arms: Sequence[str], endpoints: Sequence) -> Figure | None:
     colors = _colors(arms)
-    panels = (("Time to first relapse", "first relapse"), ("Time to 3-month confirmed disability progression",
-                                                            "3-month CDP"))
-    fig, axes = _figure(2)
-    for ax, (title, key) in zip(axes, panels):
-        for arm, c in oc.km_curves(patients, *oc.TIME_TO_EVENT[key]).items():
+    panels = oc.time_to_event_endpoints(endpoints)[:3]
+    if not panels:
+        return None
+    fig, axes = _figure(len(panels), width=4.6)
+    for ax, e in zip(axes, panels):
+        for arm, c in oc.km_curves(patients, f"{e.name}_d", f"{e.name}_event").items():
             x = c["timeline"].to_numpy() / _DAYS_PER_MONTH
             ax.step(x, c["survival"], where="post", color=colors[arm], label=arm)
             ax.fill_between(x, c["lower"], c["upper"], step="post", color=colors[arm], alpha=0.15, lw=0)
-        ax.set(title=title, xlabel="months since randomisation", ylabel="proportion event-free", ylim=(0, 1.02))
+        ax.set(title=f"Time to {e.title}", xlabel="months since randomisation", ylabel="proportion event-free",
+               ylim=(0, 1.02))
         _legend(ax)
     return fig
 
 
 def _visit_summary(visits: pd.DataFrame, col: str, stats: Sequence[str]) -> pd.DataFrame:
-    """Per arm and visit: the day (median) and the statistics of ``col`` ('mean', 'q05', 'q50', 'q95')."""
-    data = pd.DataFrame({"arm": visits["arm"].astype(str), "visit": visits["visit"],
-                         "day": oc._floats(visits["day"]), "y": oc._floats(visits[col])})
-    g = data.groupby(["arm", "visit"], sort=True)
-    out = pd.DataFrame({"day": g["day"].median()})
+    """Per arm and visit day (a week wide): the statistics of ``col`` ('mean', 'q05', 'q50', 'q95') over the
+    visits that measured it; days seen in fewer than half of an arm's patients are left out."""
+    data = pd.DataFrame({"arm": visits["arm"].astype(str), "id": visits["id"],
+                         "day": np.round(oc._floats(visits["day"]) / 7.0) * 7.0, "y": oc._floats(visits[col])})
+    data = data[np.isfinite(data["y"])]
+    g = data.groupby(["arm", "day"], sort=True)
+    out = pd.DataFrame({"n": g["id"].nunique()})
     for s in stats:
         out[s] = g["y"].mean() if s == "mean" else g["y"].quantile(int(s[1:]) / 100)
-    return out.reset_index()
+    out = out.reset_index()
+    size = data.groupby("arm")["id"].nunique()
+    return out[out["n"] >= 0.5 * out["arm"].map(size)]
 
 
 def _counts_figure(visits: pd.DataFrame, arms: Sequence[str]) -> Figure | None:
@@ -117,22 +122,29 @@ def _counts_figure(visits: pd.DataFrame, arms: Sequence[str]) -> Figure | None:
             x = s["day"].to_numpy() / _DAYS_PER_MONTH
             ax.plot(x, s["q50"], color=colors[arm], label=arm)
             ax.fill_between(x, s["q05"], s["q95"], color=colors[arm], alpha=0.15, lw=0)
-        ax.set(title=f"{_COUNTS[col]}: median, 5-95 %", xlabel="months since randomisation", ylabel="10^9/L")
+        ax.set(title=f"{_COUNTS[col]} as reported: median, 5-95 %", xlabel="months since randomisation", ylabel="10^9/L")
         ax.set_ylim(bottom=0)
         _legend(ax)
     return fig
 
 
-def _edss_figure(visits: pd.DataFrame, arms: Sequence[str]) -> Figure | None:
+def _edss_figure(visits: pd.DataFrame, patients: pd.DataFrame, arms: Sequence[str]) -> Figure | None:
+    """Mean EDSS change from each patient's baseline (so baseline differences between arms do not show
+    as effects), on an axis that includes 0."""
     if "edss" not in visits.columns or not np.isfinite(oc._floats(visits["edss"])).any():
         return None
+    base = dict(zip(patients["id"], oc._floats(patients["edss_baseline"])))
+    v = visits.assign(change=oc._floats(visits["edss"]) - visits["id"].map(base).to_numpy(dtype=float))
     colors = _colors(arms)
     fig, (ax,) = _figure(1, width=6.0)
-    summary = _visit_summary(visits, "edss", ("mean",))
+    summary = _visit_summary(v, "change", ("mean",))
     for arm in arms:
         s = summary[(summary["arm"] == arm) & summary["mean"].notna()]
         ax.plot(s["day"].to_numpy() / _DAYS_PER_MONTH, s["mean"], marker=".", color=colors[arm], label=arm)
-    ax.set(title="EDSS: mean by arm", xlabel="months since randomisation", ylabel="EDSS")
+    ax.axhline(0.0, color="#999", lw=1)
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(min(lo, -0.1), max(hi, 0.1))
+    ax.set(title="EDSS change from baseline: mean by arm", xlabel="months since randomisation", ylabel="EDSS points")
     _legend(ax)
     return fig
 
@@ -172,6 +184,8 @@ def _provenance_line(provenance: Mapping[str, Any], patients: pd.DataFrame, arms
     parts = []
     for key, label in [*_PROVENANCE, *((k, k.replace("_", " ")) for k in prov if k not in dict(_PROVENANCE))]:
         value = prov.get(key, "not given")
+        if value is None:        # an option not used (e.g. no Dask cluster): nothing to say
+            continue
         if isinstance(value, Mapping):
             value = ", ".join(f"{k} {v}" for k, v in value.items())
         text = f"<code>{_e(value)}</code>" if key == "spec_sha256" else _e(value)
@@ -187,6 +201,15 @@ def _outcome_section(table: pd.DataFrame, arms: Sequence[str]) -> str:
     return _table(["Outcome", *arms], rows, "outcomes")
 
 
+def _screening_line(patients: pd.DataFrame) -> str:
+    if "screened_out_criteria" not in patients.columns:
+        return ""
+    crit, labs = float(patients["screened_out_criteria"].sum()), float(patients["screened_out_labs"].sum())
+    total = crit + labs + len(patients)
+    return (f"<p>Screened {int(total)} candidates for {len(patients)} patients: {100 * crit / total:.1f} % screened out "
+            f"by the eligibility criteria, {100 * labs / total:.1f} % by the screening labs.</p>")
+
+
 def _baseline_section(patients: pd.DataFrame, arms: Sequence[str]) -> str:
     def ms(col: str, m: np.ndarray) -> str:
         mean, sd = oc._mean_sd(oc._floats(patients[col])[m])
@@ -198,19 +221,21 @@ def _baseline_section(patients: pd.DataFrame, arms: Sequence[str]) -> str:
         female = (patients.loc[m, "sex"].astype(str) == "F").mean()
         courses = patients.loc[m, "ms_course"].astype(str).value_counts()
         rows.append([arm, str(int(m.sum())), ms("age_y", m), f"{100 * female:.1f}%", ms("edss_baseline", m),
-                     ms("prior_relapses_2y", m), _e(", ".join(f"{k} {v}" for k, v in courses.items()))])
-    return _table(["Arm", "Patients", "Age, y: mean (SD)", "Female", "EDSS: mean (SD)", "Relapses in 2 y: mean (SD)",
-                   "Course"], rows, "baseline")
+                     ms("prior_relapses_1y", m), ms("prior_relapses_2y", m),
+                     _e(", ".join(f"{k} {v}" for k, v in courses.items()))])
+    return _table(["Arm", "Patients", "Age, y: mean (SD)", "Female", "EDSS: mean (SD)", "Relapses in 1 y: mean (SD)",
+                   "Relapses in 2 y: mean (SD)", "Course"], rows, "baseline")
 
 
-def _toxicity_section(patients: pd.DataFrame, arms: Sequence[str]) -> str:
-    tox = oc.toxicity(patients)
+def _toxicity_section(patients: pd.DataFrame, arms: Sequence[str], endpoints: Sequence) -> str:
+    tox = oc.toxicity(patients, endpoints)
     rows = []
-    for (term, crit), g in tox.groupby(["term", "criterion"], sort=False):
+    for (label, scale, schedule, basis), g in tox.groupby(["label", "scale", "schedule", "basis"], sort=False):
         cells = {r.arm: (f"{int(r.events)}/{r.patients} ({100 * r.share:.1f}%)" if r.patients else "NE (no counts)")
                  for r in g.itertuples()}
-        rows.append([f"{term}, {crit}", *(cells.get(a, "") for a in arms)])
-    return _table(["Adverse event (patients)", *arms], rows, "toxicity")
+        where = f"{schedule} visits, as reported" if basis == "visits" else "true nadir (daily curve)"
+        rows.append([label, scale, where, *(cells.get(a, "") for a in arms)])
+    return _table(["Adverse event (patients)", "Scale", "Counts read at", *arms], rows, "toxicity")
 
 
 def _in_order(table: pd.DataFrame, arms: Sequence[str]) -> pd.DataFrame:
@@ -232,9 +257,9 @@ def _dosing_section(patients: pd.DataFrame, arms: Sequence[str]) -> str:
                    "Cumulative dose: mean (SD)", "Cumulative mg: mean (SD)"], rows, "dosing")
 
 
-def _disability_section(patients: pd.DataFrame, arms: Sequence[str]) -> str:
+def _disability_section(patients: pd.DataFrame, arms: Sequence[str], endpoints: Sequence) -> str:
     rows = []
-    for r in _in_order(oc.disability(patients), arms).itertuples():
+    for r in _in_order(oc.disability(patients, endpoints), arms).itertuples():
         rows.append([r.arm, str(r.patients), f"{r.edss_baseline_mean:.2f}",
                      f"{r.edss_change_mean:+.2f}" + (f" ({r.edss_change_sd:.2f})" if np.isfinite(r.edss_change_sd) else ""),
                      oc.format_estimate(r.relapse_free, r.relapse_free_low, r.relapse_free_high, "share")])
@@ -243,29 +268,30 @@ def _disability_section(patients: pd.DataFrame, arms: Sequence[str]) -> str:
 
 
 def report_html(patients: pd.DataFrame, visits: pd.DataFrame, *, title: str, reference: str,
-                provenance: Mapping[str, Any]) -> str:
+                provenance: Mapping[str, Any], endpoints: Sequence | None = None) -> str:
     """The report as one HTML document (str); see :func:`write_report`."""
-    arms = oc.trial_arms(patients, reference, PATIENT_COLUMNS)
+    endpoints = oc.default_endpoints() if endpoints is None else list(endpoints)
+    arms = oc.trial_arms(patients, reference, ("id", "edss_baseline", "age_y", "sex", "ms_course"))
     missing = [c for c in ("arm", "visit", "day") if c not in visits.columns]
     if missing:
         raise InputError(f"the visit table lacks column(s) {', '.join(missing)}; give a table with the columns "
                          f"of mschemo.trials.schema.VISIT_COLUMNS.")
-    table = oc.outcome_table(patients, reference)
+    table = oc.outcome_table(patients, reference, endpoints)
     ratios = table[table["outcome"].str.contains("ratio") & (table["arm"] != reference)]
-    figures = [("Kaplan-Meier curves (95 % CI)", _km_figure(patients, arms)),
+    figures = [("Kaplan-Meier curves (95 % CI)", _km_figure(patients, arms, endpoints)),
                ("Counts at the visits", _counts_figure(visits, arms)),
-               ("Disability at the visits", _edss_figure(visits, arms)),
+               ("Disability at the visits", _edss_figure(visits, patients, arms)),
                ("Effects vs reference (forest plot)", _forest_figure(ratios, arms))]
     body = [f"<h1>{_e(title)}</h1>", f'<p class="disclaimer">{_e(DISCLAIMER)}</p>',
             f"<p>Reference arm: {_e(reference)}. Ratios are negative binomial rate ratios (relapses) and Cox hazard "
             "ratios; NE = not estimable.</p>",
-            "<h2>Patients at randomisation</h2>", _baseline_section(patients, arms),
+            "<h2>Patients at randomisation</h2>", _screening_line(patients), _baseline_section(patients, arms),
             "<h2>Outcomes</h2>", _outcome_section(table, arms)]
     for heading, fig in figures:
         if fig is not None:
             body += [f"<h2>{_e(heading)}</h2>", _png(fig, heading)]
-    body += ["<h2>Disability and relapses</h2>", _disability_section(patients, arms),
-             "<h2>Toxicity</h2>", _toxicity_section(patients, arms),
+    body += ["<h2>Disability and relapses</h2>", _disability_section(patients, arms, endpoints),
+             "<h2>Toxicity</h2>", _toxicity_section(patients, arms, endpoints),
              "<h2>Dosing</h2>", _dosing_section(patients, arms),
              f'<p class="repro">{_provenance_line(provenance, patients, arms)}</p>',
              f'<p class="disclaimer">{_e(DISCLAIMER)}</p>']
@@ -279,7 +305,7 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def write_report(patients: pd.DataFrame, visits: pd.DataFrame, path: str | Path, *, title: str, reference: str,
-                 provenance: Mapping[str, Any]) -> Path:
+                 provenance: Mapping[str, Any], endpoints: Sequence | None = None) -> Path:
     """Write the trial report to ``path`` (HTML, self-contained) atomically; return the path.
 
     Sections: patients at randomisation, the outcome table (:func:`outcomes.outcome_table`), Kaplan-Meier
@@ -290,7 +316,7 @@ def write_report(patients: pd.DataFrame, visits: pd.DataFrame, path: str | Path,
     """
     from .._internal.files import atomic_path
 
-    text = report_html(patients, visits, title=title, reference=reference, provenance=provenance)
+    text = report_html(patients, visits, title=title, reference=reference, provenance=provenance, endpoints=endpoints)
     path = Path(path)
     with atomic_path(path) as tmp:
         _write_text(tmp, text)

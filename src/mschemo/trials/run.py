@@ -1,228 +1,147 @@
-"""Running a trial: screening, randomisation, each arm's counts and disease, visits and outcomes.
+"""Running a chunk of a trial: screening, each arm's counts and disease, visits, endpoints.
 
-Patient j of the trial (0-based, over all arms) is screened from its own stream (patient_rng(seed,
-j)): baseline characteristics are drawn until the eligibility criteria hold, then the random effects
-of the model of the arm it was randomised to. Randomisation is in permuted blocks (one block of
-sum(ratios) patients, shuffled by its own stream), so patient j's arm depends on j only. Every
-patient's counts, relapses, symptoms and EDSS come from its own streams (disease streams keyed by
-j), so a trial gives the same per-patient data for any chunk size and any number of workers.
+Per arm: the drug phases become each patient's planned courses, decided by the drug's dosing rules;
+the counts are solved once on a grid holding every fixed visit day and a daily grid (the true curve
+the toxicity endpoints' "true nadir" reads), and once more at the visits that follow each patient's
+own doses; the disease (relapses, EDSS) reads the immune memory compartment on its own grid, so the
+visits never change it. Reported counts carry the laboratory's error (``measurement``), keyed by
+patient, day and count. Every patient's data come from its own streams, so a trial gives the same
+per-patient data for any chunk size and any number of workers.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .._internal.rng import patient_rng
 from ..disease.model import Treatments, attach_disease
-from ..disease.relapses import RelapseModel
-from ..errors import PopulationError
-from ..population import Population, body_surface_area
-from ..results import ctcae_grade
-from ..units import parse_duration
-from .schema import PATIENT_COLUMNS, VISIT_COLUMNS
-from .spec import TrialSpec
+from ..population import Population
+from .endpoints import ArmData, evaluate
+from .plans import dmt_periods, dose_days, drug_plan, pulse_days
+from .schedules import common_days, schedule_days
+from .schema import VISIT_COLUMNS, patient_columns
+from .screening import PLACEBO_COUNT_MODEL, Context, arm_of, screen
+from .spec import COUNTS, TrialSpec
 
-__all__ = ["arm_of", "screen", "run_chunk", "visit_days", "RANDOMISATION_STREAM", "MAX_SCREENED"]
+__all__ = ["run_chunk", "chunks", "ChunkRunner", "arm_of"]
 
-RANDOMISATION_STREAM = 9
-MAX_SCREENED = 1000          # candidates screened per enrolled patient before giving up
-PLACEBO_COUNT_MODEL = "mitoxantrone"   # counts of arms without a drug: this model without a dose
+TRUE_GRID_D = 1.0     # d: spacing of the true count curve the "true nadir" reads
 
 
-def _block(spec: TrialSpec) -> list[int]:
-    return [k for k, arm in enumerate(spec.arms) for _ in range(arm.ratio)]
+def _grade(values: np.ndarray, count: str, scale: str) -> np.ndarray:
+    from ..grading import grade
+    return grade(values, count, scale)
 
 
-def arm_of(spec: TrialSpec, seed: int, j: np.ndarray) -> np.ndarray:
-    """Arm index of trial patients j (permuted blocks of sum(ratios), each shuffled by its own stream)."""
-    block = np.array(_block(spec))
-    b = len(block)
-    j = np.asarray(j, dtype=np.int64)
-    out = np.empty(j.size, dtype=np.int64)
-    perms: dict[int, np.ndarray] = {}
-    for n, jj in enumerate(j):
-        k = int(jj) // b
-        if k not in perms:
-            perms[k] = patient_rng(seed, k, RANDOMISATION_STREAM).permutation(block)
-        out[n] = perms[k][int(jj) % b]
+def _counts_at(res, population: Population, times_by: dict, seed: int) -> dict:
+    """Each patient's true counts at its own days: read off ``res`` where they are on its grid, else
+    solved again at those days with the same doses, to the same end (the solver's steps depend on the
+    doses and the end only, not on the output times, so a patient's values do not depend on which
+    other patients share the chunk)."""
+    grid = res.times_d
+    all_days = np.unique(np.concatenate([d for d in times_by.values()] + [np.zeros(0)]))
+    missing = all_days[~np.isin(np.round(all_days, 6), np.round(grid, 6))]
+    if missing.size:
+        from ..simulation import simulate
+        extra = simulate(res.model, res.regimen, population, output=np.union1d(all_days, [0.0, grid[-1]]), seed=seed)
+        src, src_grid = extra, extra.times_d
+    else:
+        src, src_grid = res, grid
+    cols = {c: src.column(c) for c in COUNTS}
+    out = {}
+    for i, pid in enumerate(population.ids):
+        k = np.searchsorted(np.round(src_grid, 6), np.round(times_by[pid], 6))
+        out[pid] = {c: v[i, k] for c, v in cols.items()}
     return out
 
 
-def _eligible(row: dict[str, Any], spec: TrialSpec) -> bool:
-    for c in spec.eligibility:
-        v = row[c.field]
-        if c.values is not None and str(v) not in c.values:
-            return False
-        if c.min is not None and not v >= c.min:
-            return False
-        if c.max is not None and not v <= c.max:
-            return False
-    return True
+def _reported(true_by: dict, days_by: dict, spec: TrialSpec, seed: int, index: dict) -> dict:
+    """Counts as a laboratory reports them: the true value with the assay and day-to-day error."""
+    m = spec.measurement
+    if not (m.assay or m.biological):
+        return true_by
+    from ..labs import measured
+    out = {}
+    for pid, vals in true_by.items():
+        days = days_by[pid]
+        out[pid] = {c: measured(v[None, :], c, seed, np.array([index[pid]]), days, analytical=m.assay,
+                                biological=m.biological)[0] for c, v in vals.items()}
+    return out
 
 
-@dataclass(frozen=True)
-class _Context:
-    """What screening and running need, loaded once per process."""
-
-    spec: TrialSpec
-    covariates: tuple
-    relapse_model: RelapseModel
-    drugs: dict[str, Any]          # drug name -> Drug (arms' drugs and the placebo count model)
-
-    @classmethod
-    def of(cls, spec: TrialSpec) -> _Context:
-        from ..drugs import load_drug
-        names = {a.drug for a in spec.arms if a.drug} | {PLACEBO_COUNT_MODEL}
-        return cls(spec, spec.covariates(), RelapseModel.load(), {n: load_drug(n) for n in sorted(names)})
-
-    def drug_of(self, arm_index: int):
-        return self.drugs[self.spec.arms[arm_index].drug or PLACEBO_COUNT_MODEL]
-
-
-def _prior_relapses(rng: np.random.Generator, row: dict[str, Any], rm: RelapseModel) -> int:
-    """Relapses in the 2 years before randomisation: negative binomial at the cohort's rate for the
-    patient's sex and disease duration (drawn independently of the on-trial relapses: the reference
-    rate is already that of a trial cohort selected on recent relapses)."""
-    years = min(2.0, row["ms_duration_y"])
-    mid = max(0.0, row["ms_duration_y"] - years / 2.0) * 365.25
-    rate = rm.base_rate(np.array([row["sex"]]), np.array([mid]))[0] * 365.25
-    if row["ms_course"] == "PPMS":
-        rate *= rm.ppms_factor
-    z = rng.gamma(1.0 / rm.frailty_k, rm.frailty_k) if rm.frailty_k > 0 else 1.0
-    return int(rng.poisson(z * rate * years))
-
-
-def screen(ctx: _Context, seed: int, j: int, arm: int) -> dict[str, Any]:
-    """Baseline of trial patient j: candidates drawn from its stream until eligible, then the
-    covariates and random effects of its arm's model."""
-    spec, rng = ctx.spec, patient_rng(seed, j)
-    for _ in range(MAX_SCREENED):
-        row: dict[str, Any] = {"id": j + 1}
-        for c in ctx.covariates:
-            row[c.name] = c.draw(rng)
-        row["edss"] = float(np.clip(np.round(row["edss"] * 2.0) / 2.0, 0.0, 9.5))
-        row["ms_course"] = str(row["ms_course"]).upper()
-        row["prior_relapses_2y"] = _prior_relapses(rng, row, ctx.relapse_model)
-        row["bsa_m2"] = float(body_surface_area(np.array([row["height_cm"]]), np.array([row["weight_kg"]]))[0])
-        if _eligible(row, spec):
-            break
-    else:
-        raise PopulationError(f"fewer than 1 in {MAX_SCREENED} screened patients meet the eligibility criteria; "
-                              "widen the criteria or move the population's distributions towards them.")
-    drug = ctx.drug_of(arm)
-    for c in drug.covariates:
-        if c.name not in row:
-            row[c.name] = c.draw(rng)
-    ps = drug.model.parameter_set
-    names = [nm for nm in ps.iiv_names if nm in drug.model.parameters]
-    if names:
-        keep = [ps.iiv_names.index(nm) for nm in names]
-        chol = np.linalg.cholesky(ps.omega_matrix()[np.ix_(keep, keep)])
-        eta = chol @ rng.standard_normal(len(names))
-        row.update({f"ETA_{nm}": float(e) for nm, e in zip(names, eta)})
-    row["arm"] = spec.arms[arm].name
-    if spec.arms[arm].dmt:
-        row["dmt"] = spec.arms[arm].dmt
-    return row
-
-
-def visit_days(spec: TrialSpec) -> tuple[np.ndarray, np.ndarray]:
-    """Days of the count visits and of the EDSS visits (baseline 0 to the end of the trial)."""
-    end = spec.duration_d
-
-    def grid(every: str) -> np.ndarray:
-        step = parse_duration(every, "visit interval")
-        k = int(math.floor(end / step + 1e-9))
-        return np.round(np.arange(k + 1) * step, 6)
-
-    return grid(spec.visits.counts_every), grid(spec.visits.edss_every)
-
-
-def _confirmed_progression(days: np.ndarray, edss: np.ndarray, base: float, confirm_d: float) -> tuple[bool, float]:
-    """First visit with EDSS >= base + 1.0 (1.5 from 0, 0.5 above 5.5) that stays there at every
-    visit until one at least ``confirm_d`` later. Returns (event, day) (censored: last visit)."""
-    step = 1.5 if base == 0 else (0.5 if base > 5.5 else 1.0)
-    up = edss >= base + step - 1e-9
-    for k in np.flatnonzero(up[1:]) + 1:
-        later = np.flatnonzero(days >= days[k] + confirm_d - 1e-6)
-        if later.size and np.all(up[k:later[0] + 1]):
-            return True, float(days[k])
-    return False, float(days[-1])
-
-
-def _grade_max(v: np.ndarray, kind: str) -> np.ndarray:
-    g = ctcae_grade(v, kind).astype(float)
-    g[~np.isfinite(v)] = 0
-    return g.max(axis=1) if v.size else np.zeros(len(v))
-
-
-def _arm_outcomes(ctx: _Context, k: int, pop: Population, j: np.ndarray, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run one arm's patients of a chunk: counts (with the dosing rules), disease, visits, outcomes."""
+def _arm_outcomes(ctx: Context, k: int, pop: Population, j: np.ndarray, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One arm's patients of a chunk: counts (with the dosing rules), disease, visits, endpoints."""
     from ..simulation import simulate
 
     spec, arm = ctx.spec, ctx.spec.arms[k]
     end = spec.duration_d
-    cdays, edays = visit_days(spec)
-    grid = np.unique(np.concatenate([np.arange(0.0, end, 7.0), cdays, edays, [end]]))
-    if arm.drug:
-        drug = ctx.drugs[arm.drug]
-        res = drug.simulate(pop, regimen=arm.regimen, rules=arm.rules, region=arm.cap_region,
-                            options=tuple(arm.options), seed=seed, output=grid, until=f"{end} days", immune=True)
+    ids = pop.ids
+    index = dict(zip(ids, j))
+    schedules = spec.all_schedules()
+    fixed = [d for s in schedules.values() if (d := common_days(s, end)) is not None]
+    grid = np.unique(np.concatenate([np.arange(0.0, end, TRUE_GRID_D), [end], *fixed]))
+    drug_name = arm.drug_name
+    if drug_name:
+        drug = ctx.drugs[drug_name]
+        phase = next(p for p in arm.plan() if p.drug is not None)
+        res = drug.simulate(pop, regimen=drug_plan(drug, arm), rules=phase.rules, region=phase.cap_region,
+                            options=tuple(phase.options), seed=seed, output=grid, until=f"{end} days", immune=True)
     else:
         res = simulate(ctx.drugs[PLACEBO_COUNT_MODEL].model, None, pop, output=grid, seed=seed, immune=True)
-    dis = attach_disease(res, Treatments(steroids=arm.steroids, plasma_exchange=arm.plasma_exchange), start=j)
-    t = res.times_d
-    ci = np.searchsorted(t, cdays)
-    counts = {c: res.column(c)[:, ci] for c in ("wbc", "anc", "alc")}
-    edss = dis.edss_at(edays)
-    ids = pop.ids
-    n = len(ids)
+    given = dose_days(res.decisions, ids)
+    treatments = Treatments(steroids=arm.steroid_rule, plasma_exchange=arm.plasma_exchange,
+                            dmt_periods=dmt_periods(arm, ids, given, end) or None, pulses=pulse_days(arm, ids) or None)
+    dis = attach_disease(res, treatments, start=j)
 
-    # visits: the union of count and EDSS days
-    vdays = np.unique(np.concatenate([cdays, edays]))
-    vt = pd.DataFrame({"id": np.repeat(ids, vdays.size), "arm": arm.name,
-                       "visit": np.tile(np.arange(vdays.size), n), "day": np.tile(vdays, n)})
-    for c, v in counts.items():
-        full = np.full((n, vdays.size), np.nan)
-        full[:, np.searchsorted(vdays, cdays)] = v
-        vt[f"{c}_1e9_per_L"] = full.ravel()
-    full = np.full((n, vdays.size), np.nan)
-    full[:, np.searchsorted(vdays, edays)] = edss
-    vt["edss"] = full.ravel()
+    # visits of every schedule
+    edss_by, counts_by, rows = {}, {}, []
+    for name, sch in schedules.items():
+        days_by = schedule_days(sch, end, ids, given)
+        if sch.measures == "edss":
+            union = np.unique(np.concatenate(list(days_by.values()) + [np.zeros(1)]))
+            scored = dis.edss_at(union)
+            vals = {pid: scored[i, np.searchsorted(union, days_by[pid])] for i, pid in enumerate(ids)}
+            edss_by[name] = (days_by, vals)
+        else:
+            vals = _reported(_counts_at(res, pop, days_by, seed), days_by, spec, seed, index)
+            counts_by[name] = (days_by, vals)
+        for pid in ids:
+            days = days_by[pid]
+            row = {"id": np.full(days.size, pid, dtype=object), "schedule": name, "day": days}
+            for c in COUNTS:
+                row[f"{c}_1e9_per_L"] = vals[pid][c] if sch.measures == "counts" else np.full(days.size, np.nan)
+            row["edss"] = vals[pid] if sch.measures == "edss" else np.full(days.size, np.nan)
+            rows.append(pd.DataFrame(row))
+    vt = pd.concat(rows, ignore_index=True)
+    vt.insert(1, "arm", arm.name)
+    vt = vt.sort_values(["id", "day", "schedule"], kind="stable").reset_index(drop=True)
+    vt.insert(2, "visit", vt.groupby("id").cumcount().to_numpy())
 
     # per patient
     tab = pop.table
     out = pd.DataFrame({c: tab[c].to_numpy() for c in ("id", "arm", "age_y", "sex", "height_cm", "weight_kg", "bsa_m2",
                                                        "ms_course", "ms_duration_y")})
-    out["edss_baseline"] = tab["edss"].to_numpy(dtype=float)
-    out["prior_relapses_2y"] = tab["prior_relapses_2y"].to_numpy(dtype=np.int64)
+    out["edss_baseline"] = dis.edss_at(np.zeros(1))[:, 0]     # the score at the baseline visit
+    for c in ("prior_relapses_1y", "prior_relapses_2y", "screened_out_criteria", "screened_out_labs"):
+        out[c] = tab[c].to_numpy(dtype=np.int64)
     out["followup_d"] = end
     rel = dis.relapses
-    nrel = rel.groupby("id").size().reindex(ids, fill_value=0).to_numpy()
-    first = rel.groupby("id")["day"].min().reindex(ids).to_numpy(dtype=float)
-    out["relapses"] = nrel
-    out["first_relapse_d"] = first
-    out["relapse_event"] = np.isfinite(first)
-    out["time_to_first_relapse_d"] = np.where(np.isfinite(first), first, end)
-    for months, text in zip((3, 6), spec.confirmation[:2]):
-        conf = parse_duration(text, "confirmation")
-        ev = [_confirmed_progression(edays, edss[i], out["edss_baseline"].iat[i], conf) for i in range(n)]
-        out[f"cdp{months}_event"] = [e for e, _ in ev]
-        out[f"cdp{months}_d"] = [d for _, d in ev]
-    out["edss_end"] = edss[:, -1]
-    out["edss_change"] = edss[:, -1] - out["edss_baseline"].to_numpy()
-    for c, v in counts.items():
-        out[f"{c}_min_1e9_per_L"] = np.nanmin(v, axis=1)
-        out[f"{c}_grade_max"] = _grade_max(v, c).astype(np.int64)
-    out["who_leukopenia"] = np.any(counts["wbc"] < 4.0, axis=1)
+    out["relapses_total"] = rel.groupby("id").size().reindex(ids, fill_value=0).to_numpy(dtype=np.int64)
+    in_grid = res.times_d <= end + 1e-9
+    true_min = {c: np.nanmin(res.column(c)[:, in_grid], axis=1) for c in COUNTS}
+    stopped = np.full(len(ids), np.nan)
+    if res.decisions is not None and len(res.decisions):
+        st = res.decisions[res.decisions["action"] == "stopped"].groupby("id")["day"].min()
+        stopped = st.reindex(ids).to_numpy(dtype=float)
+    data = ArmData(ids=np.asarray(ids), end_d=end, edss_baseline=out["edss_baseline"].to_numpy(), relapses=rel,
+                   edss=edss_by, counts=counts_by, true_min=true_min, stopped_d=stopped, grade=_grade)
+    defaults = {"edss": spec.schedule_for("edss"), "counts": spec.schedule_for("counts")}
+    ep = evaluate(spec.all_endpoints(), data, defaults)
+    out = pd.concat([out, ep], axis=1)
     _dosing(out, res.decisions, ids)
-    return out[list(PATIENT_COLUMNS)], vt[list(VISIT_COLUMNS)]
+    return out[patient_columns(spec)], vt[list(VISIT_COLUMNS)]
 
 
 def _dosing(out: pd.DataFrame, dec: pd.DataFrame | None, ids: np.ndarray) -> None:
@@ -268,14 +187,14 @@ def run_chunk(spec: TrialSpec, seed: int, start: int, stop: int) -> tuple[pd.Dat
     return p, v
 
 
-_CONTEXTS: dict[str, _Context] = {}
+_CONTEXTS: dict[str, Context] = {}
 
 
-def _context(spec: TrialSpec) -> _Context:
+def _context(spec: TrialSpec) -> Context:
     key = spec.sha256()
     if key not in _CONTEXTS:
         _CONTEXTS.clear()
-        _CONTEXTS[key] = _Context.of(spec)
+        _CONTEXTS[key] = Context.of(spec)
     return _CONTEXTS[key]
 
 

@@ -1,14 +1,16 @@
 """The columns of a trial's per-patient and per-visit tables (units in the names).
 
 These tables are what a trial run writes (Parquet) and what the outcome statistics and the report
-read; a user can rebuild every figure of the report from them.
+read; a user can rebuild every figure of the report from them. The per-patient table has the base
+columns below, then the columns of each endpoint of the spec (``endpoints.endpoint_columns``: an
+endpoint NAME gives NAME, NAME_event, NAME_d, ... by its kind), then the dosing columns.
 """
 
 from __future__ import annotations
 
-__all__ = ["PATIENT_COLUMNS", "VISIT_COLUMNS"]
+__all__ = ["BASE_COLUMNS", "DOSING_COLUMNS", "VISIT_COLUMNS", "PATIENT_COLUMNS", "patient_columns", "endpoint_column_text"]
 
-PATIENT_COLUMNS: dict[str, str] = {
+BASE_COLUMNS: dict[str, str] = {
     "id": "patient number in the trial (1..N over all arms)",
     "arm": "arm name (in memory a categorical in the spec's arm order)",
     "age_y": "age at randomisation (years)",
@@ -18,26 +20,16 @@ PATIENT_COLUMNS: dict[str, str] = {
     "bsa_m2": "body-surface area (m2)",
     "ms_course": "RRMS, SPMS or PPMS at randomisation",
     "ms_duration_y": "years since onset at randomisation",
-    "edss_baseline": "EDSS at randomisation",
-    "prior_relapses_2y": "relapses in the 2 years before randomisation",
+    "edss_baseline": "EDSS scored at the baseline visit (day 0; the reference of the EDSS endpoints)",
+    "prior_relapses_1y": "relapses in the year before randomisation (simulated at screening)",
+    "prior_relapses_2y": "relapses in the 2 years before randomisation (simulated at screening)",
+    "screened_out_criteria": "candidates screened out by the eligibility criteria before this patient",
+    "screened_out_labs": "candidates screened out by the screening labs before this patient",
     "followup_d": "days of follow-up (the trial's duration: analysis by intention to treat)",
-    "relapses": "relapses during follow-up",
-    "first_relapse_d": "day of the first relapse (NaN: none)",
-    "relapse_event": "True if a relapse happened during follow-up",
-    "time_to_first_relapse_d": "day of the first relapse, or of the end of follow-up (censored)",
-    "cdp3_event": "3-month confirmed disability progression during follow-up",
-    "cdp3_d": "day of the visit where progression later confirmed at 3 months was first seen, or the last visit (censored)",
-    "cdp6_event": "6-month confirmed disability progression",
-    "cdp6_d": "as cdp3_d for 6-month confirmation",
-    "edss_end": "EDSS at the last visit",
-    "edss_change": "EDSS at the last visit minus baseline",
-    "wbc_min_1e9_per_L": "lowest WBC at the visits",
-    "anc_min_1e9_per_L": "lowest ANC at the visits",
-    "alc_min_1e9_per_L": "lowest ALC at the visits",
-    "wbc_grade_max": "worst CTCAE v5 grade of WBC decrease at the visits (0-4)",
-    "anc_grade_max": "worst CTCAE v5 grade of neutrophil count decrease at the visits (0-4)",
-    "alc_grade_max": "worst CTCAE v5 grade of lymphocyte count decrease at the visits (0-4)",
-    "who_leukopenia": "WBC < 4.0 x10^9/L at any visit (the WHO definition used in the mitoxantrone label)",
+    "relapses_total": "all relapses during follow-up, whatever an endpoint counts",
+}
+
+DOSING_COLUMNS: dict[str, str] = {
     "courses_planned": "treatment courses planned",
     "courses_given": "courses given (full or reduced dose)",
     "courses_delayed": "courses given late by a dosing rule",
@@ -51,10 +43,50 @@ PATIENT_COLUMNS: dict[str, str] = {
 VISIT_COLUMNS: dict[str, str] = {
     "id": "patient number",
     "arm": "arm name",
-    "visit": "visit number (0 = baseline)",
+    "visit": "visit number of the patient over all schedules (0 = baseline)",
+    "schedule": "the schedule the visit belongs to (the spec's [schedules.NAME])",
     "day": "day of the visit",
-    "wbc_1e9_per_L": "WBC at the visit (NaN at visits without counts; arms without a drug have baseline counts)",
-    "anc_1e9_per_L": "ANC at the visit",
-    "alc_1e9_per_L": "ALC at the visit",
-    "edss": "EDSS scored at the visit (a relapse in progress counts); NaN at visits without an EDSS",
+    "wbc_1e9_per_L": "WBC as the laboratory reports it (with its error; NaN at visits of an EDSS schedule)",
+    "anc_1e9_per_L": "ANC as reported",
+    "alc_1e9_per_L": "ALC as reported",
+    "edss": "EDSS scored at the visit (a relapse in progress counts); NaN at visits of a counts schedule",
 }
+
+
+def endpoint_column_text(endpoint) -> dict[str, str]:
+    """Each column an endpoint adds, with what it holds."""
+    from .endpoints import endpoint_columns
+
+    t = endpoint.title
+    words = {"": t, "_followup_d": f"days observed for {t}", "_event": f"True if {t} happened",
+             "_d": f"day of {t}, or the day observation ended (censored)",
+             "_grade": f"worst grade ({endpoint.scale}) at the visits, {t}",
+             "_min_1e9_per_L": f"lowest reported count at the visits, {t}",
+             "_true": f"{t}, from the true daily curve", "_true_grade": f"worst grade of the true daily curve, {t}"}
+    out = {}
+    for c in endpoint_columns(endpoint):
+        suffix = c[len(endpoint.name):]
+        out[c] = words.get(suffix, t)
+    return out
+
+
+def patient_columns(spec) -> list[str]:
+    """The per-patient table's columns for ``spec``, in order."""
+    cols = list(BASE_COLUMNS)
+    for e in spec.all_endpoints():
+        cols.extend(c for c in endpoint_column_text(e) if c not in cols)
+    return cols + list(DOSING_COLUMNS)
+
+
+def _default_patient_columns() -> dict[str, str]:
+    from .spec import TrialSpec
+
+    spec = TrialSpec(arms=[{"name": "placebo"}])
+    out = dict(BASE_COLUMNS)
+    for e in spec.all_endpoints():
+        out.update(endpoint_column_text(e))
+    return out | DOSING_COLUMNS
+
+
+#: the per-patient columns of a spec with the default endpoints
+PATIENT_COLUMNS: dict[str, str] = _default_patient_columns()

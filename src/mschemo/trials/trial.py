@@ -50,13 +50,22 @@ class TrialResult:
     def outcomes(self) -> pd.DataFrame:
         """The trial's outcome table by arm against the reference arm."""
         from .outcomes import outcome_table
-        return outcome_table(self.patients, self.spec.reference_arm)
+        return outcome_table(self.patients, self.spec.reference_arm, self.spec.all_endpoints())
+
+    def screening(self) -> dict[str, float]:
+        """Candidates screened, and the shares screened out by the eligibility criteria and by the
+        screening labs (of all candidates)."""
+        p = self.patients
+        crit, labs = float(p["screened_out_criteria"].sum()), float(p["screened_out_labs"].sum())
+        total = crit + labs + len(p)
+        return {"candidates": total, "share_out_criteria": crit / total, "share_out_labs": labs / total}
 
     def report(self, path: str | Path) -> Path:
         """Write the HTML report (outcome table, Kaplan-Meier curves, trajectories, forest plot)."""
         from .report import write_report
         return write_report(self.patients, self.visits, path, title=self.spec.name,
-                            reference=self.spec.reference_arm, provenance=self.provenance)
+                            reference=self.spec.reference_arm, provenance=self.provenance,
+                            endpoints=self.spec.all_endpoints())
 
 
 class _ParquetSink:
