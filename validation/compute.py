@@ -166,10 +166,17 @@ def arm_mean(r, column: str, arm: str) -> float:
     return float(_arm(r, arm)[column].astype(float).mean())
 
 
-def arm_mean_ratio(r, column: str, arm: str, reference: str) -> float:
+def arm_mean_ratio(r, column: str, arm: str, reference: str, reference_column: str | None = None) -> float:
     """Mean of a per-patient column in ``arm`` over its mean in ``reference`` (e.g. relapses per
-    patient: with equal follow-up, the ratio of annualised relapse rates)."""
-    return arm_mean(r, column, arm) / arm_mean(r, column, reference)
+    patient: with equal follow-up, the ratio of annualised relapse rates); ``reference_column`` reads
+    another column in the reference arm (e.g. one kind of event over all events)."""
+    return arm_mean(r, column, arm) / arm_mean(r, reference_column or column, reference)
+
+
+def arm_annual_rate(r, column: str, arm: str, followup: str = "followup_d") -> float:
+    """Events per patient-year in one arm: the sum of ``column`` over the sum of ``followup`` (days)."""
+    a = _arm(r, arm)
+    return float(a[column].astype(float).sum() / (a[followup].astype(float).sum() / YEAR))
 
 
 def arm_share(r, column: str, op: str, value: float, arm: str) -> float:
@@ -200,6 +207,12 @@ def arm_km_median_months(r, time_col: str, event_col: str, arm: str) -> float:
     """Kaplan-Meier median of a time to event in one arm, in months."""
     a = _arm(r, arm)
     return kaplan_meier_median(a[time_col].to_numpy(dtype=float), a[event_col].to_numpy(dtype=bool)) / MONTH
+
+
+def arm_km_median_years(r, time_col: str, event_col: str, arm: str) -> float:
+    """Kaplan-Meier median of an arm's time to event, in years."""
+    a = _arm(r, arm)
+    return kaplan_meier_median(a[time_col].astype(float).to_numpy(), a[event_col].astype(float).to_numpy()) / YEAR
 
 
 def arm_hazard_ratio(r, time_col: str, event_col: str, arm: str, reference: str) -> float:
@@ -372,7 +385,8 @@ COMPUTE: dict[str, Callable[..., float]] = {f.__name__: f for f in (
     median_nadir_day, median_curve_nadir_day, median_recovery_day, share_below, share_at_least_on_days,
     median_lowest_count, median_count_on_day, median_lymphopenia_days, median_clearance, median_half_life_h,
     median_baseline_count,
-    arm_mean, arm_mean_ratio, arm_share, arm_odds_ratio, arm_km_median_months, arm_hazard_ratio,
+    arm_mean, arm_mean_ratio, arm_annual_rate, arm_share, arm_odds_ratio, arm_km_median_months, arm_km_median_years,
+    arm_hazard_ratio,
     relapse_rate, relapse_dispersion, relapse_rate_ratio, relapse_free_share, relapse_share, relapse_mean,
     relapse_median, relapse_odds_ratio, plasma_exchange_response, seasonal_peak_day, seasonal_ratio,
     median_years_to_edss, share_reaching_edss, median_years_to_spms, share_spms_by, mean_edss_change,

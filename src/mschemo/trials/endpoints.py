@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..disease.endpoints import confirmed_improvement, confirmed_progression
+from ..disease.endpoints import confirmed_improvement, confirmed_progression, relapse_associated
 from ..units import parse_duration
 from .spec import Endpoint, Steps
 
@@ -133,6 +133,14 @@ def _edss_endpoint(e: Endpoint, d: ArmData, schedule: str) -> dict[str, np.ndarr
         vals = np.vstack([edss_by[d.ids[i]][ok] for i in rows])
         r = fn(days[ok], vals, baseline=d.edss_baseline[rows], confirm_d=confirm, step=step, **kw)
         event[rows], day[rows] = r.event, r.day
+    if worsening and e.association != "any":
+        raw = relapse_associated(d.ids, np.where(event, day, np.nan), d.relapses,
+                                 before_d=parse_duration(e.association_window, "association_window"))
+        keep = raw if e.association == "relapse_associated" else ~raw
+        last = np.array([days_by[pid][days_by[pid] <= limit + 1e-9][-1] if np.any(days_by[pid] <= limit + 1e-9)
+                         else limit for pid in d.ids])
+        day = np.where(event & ~keep, last, day)        # the other kind of event: censored at the last visit
+        event = event & keep
     return {f"{e.name}_event": event, f"{e.name}_d": day}
 
 

@@ -408,7 +408,10 @@ class Endpoint(_Strict):
     ``grade`` or worse, at the ``schedule``'s visits and at the true nadir), discontinuation
     (treatment stopped by a dosing rule). ``relapses`` picks which relapses count (all, confirmed,
     treated, severe); ``window`` ends the observation early (e.g. "96 weeks"); ``start`` begins it late
-    (relapse_rate and relapse_free only, e.g. the years after an extension starts)."""
+    (relapse_rate and relapse_free only, e.g. the years after an extension starts). A confirmed
+    progression counts only when ``association`` allows it: "independent" (no relapse began within
+    ``association_window`` before its onset: PIRA, NO.MS's 90 days) or "relapse_associated" (RAW); the
+    first confirmed event decides, so the two partition the events of "any"."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)
     kind: Literal["relapse_rate", "time_to_relapse", "relapse_free", "confirmed_progression", "confirmed_improvement",
@@ -419,6 +422,8 @@ class Endpoint(_Strict):
     confirm: str = "3 months"
     steps: Steps = Field(default_factory=Steps)
     min_baseline: float | None = Field(default=None, ge=0.0, le=9.5)
+    association: Literal["any", "independent", "relapse_associated"] = "any"
+    association_window: str = "90 days"
     start: str | None = None
     window: str | None = None
     at: str | None = None
@@ -427,7 +432,7 @@ class Endpoint(_Strict):
     scale: Literal["ctcae_v3", "ctcae_v4", "ctcae_v5", "who"] = "ctcae_v5"
     grade: int = Field(default=3, ge=1, le=4)
 
-    @field_validator("confirm", "window", "at", "start")
+    @field_validator("confirm", "window", "at", "start", "association_window")
     @classmethod
     def _durations(cls, v: str | None) -> str | None:
         return None if v is None else _positive_interval(v)
@@ -446,6 +451,8 @@ class Endpoint(_Strict):
             raise ValueError("count belongs to a toxicity endpoint")
         if self.at is not None and self.kind != "edss_change":
             raise ValueError("at belongs to an edss_change endpoint")
+        if self.association != "any" and self.kind != "confirmed_progression":
+            raise ValueError("association belongs to a confirmed_progression endpoint")
         if self.start is not None and self.kind not in ("relapse_rate", "relapse_free"):
             raise ValueError("start belongs to a relapse_rate or relapse_free endpoint")
         if self.start is not None and self.window is not None and (
