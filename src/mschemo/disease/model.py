@@ -24,7 +24,16 @@ import pandas as pd
 from .._internal.files import atomic_path
 from ..errors import OptionError
 from ..units import parse_duration
-from .disability import MILESTONES, YEAR, DisabilityModel, DisabilityPaths, edss_as_scored, simulate_disability
+from .disability import (
+    MILESTONES,
+    YEAR,
+    DisabilityModel,
+    DisabilityPaths,
+    baseline_edss,
+    edss_as_scored,
+    simulate_disability,
+)
+from .history import prior_relapse_table, transient_at
 from .immune import STEP_D, ImmuneModel, ImmuneRecord
 from .relapse_course import relapse_courses
 from .relapses import RelapseModel, combine_multipliers, dmt_multiplier, immune_multiplier, simulate_relapses
@@ -81,6 +90,18 @@ class DiseaseResult:
     until_d: float
     provenance: dict[str, Any] = field(default_factory=dict)
     disability_model: DisabilityModel | None = None
+    prior_relapses: pd.DataFrame | None = None   # relapses before entry (day < 0), from a screening history
+
+    def _in_progress(self) -> pd.DataFrame:
+        """The relapses whose EDSS rise counts on study: those on study and those before entry still
+        recovering at day 0."""
+        p = self.prior_relapses
+        if p is None or not len(p):
+            return self.relapses
+        ongoing = p[p["day"] + p["recovery_d"] > 0]
+        if not len(ongoing):
+            return self.relapses
+        return pd.concat([ongoing, self.relapses], ignore_index=True) if len(self.relapses) else ongoing
 
     @property
     def n_patients(self) -> int:
@@ -91,7 +112,7 @@ class DiseaseResult:
         progress plus the visit variability, on the 0.5 grid and within 0-9.5 (e.g. at a trial's
         visits). A day's score is the same whichever other days are asked for."""
         dm = self.disability_model or DisabilityModel.load()
-        return edss_as_scored(self.paths, self.relapses, np.asarray(days, dtype=float), dm)
+        return edss_as_scored(self.paths, self._in_progress(), np.asarray(days, dtype=float), dm)
 
     def relapse_counts(self) -> np.ndarray:
         """Relapses per patient over the window."""
@@ -245,21 +266,35 @@ def simulate_disease(population, until: float | str = "2 years", seed: int = 0, 
     rel = relapse_courses(rel, population, seed, start=start, steroids=treatments.steroids,
                           plasma_exchange=treatments.plasma_exchange, pulses=treatments.pulses)
     rel = relapse_sites(rel, population, seed, start=start)
+    prior = prior_relapse_table(population, seed, start=start)
+    ongoing = prior[prior["day"] + prior["recovery_d"] > 0] if len(prior) else prior
+    on_disease = population
+    carried = rel
+    if len(ongoing):
+        # the EDSS at entry includes the rise of relapses still recovering: the sustained EDSS is below it
+        entry = baseline_edss(population, dm.edss_default)
+        table = population.table.copy()
+        table["edss"] = np.clip(entry - transient_at(ongoing, population.ids, 0.0, dm.recovery_shape), 0.0, dm.edss_max)
+        from ..population import Population
+        on_disease = Population(table, population.bsa_formula, population.description, population.meta)
+        carried = (pd.concat([ongoing, rel], ignore_index=True) if len(rel) else ongoing.reset_index(drop=True))
+        carried = carried.sort_values(["id", "day"], kind="stable")
+        carried["relapse"] = carried.groupby("id").cumcount().to_numpy() + 1
     duration = _duration_days(population, rm)
-    paths = simulate_disability(population, until_d, seed, rel, model=dm, duration_d=duration, start=start)
+    paths = simulate_disability(on_disease, until_d, seed, carried, model=dm, duration_d=duration, start=start)
     times = np.arange(0.0, until_d + 1e-9, every_d)
     if times[-1] < until_d:
         times = np.append(times, until_d)
     sustained = paths.sustained(times)
-    actual = edss_as_scored(paths, rel, times, dm, variability=False)     # symptoms follow the patient's EDSS,
+    actual = edss_as_scored(paths, carried, times, dm, variability=False)     # symptoms follow the patient's EDSS,
     edss = np.clip(actual + paths.visit_offsets(times), 0.0, dm.edss_max)  # not the scoring error
-    sym = symptom_timeline(population, times, actual, seed, relapses=rel, treatments=treatments.symptomatic, start=start)
+    sym = symptom_timeline(population, times, actual, seed, relapses=carried, treatments=treatments.symptomatic, start=start)
     prov = {"seed": int(seed), "until_d": until_d, "every_d": every_d, "alc_link": bool(alc_link and immune is not None),
             "treatments": repr(treatments), "season_start": season_start,
             "parameters": {"ms-relapses": getattr(rm.parameter_set, "sha256", ""),
                            "ms-disability": getattr(dm.parameter_set, "sha256", "")}}
     return DiseaseResult(population.ids, times, rel.reset_index(drop=True), edss, sustained, paths.course(times),
-                         paths, sym, until_d, prov, dm)
+                         paths, sym, until_d, prov, dm, prior.reset_index(drop=True) if len(prior) else None)
 
 
 def attach_disease(result, treatments: Treatments | bool | None = None, *, alc_link: bool = True,

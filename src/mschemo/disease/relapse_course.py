@@ -69,7 +69,7 @@ def steroid_recovery_factor(median_d: float, sdlog: float, odds_ratio: float, by
 
 def relapse_courses(relapses: pd.DataFrame, population, seed: int, *, start: int | np.ndarray = 0,
                     steroids: bool | str = False, plasma_exchange: bool = False,
-                    pulses: dict | None = None) -> pd.DataFrame:
+                    pulses: dict | None = None, stream: int = COURSE_STREAM) -> pd.DataFrame:
     """Add edss_rise, recovery_d and edss_residual to a relapse table (id, relapse, day) of
     ``population`` (patients start..start+n-1 of the run).
 
@@ -77,6 +77,7 @@ def relapse_courses(relapses: pd.DataFrame, population, seed: int, *, start: int
         or "all", "moderate_or_severe", "severe", False or "none".
     pulses: {patient id: days of scheduled methylprednisolone pulses}; a relapse starting within
         PULSE_WINDOW days after one recovers as a treated relapse.
+    stream: the random stream (COURSE_STREAM; relapses before entry draw from their own).
     plasma_exchange: a severe relapse (rise >= PLEX_MIN_RISE) not recovered by PLEX_DAY gets a
         course of plasma exchange; a responder (PLEX_RESPONSE) has recovered by the course's end,
         with the same residual.
@@ -118,7 +119,7 @@ def relapse_courses(relapses: pd.DataFrame, population, seed: int, *, start: int
     for j in order:
         if pidx[j] != current:
             current = pidx[j]
-            rng = patient_rng(seed, int(idx[current]), COURSE_STREAM)
+            rng = patient_rng(seed, int(idx[current]), stream)
         u = rng.random()
         r = 0.0 if u < p0 else 0.5 if u < p0 + p_half else 1.0 + 0.5 * _half_steps(rng, rise_extra)
         treated[j] = treated_by_pulse[j] or rule == "all" or (rule == "moderate_or_severe" and r >= 1.0) or (

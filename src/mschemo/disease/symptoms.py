@@ -163,9 +163,10 @@ def _rows(population, ids: np.ndarray) -> np.ndarray:
     return rows
 
 
-def relapse_sites(relapses: pd.DataFrame, population, seed: int, *, start: int | np.ndarray = 0) -> pd.DataFrame:
+def relapse_sites(relapses: pd.DataFrame, population, seed: int, *, start: int | np.ndarray = 0,
+                  stream: int = SITE_STREAM) -> pd.DataFrame:
     """Copy of ``relapses`` (id, relapse, day, ...) with ``site`` (one of SITES) and ``symptoms``
-    (';'-joined, '' if none). Patient k draws from patient_rng(seed, index of patient k, SITE_STREAM) in
+    (';'-joined, '' if none). Patient k draws from patient_rng(seed, index of patient k, ``stream``) in
     relapse order: one uniform for the site and one per symptom for each relapse."""
     m = _model()
     out = relapses.copy()
@@ -181,7 +182,7 @@ def relapse_sites(relapses: pd.DataFrame, population, seed: int, *, start: int |
     cut = np.flatnonzero(np.diff(srt)) + 1
     u = np.empty((len(out), 1 + len(SYMPTOMS)))
     for a, b in zip(np.r_[0, cut], np.r_[cut, len(out)]):
-        u[a:b] = patient_rng(seed, int(idx[srt[a]]), SITE_STREAM).random((b - a, 1 + len(SYMPTOMS)))
+        u[a:b] = patient_rng(seed, int(idx[srt[a]]), stream).random((b - a, 1 + len(SYMPTOMS)))
     cum = np.cumsum(m.site_share)
     site = np.minimum(np.searchsorted(cum, u[:, 0], side="right"), len(SITES) - 1)
     has = u[:, 1:] < m.site_symptom[site]

@@ -21,7 +21,7 @@ from .._internal.rng import patient_rng
 from ..disease.relapses import RelapseModel
 from ..errors import PopulationError
 from ..population import Population, body_surface_area
-from .spec import TrialSpec
+from .spec import WORSENING_FIELDS, TrialSpec
 
 __all__ = ["arm_of", "screen", "Context", "RANDOMISATION_STREAM", "MAX_SCREENED", "PLACEBO_COUNT_MODEL",
            "SCREENING_LAB_DAY"]
@@ -105,6 +105,19 @@ def _prior_relapses(rng: np.random.Generator, row: dict[str, Any], rm: RelapseMo
     return n1, n2, years
 
 
+def _worsening(row: dict[str, Any], seed: int, j: int, fields: list[str]) -> dict[str, float]:
+    """The candidate's EDSS worsening over the windows the criteria name, from the same relapse history
+    the disease model will give it (disease.history, keyed by the patient's index j)."""
+    from ..disease.disability import DisabilityModel
+    from ..disease.history import prior_relapse_table, worsening_over
+
+    pop = Population(pd.DataFrame([{k: row[k] for k in ("id", "height_cm", "weight_kg", "sex", "age_y", "edss",
+                                                          "ms_duration_y", "ms_course", "prior_relapses", "prior_years")}]))
+    prior = prior_relapse_table(pop, seed, start=np.array([j]))
+    shape = DisabilityModel.load().recovery_shape
+    return {f: float(worsening_over(prior, pop.ids, WORSENING_FIELDS[f], shape)[0]) for f in fields}
+
+
 def _etas(rng: np.random.Generator, drug) -> dict[str, float]:
     ps = drug.model.parameter_set
     names = [nm for nm in ps.iiv_names if nm in drug.model.parameters]
@@ -145,6 +158,7 @@ def screen(ctx: Context, seed: int, j: int, arm: int) -> dict[str, Any]:
     criteria and the screening labs, then the covariates and random effects of its arm's model."""
     spec, rng = ctx.spec, patient_rng(seed, j)
     drug = ctx.drug_of(arm)
+    worsening = sorted({c.field for c in spec.eligibility if c.field in WORSENING_FIELDS})
     out_criteria = out_labs = 0
     for attempt in range(MAX_SCREENED):
         row: dict[str, Any] = {"id": j + 1}
@@ -156,6 +170,8 @@ def screen(ctx: Context, seed: int, j: int, arm: int) -> dict[str, Any]:
         row["prior_relapses_1y"], row["prior_relapses_2y"] = n1, n2
         row["prior_relapses"], row["prior_years"] = float(n2), window
         row["bsa_m2"] = float(body_surface_area(np.array([row["height_cm"]]), np.array([row["weight_kg"]]))[0])
+        if worsening:
+            row.update(_worsening(row, seed, j, worsening))
         if not _eligible(row, spec):
             out_criteria += 1
             continue

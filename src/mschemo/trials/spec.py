@@ -84,9 +84,10 @@ DEFAULT_POPULATION: dict[str, dict[str, Any]] = {
     "edss": {"distribution": "normal", "mean": 2.3, "sd": 1.2, "lower": 0.0, "upper": 6.5},
     "ms_duration_y": {"distribution": "lognormal", "median": 6.0, "cv": 0.7, "lower": 0.5, "upper": 30.0},
 }
+WORSENING_FIELDS = {"edss_worsening_1y": 365.25, "edss_worsening_18m": 547.875, "edss_worsening_2y": 730.5}
 NUMERIC_FIELDS = ("age_y", "height_cm", "weight_kg", "edss", "ms_duration_y", "prior_relapses_1y", "prior_relapses_2y",
-                  "bsa_m2")
-HISTORY_FIELDS = ("bsa_m2", "prior_relapses_1y", "prior_relapses_2y")   # worked out at screening, not drawn
+                  *WORSENING_FIELDS, "bsa_m2")
+HISTORY_FIELDS = ("bsa_m2", "prior_relapses_1y", "prior_relapses_2y", *WORSENING_FIELDS)   # worked out at screening
 CATEGORICAL_FIELDS = ("sex", "ms_course")
 
 
