@@ -58,16 +58,25 @@ def _counts_at(res, population: Population, times_by: dict, seed: int) -> dict:
 
 
 def _reported(true_by: dict, days_by: dict, spec: TrialSpec, seed: int, index: dict) -> dict:
-    """Counts as a laboratory reports them: the true value with the assay and day-to-day error."""
+    """Counts as a laboratory reports them: the true value with the assay and day-to-day error
+    (one draw per patient, day and count, whatever else is measured; patients with the same visit
+    days are drawn together)."""
     m = spec.measurement
     if not (m.assay or m.biological):
         return true_by
     from ..labs import measured
-    out = {}
-    for pid, vals in true_by.items():
-        days = days_by[pid]
-        out[pid] = {c: measured(v[None, :], c, seed, np.array([index[pid]]), days, analytical=m.assay,
-                                biological=m.biological)[0] for c, v in vals.items()}
+    groups: dict[bytes, list] = {}
+    for pid in true_by:
+        groups.setdefault(np.asarray(days_by[pid], dtype=float).tobytes(), []).append(pid)
+    out: dict = {pid: {} for pid in true_by}
+    for pids in groups.values():
+        days = np.asarray(days_by[pids[0]], dtype=float)
+        idx = np.array([index[p] for p in pids])
+        for c in COUNTS:
+            values = np.vstack([true_by[p][c] for p in pids])
+            rep = measured(values, c, seed, idx, days, analytical=m.assay, biological=m.biological)
+            for k, p in enumerate(pids):
+                out[p][c] = rep[k]
     return out
 
 
@@ -107,13 +116,15 @@ def _arm_outcomes(ctx: Context, k: int, pop: Population, j: np.ndarray, seed: in
         else:
             vals = _reported(_counts_at(res, pop, days_by, seed), days_by, spec, seed, index)
             counts_by[name] = (days_by, vals)
-        for pid in ids:
-            days = days_by[pid]
-            row = {"id": np.full(days.size, pid, dtype=object), "schedule": name, "day": days}
-            for c in COUNTS:
-                row[f"{c}_1e9_per_L"] = vals[pid][c] if sch.measures == "counts" else np.full(days.size, np.nan)
-            row["edss"] = vals[pid] if sch.measures == "edss" else np.full(days.size, np.nan)
-            rows.append(pd.DataFrame(row))
+        counts_here = sch.measures == "counts"
+        sizes = np.array([days_by[pid].size for pid in ids])
+        block = {"id": np.repeat(np.asarray(ids), sizes), "schedule": name,
+                 "day": np.concatenate([days_by[pid] for pid in ids])}
+        for c in COUNTS:
+            block[f"{c}_1e9_per_L"] = (np.concatenate([vals[pid][c] for pid in ids]) if counts_here
+                                       else np.full(sizes.sum(), np.nan))
+        block["edss"] = np.full(sizes.sum(), np.nan) if counts_here else np.concatenate([vals[pid] for pid in ids])
+        rows.append(pd.DataFrame(block))
     vt = pd.concat(rows, ignore_index=True)
     vt.insert(1, "arm", arm.name)
     vt = vt.sort_values(["id", "day", "schedule"], kind="stable").reset_index(drop=True)

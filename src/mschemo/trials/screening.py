@@ -130,19 +130,28 @@ def _etas(rng: np.random.Generator, drug) -> dict[str, float]:
 
 
 def baseline_counts(row: dict[str, Any], drug) -> dict[str, float]:
-    """A patient's true baseline WBC, ANC and ALC (10^9/L) under ``drug``'s model."""
-    model = drug.model
-    p = Population(pd.DataFrame([row])).individual_parameters(model)[0]
-    par = dict(zip(model.parameters, p))
-    anc, alc = par["ANC_CIRC0"], par["ALC_CIRC0"]
-    return {"anc": anc, "alc": alc, "wbc": anc + par.get("WBC_OTHER", 0.0) + alc}
+    """A patient's true baseline WBC, ANC and ALC (10^9/L) under ``drug``'s model: each baseline
+    parameter's typical value times its covariate effects and exp(eta), as Population does it."""
+    ps = drug.model.parameter_set
+
+    def value(name: str) -> float:
+        if name not in drug.model.parameters:
+            return 0.0
+        p = ps[name]
+        v = float(p.value)
+        for cov in p.covariates:
+            v *= float(cov.factor(np.array([float(row[cov.name])]))[0])
+        return v * float(np.exp(row.get(f"ETA_{name}", 0.0)))
+
+    anc, alc = value("ANC_CIRC0"), value("ALC_CIRC0")
+    return {"anc": anc, "alc": alc, "wbc": anc + value("WBC_OTHER") + alc}
 
 
 def _labs_ok(row: dict[str, Any], drug, spec: TrialSpec, seed: int, j: int, attempt: int) -> bool:
     counts = baseline_counts(row, drug)
     if spec.screening.measured:
         from ..labs import measured
-        for c in counts:
+        for c in {crit.count for crit in spec.screening.labs}:      # only the counts a criterion reads
             # the screening draw of candidate ``attempt`` of patient j: its own day key
             day = np.array([SCREENING_LAB_DAY - attempt * 1e-3])
             counts[c] = float(measured(np.array([[counts[c]]]), c, seed, np.array([j]), day)[0, 0])
