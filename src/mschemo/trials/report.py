@@ -108,10 +108,17 @@ def _visit_summary(visits: pd.DataFrame, col: str, stats: Sequence[str]) -> pd.D
 
 
 def _counts_figure(visits: pd.DataFrame, arms: Sequence[str]) -> Figure | None:
+    """Counts as reported at the first counts schedule's visits (others, e.g. around each dose, would
+    mix two curves into one)."""
     colors = _colors(arms)
     panels = [c for c in _COUNTS if c in visits.columns and np.isfinite(oc._floats(visits[c])).any()]
     if not panels:
         return None
+    schedule = None
+    if "schedule" in visits.columns:
+        has = visits[np.isfinite(oc._floats(visits[panels[0]]))]
+        schedule = str(has["schedule"].iloc[0]) if len(has) else None
+        visits = visits[visits["schedule"].astype(str) == schedule] if schedule else visits
     fig, axes = _figure(len(panels), width=4.2)
     for ax, col in zip(axes, panels):
         summary = _visit_summary(visits, col, ("q05", "q50", "q95"))
@@ -122,7 +129,9 @@ def _counts_figure(visits: pd.DataFrame, arms: Sequence[str]) -> Figure | None:
             x = s["day"].to_numpy() / _DAYS_PER_MONTH
             ax.plot(x, s["q50"], color=colors[arm], label=arm)
             ax.fill_between(x, s["q05"], s["q95"], color=colors[arm], alpha=0.15, lw=0)
-        ax.set(title=f"{_COUNTS[col]} as reported: median, 5-95 %", xlabel="months since randomisation", ylabel="10^9/L")
+        where = f", {schedule} visits" if schedule else ""
+        ax.set(title=f"{_COUNTS[col]} as reported{where}: median, 5-95 %", xlabel="months since randomisation",
+               ylabel="10^9/L")
         ax.set_ylim(bottom=0)
         _legend(ax)
     return fig
@@ -155,7 +164,7 @@ def _forest_figure(effects: pd.DataFrame, arms: Sequence[str]) -> Figure | None:
     if ok.empty:
         return None
     from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
     fig = Figure(figsize=(7.5, 1.2 + 0.38 * len(ok)), layout="constrained")
     ax = fig.subplots()
@@ -167,7 +176,11 @@ def _forest_figure(effects: pd.DataFrame, arms: Sequence[str]) -> Figure | None:
         ax.errorbar(est[i], y[i], xerr=err[:, i:i + 1], fmt="s", color=colors[arm], ecolor=colors[arm], capsize=3)
     ax.axvline(1.0, color="#999", lw=1, ls="--")
     ax.set_xscale("log")
+    lo, hi = float(ok["ci_low"].min()), float(ok["ci_high"].max())
+    ticks = [t for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0) if lo / 1.5 <= t <= hi * 1.5]
+    ax.set_xticks(ticks or [1.0])
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(y, [f"{a}: {o}" for a, o in zip(ok["arm"], ok["outcome"])])
     ax.set(xlabel="ratio vs reference (95 % CI, log scale)", title="Effects vs reference")
     return fig
@@ -258,13 +271,22 @@ def _dosing_section(patients: pd.DataFrame, arms: Sequence[str]) -> str:
 
 
 def _disability_section(patients: pd.DataFrame, arms: Sequence[str], endpoints: Sequence) -> str:
+    """EDSS at baseline, and the first EDSS-change and time-to-relapse endpoints where the spec has them."""
+    table = _in_order(oc.disability(patients, endpoints), arms)
+    change = np.isfinite(table["edss_change_mean"].to_numpy(dtype=float)).any()
+    free = np.isfinite(table["relapse_free"].to_numpy(dtype=float)).any()
     rows = []
-    for r in _in_order(oc.disability(patients, endpoints), arms).itertuples():
-        rows.append([r.arm, str(r.patients), f"{r.edss_baseline_mean:.2f}",
-                     f"{r.edss_change_mean:+.2f}" + (f" ({r.edss_change_sd:.2f})" if np.isfinite(r.edss_change_sd) else ""),
-                     oc.format_estimate(r.relapse_free, r.relapse_free_low, r.relapse_free_high, "share")])
-    return _table(["Arm", "Patients", "EDSS at baseline: mean", "EDSS change: mean (SD)", "Relapse-free (95 % CI)"],
-                  rows, "disability")
+    for r in table.itertuples():
+        row = [r.arm, str(r.patients), f"{r.edss_baseline_mean:.2f}"]
+        if change:
+            row.append(f"{r.edss_change_mean:+.2f}" + (f" ({r.edss_change_sd:.2f})" if np.isfinite(r.edss_change_sd) else ""))
+        if free:
+            row.append(oc.format_estimate(r.relapse_free, r.relapse_free_low, r.relapse_free_high, "share"))
+        rows.append(row)
+    header = ["Arm", "Patients", "EDSS at baseline: mean"]
+    header += ["EDSS change: mean (SD)"] if change else []
+    header += ["Relapse-free (95 % CI)"] if free else []
+    return _table(header, rows, "disability")
 
 
 def report_html(patients: pd.DataFrame, visits: pd.DataFrame, *, title: str, reference: str,
