@@ -44,10 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     decades = a.n * a.years / 10.0
     drug = ms.load_drug("mitoxantrone")
     t0 = time.perf_counter()
-    drug.simulate(a.n, seed=a.seed, until=until, output="weekly", progress=True)
+    ms.simulate(drug, n=a.n, seed=a.seed, until=until, output="weekly", progress=True)
     t_counts = time.perf_counter() - t0
     t0 = time.perf_counter()
-    counts = drug.simulate(a.n, seed=a.seed, until=until, output="weekly", progress=True, immune=True)
+    counts = ms.simulate(drug, n=a.n, seed=a.seed, until=until, output="weekly", progress=True, immune=True)
     t_immune = time.perf_counter() - t0 - t_counts
     on_top, alone = [], []
     for _ in range(a.repeats):

@@ -101,7 +101,7 @@ def _design(res, drug, rm: RelapseModel) -> Design:
 def designs(n: int, seed: int) -> dict[str, Design]:
     rm = RelapseModel.load()
     clad = ms.load_drug("cladribine")
-    res = clad.simulate(n, seed=seed, output=immune_grid(EXT_END), until=f"{EXT_END} days")
+    res = ms.simulate(clad, n=n, seed=seed, output=immune_grid(EXT_END), until=f"{EXT_END} days")
     out = {"cladribine": _design(res, clad, rm)}
     mitox = ms.load_drug("mitoxantrone")
     mpop = mitox.complete(mitox.population_spec().sample(n, seed + 1, mitox.model), seed + 1)

@@ -263,8 +263,7 @@ def run_drug(sc: dict[str, Any], n: int, seed: int) -> dict[str, Any]:
     import mschemo as ms
 
     with_disease = "disease" in sc
-    res = ms.load_drug(sc["drug"]).simulate(n, seed=seed, regimen=sc.get("regimen"), rules=bool(sc.get("rules", False)),
-                                            until=sc["until"], output=sc.get("output", "daily"), disease=with_disease)
+    res = ms.simulate(ms.load_drug(sc["drug"]), sc.get("regimen"), n, seed=seed, rules=bool(sc.get("rules", False)), until=sc["until"], output=sc.get("output", "daily"), disease=with_disease)
     out: dict[str, Any] = {"counts": res}
     if with_disease:
         from mschemo.disease import attach_disease

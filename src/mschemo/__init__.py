@@ -17,8 +17,8 @@ import importlib
 import importlib.util
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-
+from ._internal.meta import DISCLAIMER as DISCLAIMER  # noqa: E402
+from ._internal.meta import __version__ as __version__  # noqa: E402
 from .errors import InputError as InputError  # noqa: E402
 from .errors import ModelError as ModelError  # noqa: E402
 from .errors import MschemoError as MschemoError  # noqa: E402
@@ -28,8 +28,6 @@ from .errors import PopulationError as PopulationError  # noqa: E402
 from .errors import RegimenError as RegimenError  # noqa: E402
 from .errors import SolverError as SolverError  # noqa: E402
 from .errors import UnitError as UnitError  # noqa: E402
-
-DISCLAIMER = "Research and education only, not a prescription."
 
 # public name -> (module, attribute); attribute None means the module itself
 _LAZY: dict[str, tuple[str, str | None]] = {
@@ -48,10 +46,12 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "SimulationResult": (".results", "SimulationResult"),
     "ctcae_grade": (".results", "ctcae_grade"),
     "simulate": (".simulation", "simulate"),
-    "simulate_with_rules": (".adaptive", "simulate_with_rules"),
-    "Course": (".adaptive", "Course"),
-    "DosingRules": (".rules", "DosingRules"),
-    "read_rules": (".rules", "read_rules"),
+    "simulate_with_rules": (".simulation", "simulate_with_rules"),
+    "dosing": (".dosing", None),
+    "Course": (".dosing", "Course"),
+    "DosingRules": (".dosing", "DosingRules"),
+    "read_rules": (".dosing", "read_rules"),
+    "decide": (".dosing", "decide"),
     "Drug": (".drugs", "Drug"),
     "load_drug": (".drugs", "load_drug"),
     "available_drugs": (".drugs", "available_drugs"),
@@ -74,13 +74,16 @@ _LAZY: dict[str, tuple[str, str | None]] = {
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from . import backends as backends
     from . import disease as disease
+    from . import dosing as dosing
     from . import models as models
     from . import trials as trials
-    from .adaptive import Course as Course
-    from .adaptive import simulate_with_rules as simulate_with_rules
     from .disease import DiseaseResult as DiseaseResult
     from .disease import Treatments as Treatments
     from .disease import simulate_disease as simulate_disease
+    from .dosing import Course as Course
+    from .dosing import DosingRules as DosingRules
+    from .dosing import decide as decide
+    from .dosing import read_rules as read_rules
     from .drugs import Drug as Drug
     from .drugs import available_drugs as available_drugs
     from .drugs import load_drug as load_drug
@@ -102,9 +105,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .regimen import Regimen as Regimen
     from .results import SimulationResult as SimulationResult
     from .results import ctcae_grade as ctcae_grade
-    from .rules import DosingRules as DosingRules
-    from .rules import read_rules as read_rules
     from .simulation import simulate as simulate
+    from .simulation import simulate_with_rules as simulate_with_rules
     from .trials import TrialSpec as TrialSpec
     from .trials import load_trial_example as load_trial_example
     from .trials import run_trial as run_trial
@@ -130,7 +132,7 @@ __all__ = [
     "__version__", "DISCLAIMER", "backends", "models", "simulate", "load_model", "load_example", "load_parameters",
     "Regimen", "Dose", "EventTable", "Population", "PopulationSpec", "OutputTimes", "SimulationResult",
     "body_surface_area", "ctcae_grade", "load_drug", "available_drugs", "Drug", "simulate_with_rules", "Course",
-    "DosingRules", "read_rules", "disease", "simulate_disease", "Treatments", "DiseaseResult", "plot_timeline",
+    "dosing", "DosingRules", "read_rules", "decide", "disease", "simulate_disease", "Treatments", "DiseaseResult", "plot_timeline",
     "trials", "TrialSpec", "run_trial", "load_trial_example", "read_patient", "estimate_map", "sample_posterior",
     "NadirTarget", "recommend_dose",
     "MschemoError", "InputError", "UnitError", "RegimenError", "PopulationError", "ParameterError", "ModelError",

@@ -12,6 +12,7 @@ import pandas as pd
 
 from ._internal.files import atomic_path
 from .backends.problem import STATUS_MESSAGES
+from .dosing.actions import GIVEN
 from .errors import OptionError
 from .regimen import EventTable, Regimen
 
@@ -150,7 +151,7 @@ class SimulationResult:
     def _course_days(self) -> list[np.ndarray]:
         """Start days of the courses given to each patient (results of dosing rules)."""
         d = self.decisions
-        given = d[d["action"].isin(["given", "reduced", "increased"])]
+        given = d[d["action"].isin(GIVEN)]
         by_id = given.groupby("id")["day"].apply(lambda s: np.sort(s.to_numpy(dtype=float))).to_dict()
         return [by_id.get(pid, np.empty(0)) for pid in self.ids]
 

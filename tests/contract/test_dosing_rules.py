@@ -13,9 +13,8 @@ import pytest
 
 import mschemo as ms
 from helpers import FRIBERG_LINEAR, PK_PARAMS, assert_one_sentence
-from mschemo.adaptive import courses_of, simulate_with_rules
+from mschemo.dosing import courses_of, read_rules
 from mschemo.errors import PopulationError, RegimenError
-from mschemo.rules import read_rules
 
 REGIMEN = "12 mg/m2 over 30 min every 21 days x 4"
 
@@ -45,7 +44,7 @@ def _plain(model, pop, until=120.0):
 
 def test_no_rules_gives_every_planned_course_and_the_plain_result():
     model, pop = _model(), _patients()
-    res = simulate_with_rules(model, ms.Regimen.parse(REGIMEN), pop, _rules(), output=np.arange(0.0, 121.0))
+    res = ms.simulate(model, ms.Regimen.parse(REGIMEN), pop, rules=_rules(), output=np.arange(0.0, 121.0))
     assert res.decisions["action"].tolist() == ["given"] * 4
     assert res.decisions["day"].tolist() == [0.0, 21.0, 42.0, 63.0]
     np.testing.assert_allclose(res.column("wbc"), _plain(model, pop).column("wbc"), rtol=1e-12)
@@ -59,7 +58,7 @@ def test_count_rule_delays_until_recovery_and_records_the_value():
     assert checks.size and checks[0] <= 14, "the synthetic patient must recover above the threshold within 4 weeks"
     rule = {"kind": "count", "output": "wbc", "minimum": float(threshold), "action": "delay", "recheck": "2 days",
             "max_delay": "4 weeks", "label": "WBC before each course", "assumption": "test"}
-    res = simulate_with_rules(model, ms.Regimen.parse(REGIMEN), pop, _rules(rule), output=np.arange(0.0, 150.0))
+    res = ms.simulate(model, ms.Regimen.parse(REGIMEN), pop, rules=_rules(rule), output=np.arange(0.0, 150.0))
     d = res.decisions
     second = d[d["course"] == 2]
     n_delays = int(checks[0])
@@ -77,7 +76,7 @@ def test_count_rule_after_the_longest_delay_withholds_or_stops():
     model, pop = _model(), _patients()
     never = {"kind": "count", "output": "wbc", "minimum": 100.0, "action": "delay", "recheck": "7 days",
              "max_delay": "2 weeks", "after_max_delay": "withhold", "label": "WBC >= 100", "assumption": "test"}
-    res = simulate_with_rules(model, ms.Regimen.parse(REGIMEN), pop, _rules(never), output=np.arange(0.0, 200.0))
+    res = ms.simulate(model, ms.Regimen.parse(REGIMEN), pop, rules=_rules(never), output=np.arange(0.0, 200.0))
     first = res.decisions[res.decisions["course"] == 1]
     assert first["action"].tolist() == ["delayed", "delayed", "withheld"]
     assert first["day"].tolist() == [0.0, 7.0, 14.0]
@@ -85,7 +84,7 @@ def test_count_rule_after_the_longest_delay_withholds_or_stops():
     assert (res.decisions["action"] != "given").all()
     assert np.all(res.column("conc") == 0.0)
     stop = dict(never, after_max_delay="stop")
-    res = simulate_with_rules(model, ms.Regimen.parse(REGIMEN), pop, _rules(stop), output=np.arange(0.0, 200.0))
+    res = ms.simulate(model, ms.Regimen.parse(REGIMEN), pop, rules=_rules(stop), output=np.arange(0.0, 200.0))
     assert res.decisions["action"].tolist() == ["delayed", "delayed", "stopped"]
 
 
@@ -95,7 +94,7 @@ def test_covariate_rule_stops_exactly_the_patients_below_the_limit():
     pop = _patients(3, lvef_pct=[49.9, 50.0, 62.0])
     rule = {"kind": "covariate", "covariate": "lvef_pct", "minimum": 50, "action": "stop",
             "label": "LVEF >= 50 %", "assumption": "test"}
-    res = simulate_with_rules(model, ms.Regimen.parse(REGIMEN), pop, _rules(rule), output=np.arange(0.0, 100.0))
+    res = ms.simulate(model, ms.Regimen.parse(REGIMEN), pop, rules=_rules(rule), output=np.arange(0.0, 100.0))
     by_id = res.decisions.groupby("id")["action"].apply(list).to_dict()
     assert by_id[1] == ["stopped"]
     assert by_id[2] == by_id[3] == ["given"] * 4
@@ -108,11 +107,11 @@ def test_cumulative_cap_stops_before_the_course_that_would_pass_it():
     caps = [{"kind": "cumulative", "limit": "72 mg/m2", "region": "eu", "label": "EU cap", "assumption": "test"},
             {"kind": "cumulative", "limit": "140 mg/m2", "region": "us", "label": "US cap", "assumption": "test"}]
     reg = ms.Regimen.parse("12 mg/m2 over 30 min every 21 days x 8")
-    eu = simulate_with_rules(model, reg, pop, _rules(*caps).with_region("eu"), output=np.arange(0.0, 250.0))
+    eu = ms.simulate(model, reg, pop, rules=_rules(*caps).with_region("eu"), output=np.arange(0.0, 250.0))
     assert eu.decisions["action"].tolist() == ["given"] * 6 + ["stopped"]
     assert eu.decisions["cumulative"].tolist()[:6] == [12.0 * k for k in range(1, 7)]
     assert "84 mg/m2, above the EU limit of 72 mg/m2" in eu.decisions["reason"].iloc[-1]
-    us = simulate_with_rules(model, reg, pop, _rules(*caps).with_region("us"), output=np.arange(0.0, 250.0))
+    us = ms.simulate(model, reg, pop, rules=_rules(*caps).with_region("us"), output=np.arange(0.0, 250.0))
     assert us.decisions["action"].tolist() == ["given"] * 8
     with pytest.raises(RegimenError) as err:
         _rules(*caps).with_region("jp")
@@ -126,7 +125,7 @@ def test_titration_sets_each_dose_from_the_previous_nadir():
     rule = {"kind": "titration", "output": "wbc", "label": "titrate to the nadir", "assumption": "test",
             "bands": [{"below": float(nadir1) + 0.01, "change": "-2 mg/m2"}, {"below": "inf", "change": "+25 %"}],
             "minimum_dose": "9 mg/m2", "maximum_dose": "20 mg/m2"}
-    res = simulate_with_rules(model, ms.Regimen.parse(REGIMEN), pop, _rules(rule), output=np.arange(0.0, 120.0))
+    res = ms.simulate(model, ms.Regimen.parse(REGIMEN), pop, rules=_rules(rule), output=np.arange(0.0, 120.0))
     d = res.decisions
     assert d["action"].iloc[0] == "given" and d["dose"].iloc[0] == 12.0
     assert d["action"].iloc[1] == "reduced" and d["dose"].iloc[1] == pytest.approx(10.0)
@@ -148,9 +147,9 @@ def test_decisions_do_not_depend_on_the_other_patients():
     rule = {"kind": "count", "output": "wbc", "minimum": 5.0, "action": "delay", "recheck": "3 days",
             "max_delay": "3 weeks", "label": "WBC >= 5", "assumption": "test"}
     reg = ms.Regimen.parse(REGIMEN)
-    together = simulate_with_rules(model, reg, pop, _rules(rule), output=np.arange(0.0, 200.0))
+    together = ms.simulate(model, reg, pop, rules=_rules(rule), output=np.arange(0.0, 200.0))
     for i in range(4):
-        alone = simulate_with_rules(model, reg, pop.subset(i, i + 1), _rules(rule), output=np.arange(0.0, 200.0))
+        alone = ms.simulate(model, reg, pop.subset(i, i + 1), rules=_rules(rule), output=np.arange(0.0, 200.0))
         mine = together.decisions[together.decisions["id"] == i + 1].reset_index(drop=True)
         pd.testing.assert_frame_equal(mine, alone.decisions)
         np.testing.assert_array_equal(together.column("wbc")[i], alone.column("wbc")[0])
@@ -180,11 +179,11 @@ def test_bad_rules_and_missing_columns_are_one_sentence():
         assert_one_sentence(err.value, quoted)
     lvef = {"kind": "covariate", "covariate": "lvef_pct", "minimum": 50, "label": "LVEF >= 50 %", "assumption": "t"}
     with pytest.raises(PopulationError) as err:
-        simulate_with_rules(model, ms.Regimen.parse(REGIMEN), pop, _rules(lvef))
+        ms.simulate(model, ms.Regimen.parse(REGIMEN), pop, rules=_rules(lvef))
     assert_one_sentence(err.value, "'lvef_pct'")
     anc = {"kind": "count", "output": "anc", "minimum": 1.5, "label": "ANC >= 1.5", "assumption": "t"}
     with pytest.raises(RegimenError) as err:
-        simulate_with_rules(model, ms.Regimen.parse(REGIMEN), pop, _rules(anc))
+        ms.simulate(model, ms.Regimen.parse(REGIMEN), pop, rules=_rules(anc))
     assert_one_sentence(err.value, "ANC")
 
 
@@ -195,7 +194,7 @@ def test_decisions_and_counts_do_not_depend_on_the_chunk_size():
     rule = {"kind": "count", "output": "wbc", "minimum": 5.0, "action": "delay", "recheck": "3 days",
             "max_delay": "3 weeks", "label": "WBC >= 5", "assumption": "test"}
     reg = ms.Regimen.parse(REGIMEN)
-    runs = [simulate_with_rules(model, reg, pop, _rules(rule), output=np.arange(0.0, 200.0), chunk_size=k)
+    runs = [ms.simulate(model, reg, pop, rules=_rules(rule), output=np.arange(0.0, 200.0), chunk_size=k)
             for k in (1, 3, 1000)]
     for other in runs[1:]:
         pd.testing.assert_frame_equal(runs[0].decisions, other.decisions)

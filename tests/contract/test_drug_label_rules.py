@@ -31,7 +31,7 @@ def _actions(res, pid: int) -> list[tuple[int, str]]:
 def test_mitoxantrone_lvef_below_50_stops_before_any_dose():
     """Marriott 2010 / US label: no mitoxantrone when LVEF < 50 %."""
     drug = ms.load_drug("mitoxantrone")
-    res = drug.simulate(_patients(drug, 2, lvef_pct=[48.0, 55.0]), seed=1, until="200 days")
+    res = ms.simulate(drug, population=_patients(drug, 2, lvef_pct=[48.0, 55.0]), seed=1, until="200 days")
     assert _actions(res, 1) == [(1, "stopped")]
     assert "lvef_pct 48 is below 50" in res.decisions.iloc[0]["reason"]
     assert [a for _, a in _actions(res, 2)] == ["given"] * 8
@@ -43,13 +43,13 @@ def test_mitoxantrone_eu_cap_allows_six_doses_of_12_mg_per_m2():
     US label: 140 mg/m2, so all 8 label doses (96 mg/m2) are given."""
     drug = ms.load_drug("mitoxantrone")
     pop = _patients(drug, 1)
-    eu = drug.simulate(pop, region="eu", seed=1)
+    eu = ms.simulate(drug, population=pop, seed=1, rules=drug.rules.with_region("eu"))
     assert [a for _, a in _actions(eu, 1)] == ["given"] * 6 + ["stopped"]
     last = eu.decisions.iloc[-1]
     assert last["rule"] == "lifetime dose at most 72 mg/m2 (EU)"
     assert "84 mg/m2, above the EU limit of 72 mg/m2" in last["reason"]
     assert eu.decisions["cumulative"].iloc[5] == pytest.approx(72.0)
-    us = drug.simulate(pop, seed=1)
+    us = ms.simulate(drug, population=pop, seed=1)
     assert [a for _, a in _actions(us, 1)] == ["given"] * 8
 
 
@@ -57,7 +57,7 @@ def test_mitoxantrone_low_neutrophils_delay_then_skip_the_dose():
     """Label: no dose with neutrophils < 1.5 x10^9/L. A patient whose baseline ANC is 1.2 is
     re-checked weekly for 4 weeks (assumption), then that dose is skipped; the next is checked again."""
     drug = ms.load_drug("mitoxantrone")
-    res = drug.simulate(_patients(drug, 1, ANC_CIRC0=[1.2]), seed=1, until="200 days")
+    res = ms.simulate(drug, population=_patients(drug, 1, ANC_CIRC0=[1.2]), seed=1, until="200 days")
     first = res.decisions[res.decisions["course"] == 1]
     assert first["action"].tolist() == ["delayed"] * 4 + ["withheld"]
     assert first["day"].tolist() == [0.0, 7.0, 14.0, 21.0, 28.0]
@@ -70,7 +70,7 @@ def test_mitoxantrone_low_neutrophils_delay_then_skip_the_dose():
 def test_cladribine_needs_normal_lymphocytes_before_year_1():
     """SmPC 4.2: lymphocytes must be within normal limits before the year-1 course."""
     drug = ms.load_drug("cladribine")
-    res = drug.simulate(_patients(drug, 2, ALC_CIRC0=[0.9, 2.0]), seed=1, until="100 days")
+    res = ms.simulate(drug, population=_patients(drug, 2, ALC_CIRC0=[0.9, 2.0]), seed=1, until="100 days")
     assert _actions(res, 1) == [(1, "stopped")]
     assert _actions(res, 2)[0] == (1, "given")
 
@@ -82,7 +82,7 @@ def test_cladribine_year_2_waits_for_lymphocytes_up_to_6_months_then_stops():
     drug = ms.load_drug("cladribine")
     ps = drug.model.parameter_set
     typical = {k: ps[k].value for k in ("ALC_KILL", "ALC_HALF_LIFE", "ALC_MTT")}
-    res = drug.simulate(_patients(drug, 2, ALC_KILL=[typical["ALC_KILL"], 50.0 * typical["ALC_KILL"]],
+    res = ms.simulate(drug, population=_patients(drug, 2, ALC_KILL=[typical["ALC_KILL"], 50.0 * typical["ALC_KILL"]],
                                   ALC_HALF_LIFE=[typical["ALC_HALF_LIFE"], 3000.0],
                                   ALC_MTT=[typical["ALC_MTT"], 400.0]), seed=1, until="800 days")
     d2 = res.decisions[(res.decisions["id"] == 2) & (res.decisions["course"] == 2)]
@@ -106,7 +106,7 @@ def test_cladribine_year_2_waits_for_lymphocytes_up_to_6_months_then_stops():
 def test_cladribine_dose_follows_the_weight_band():
     """US PI Table 1: 70-<80 kg: 7 + 7 tablets of 10 mg per yearly course."""
     drug = ms.load_drug("cladribine")
-    res = drug.simulate(_patients(drug, 1), seed=1, until="30 days")
+    res = ms.simulate(drug, population=_patients(drug, 1), seed=1, until="30 days")
     assert res.decisions["dose"].iloc[0] == pytest.approx(140.0)
     assert res.decisions["dose_unit"].iloc[0] == "mg"
 
@@ -115,7 +115,7 @@ def test_cladribine_dose_follows_the_weight_band():
 def test_cyclophosphamide_low_neutrophils_postpone_the_pulse_at_most_two_weeks():
     """French vasculitis recommendations: ANC < 1.5 x10^9/L on the bolus date: postpone (<= 2 weeks)."""
     drug = ms.load_drug("cyclophosphamide")
-    res = drug.simulate(_patients(drug, 1, ANC_CIRC0=[1.3]), seed=1, until="100 days")
+    res = ms.simulate(drug, population=_patients(drug, 1, ANC_CIRC0=[1.3]), seed=1, until="100 days")
     first = res.decisions[res.decisions["course"] == 1]
     assert first["action"].tolist() == ["delayed", "delayed", "withheld"]
     assert first["day"].tolist() == [0.0, 7.0, 14.0]
@@ -125,9 +125,9 @@ def test_cyclophosphamide_titration_is_an_option_that_follows_the_previous_nadir
     drug = ms.load_drug("cyclophosphamide")
     assert drug.rules.available_options == ["titrate"]
     pop = _patients(drug, 1)
-    plain = drug.simulate(pop, seed=1)
+    plain = ms.simulate(drug, population=pop, seed=1)
     assert set(plain.decisions["action"]) == {"given"} and set(plain.decisions["dose"]) == {800.0}
-    res = drug.simulate(pop, seed=1, options=["titrate"])
+    res = ms.simulate(drug, population=pop, seed=1, rules=drug.rules.with_options("titrate"))
     d = res.decisions
     rule = next(r for r in drug.rules.rules if r.option == "titrate")
     for k in range(1, len(d)):
@@ -135,11 +135,11 @@ def test_cyclophosphamide_titration_is_an_option_that_follows_the_previous_nadir
         assert d["dose"].iloc[k] == pytest.approx(expect)
         assert d["action"].iloc[k] in ("given", "reduced", "increased")
     with pytest.raises(ms.RegimenError):
-        drug.simulate(pop, seed=1, options=["escalate"])
+        ms.simulate(drug, population=pop, seed=1, rules=drug.rules.with_options("escalate"))
 
 
 def test_rules_off_gives_every_planned_dose():
     drug = ms.load_drug("mitoxantrone")
-    res = drug.simulate(_patients(drug, 1, lvef_pct=[30.0]), rules=False, seed=1)
+    res = ms.simulate(drug, population=_patients(drug, 1, lvef_pct=[30.0]), rules=False, seed=1)
     assert res.decisions["action"].tolist() == ["given"] * 8
     assert res.decisions["reason"].iloc[0] == "no dosing rules"

@@ -15,7 +15,7 @@ import mschemo as ms
 @pytest.mark.parametrize("name", ["mitoxantrone", "cyclophosphamide", "cladribine"])
 def test_wbc_is_neutrophils_plus_lymphocytes_plus_other_cells(name):
     drug = ms.load_drug(name)
-    res = drug.simulate(20, seed=3, until="200 days", rules=False)
+    res = ms.simulate(drug, n=20, seed=3, until="200 days", rules=False)
     wbc, anc, alc = res.column("wbc"), res.column("anc"), res.column("alc")
     pop = drug.complete(drug.population_spec().sample(20, res.provenance["seed"], drug.model), res.provenance["seed"])
     params = pop.individual_parameters(drug.model)

@@ -17,7 +17,7 @@ DISCLAIMER = "Research and education only, not a prescription."
 @pytest.fixture(scope="module")
 def treated():
     """Three patients under mitoxantrone's label regimen and rules (4 months of counts), with their disease."""
-    return ms.load_drug("mitoxantrone").simulate(3, seed=2, until="120 days", disease=True)
+    return ms.simulate(ms.load_drug("mitoxantrone"), n=3, seed=2, until="120 days", disease=True)
 
 
 @pytest.fixture(scope="module")

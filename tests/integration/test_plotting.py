@@ -81,7 +81,8 @@ def test_decision_markers() -> None:
     """A result of dosing rules marks its decisions: given courses (triangles), stops (red crosses)."""
     from mschemo.drugs import load_drug
 
-    res = load_drug("mitoxantrone").simulate(8, seed=1, region="eu", until="600 days")
+    drug = load_drug("mitoxantrone")
+    res = ms.simulate(drug, n=8, seed=1, until="600 days", rules=drug.rules.with_region("eu"))
     assert (res.decisions["action"] == "stopped").any()
     fig = plot_counts(res)
     assert len(fig.axes) == 3
@@ -115,7 +116,7 @@ def test_drugs_side_by_side() -> None:
     from mschemo.drugs import load_drug
     from mschemo.plotting import plot_drugs
 
-    results = {name: load_drug(name).simulate(7, seed=2, until="120 days") for name in ("mitoxantrone", "cladribine")}
+    results = {name: ms.simulate(load_drug(name), n=7, seed=2, until="120 days") for name in ("mitoxantrone", "cladribine")}
     fig = plot_drugs(results, {"mitoxantrone": "12 mg/m2 every 3 months"})
     assert len(fig.axes) == 6                                     # 3 rows (WBC, ANC, ALC) x 2 drugs
     assert fig.axes[0].get_title(loc="left").startswith("mitoxantrone\n12 mg/m²")

@@ -26,8 +26,7 @@ def mitox():
     drug = ms.load_drug("mitoxantrone")
     out = {}
     for dose in (5, 12):
-        out[dose] = drug.simulate(400, seed=21, rules=False, regimen=f"{dose} mg/m2 over 30 min every 3 months x 8",
-                                  until="730 days", output="weekly", immune=True)
+        out[dose] = ms.simulate(drug, f"{dose} mg/m2 over 30 min every 3 months x 8", 400, seed=21, rules=False, until="730 days", output="weekly", immune=True)
     return out
 
 

@@ -31,7 +31,7 @@ REGIMENS = {
 
 def _relative_alc(drug: str) -> np.ndarray:
     d = ms.load_drug(drug)
-    res = d.simulate(N, seed=SEED, regimen=REGIMENS[drug], rules=False, until="3 years")   # every planned dose
+    res = ms.simulate(d, REGIMENS[drug], N, seed=SEED, rules=False, until="3 years")   # every planned dose
     assert res.all_ok
     alc = res.column("alc")
     return alc / alc[:, :1]

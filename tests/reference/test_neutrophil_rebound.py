@@ -30,7 +30,7 @@ NEUTROPHILIA = 7.7      # x10^9/L, StatPearls
 ], ids=["monthly-x6", "label-3-monthly-x8"])
 def test_neutrophils_between_courses_stay_within_the_normal_range(regimen, courses, interval_d):
     drug = ms.load_drug("mitoxantrone")
-    res = drug.simulate(300, seed=4, regimen=regimen, rules=False, until=f"{courses * interval_d:g} days")
+    res = ms.simulate(drug, regimen, 300, seed=4, rules=False, until=f"{courses * interval_d:g} days")
     anc = res.column("anc")
     between = res.times_d > 0
     median = np.median(anc[:, between], axis=0)

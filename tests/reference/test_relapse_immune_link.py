@@ -33,7 +33,7 @@ def _relapses(res, until_d: float, seed: int, linked: bool = True) -> pd.DataFra
 
 def test_cladribine_reproduces_the_clarity_relapse_rate_ratio_on_a_new_cohort():
     """CLARITY (Giovannoni 2010): ARR 0.14 with 3.5 mg/kg vs 0.33 with placebo over 96 weeks."""
-    res = ms.load_drug("cladribine").simulate(2000, seed=7, until=f"{96 * 7} days", immune=True)
+    res = ms.simulate(ms.load_drug("cladribine"), n=2000, seed=7, until=f"{96 * 7} days", immune=True)
     ratio = len(_relapses(res, 96 * 7.0, 7)) / len(_relapses(res, 96 * 7.0, 7, linked=False))
     assert ratio == pytest.approx(0.389, abs=0.05) and abs(ratio - 0.14 / 0.33) < 0.09
 
@@ -43,7 +43,7 @@ def test_mitoxantrone_prediction_lies_within_the_mims_result():
     years: 0.40 vs 1.20 relapses needing steroids per patient, ratio 0.33 (60 and 64 patients). With
     about 77 and 24 relapses, the log ratio has a standard error near 0.25 (Poisson, larger with
     overdispersion), so the prediction must lie within 2 standard errors of 0.33 (0.20-0.55)."""
-    res = ms.load_drug("mitoxantrone").simulate(1000, seed=7, until="730 days", immune=True)
+    res = ms.simulate(ms.load_drug("mitoxantrone"), n=1000, seed=7, until="730 days", immune=True)
     predicted = len(_relapses(res, 730.0, 7)) / len(_relapses(res, 730.0, 7, linked=False))
     assert abs(np.log(predicted / (0.40 / 1.20))) <= 2 * 0.25, predicted
 
@@ -57,8 +57,7 @@ def test_an_induction_course_lowers_relapses_in_every_half_year_of_the_two_years
     The lymphocytes recover without overshoot (facts file 2e): the median ALC stays at or below its
     baseline throughout."""
     until = 30 * MONTH
-    res = ms.load_drug(drug).simulate(2000, seed=11, regimen=regimen, rules=False, until=f"{until} days",
-                                      output="weekly", immune=True)
+    res = ms.simulate(ms.load_drug(drug), regimen, 2000, seed=11, rules=False, until=f"{until} days", output="weekly", immune=True)
     treated = _relapses(res, until, 11)
     untreated = _relapses(res, until, 11, linked=False)
     for a in (6, 12, 18, 24):
@@ -74,7 +73,7 @@ def test_relapses_and_edss_do_not_depend_on_what_is_recorded():
     """The disease reads the lymphocytes on its own daily grid from the solver's continuous solution,
     so daily, weekly and 3-monthly recording give the same relapses and the same EDSS."""
     drug = ms.load_drug("mitoxantrone")
-    runs = {out: drug.simulate(300, seed=5, output=out, until="2 years", disease=True)
+    runs = {out: ms.simulate(drug, n=300, seed=5, output=out, until="2 years", disease=True)
             for out in ("daily", "weekly", "3 months")}
     base = runs["daily"].disease
     days = np.arange(0.0, 730.0, 30.0)
@@ -86,7 +85,7 @@ def test_relapses_and_edss_do_not_depend_on_what_is_recorded():
 
 def test_baseline_lymphocytes_leave_the_rate_unchanged():
     drug = ms.load_drug("mitoxantrone")
-    res = drug.simulate(5, seed=1, rules=False, regimen="12 mg/m2 over 30 min", until="60 days", immune=True)
+    res = ms.simulate(drug, "12 mg/m2 over 30 min", 5, seed=1, rules=False, until="60 days", immune=True)
     m = res.immune.memory
     np.testing.assert_array_equal(m[:, 0], 1.0)
     assert np.all(m[:, 4] < 1.0)                    # by day 28 the drug's kill has depleted the compartment

@@ -78,10 +78,8 @@ def _scaled_etas(population, ps: ParameterSet, values: dict[str, float]):
 
 def _run(drug, scenario: Scenario, population, model):
     if scenario.regimen.strip().lower() == "label tablets":
-        from ..adaptive import simulate_with_rules
-
-        return simulate_with_rules(model, drug.plan("label tablets"), population, drug.rules.without(),
-                                   output=OutputTimes(every=1.0, until=scenario.until_d))
+        return simulate(model, drug.plan("label tablets"), population, rules=drug.rules.without(),
+                        output=OutputTimes(every=1.0, until=scenario.until_d))
     return simulate(model, scenario.regimen, population, output=OutputTimes(every=1.0, until=scenario.until_d))
 
 

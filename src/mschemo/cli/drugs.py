@@ -160,7 +160,7 @@ def _print_drug(con: Any, drug: Any, sources: bool) -> None:
 
 
 def _applies(rule: Any, rules: Any) -> str:
-    from ..rules import CumulativeCap
+    from ..dosing import CumulativeCap
 
     if rule.option:
         return f"option '{rule.option}' (--option {rule.option})"

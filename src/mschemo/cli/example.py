@@ -137,6 +137,7 @@ def _show(res: Any, ex: Any, peers: Any, written: list[str]) -> None:
 
 # -- the three drugs side by side ---------------------------------------------------------------
 def _drugs_side_by_side(n: int, seed: int, png_path: Path, quiet: bool) -> None:
+    from .. import simulate
     from ..drugs import load_drug
     from ..output import OutputTimes
     from ..plotting import plot_drugs, save_figure
@@ -152,7 +153,7 @@ def _drugs_side_by_side(n: int, seed: int, png_path: Path, quiet: bool) -> None:
     show = not quiet and n >= c.PROGRESS_MIN_PATIENTS
     for name, drug in drugs.items():
         with c.progress_bar(n, show, label=f"{name}") as progress:
-            results[name] = drug.simulate(n, seed=seed, output=output, progress=progress)
+            results[name] = simulate(drug, None, n, seed=seed, output=output, progress=progress)
     subtitles = {name: _regimen_line(drug) for name, drug in drugs.items()}
     fig = plot_drugs(results, subtitles, title=f"Label regimens with their dosing rules: {n} virtual patients per drug "
                                                 f"(seed {seed}), {DRUGS_UNTIL}")

@@ -226,7 +226,7 @@ def _show(plan: Any, label: str, written: list[str]) -> None:
     import pandas as pd
     from rich.markup import escape
 
-    from ..planning.recommend import LABELS
+    from ..dosing import count_name
 
     con = c.console()
     rec = plan.record
@@ -245,7 +245,7 @@ def _show(plan: Any, label: str, written: list[str]) -> None:
             f"dose ({plan.dose_unit})": cand[unit_col], "mg": cand["dose_mg"].round(0),
             "P(target)": [f"{p:.0%}" if p == p else "" for p in cand["p_target"]],
             "P(grade>=3)": [f"{p:.0%}" for p in cand["p_grade3"]], "P(grade 4)": [f"{p:.0%}" for p in cand["p_grade4"]],
-            f"{LABELS[k]} nadir": [f"{m:.2f} ({lo:.2f}-{hi:.2f})" for m, lo, hi in
+            f"{count_name(k)} nadir": [f"{m:.2f} ({lo:.2f}-{hi:.2f})" for m, lo, hi in
                                    zip(cand[f"nadir_{k}_median_1e9_per_L"], cand[f"nadir_{k}_p5_1e9_per_L"],
                                        cand[f"nadir_{k}_p95_1e9_per_L"])],
             "proposed": ["<-" if p else "" for p in cand["proposed"]]})

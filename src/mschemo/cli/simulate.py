@@ -532,9 +532,13 @@ def _run(plan: Plan, quiet: bool, immune: bool = False) -> Any:
     show = not quiet and total >= c.PROGRESS_MIN_PATIENTS
     if plan.drug is not None:
         with c.progress_bar(total, show, label="deciding courses") as progress:
-            return plan.drug.simulate(plan.population, regimen=plan.regimen_text, rules=plan.rules, region=plan.region,
-                                      options=plan.options, n=plan.n, seed=plan.seed, output=plan.output,
-                                      backend=plan.backend, progress=progress, throw=False, immune=immune)
+            rules = plan.drug.rules if plan.rules else plan.drug.rules.without()
+            if plan.region is not None:
+                rules = rules.with_region(plan.region)
+            if plan.options:
+                rules = rules.with_options(*plan.options)
+            return simulate(plan.drug, plan.regimen_text, plan.population, rules=rules, n=plan.n, seed=plan.seed,
+                            output=plan.output, backend=plan.backend, progress=progress, throw=False, immune=immune)
     with c.progress_bar(total, show) as progress:
         return simulate(plan.model, plan.regimen, plan.population, n=plan.n, output=plan.output, backend=plan.backend,
                         seed=plan.seed, progress=progress, throw=False, chunk_size=c.chunk_size_for(total, show),
@@ -601,7 +605,7 @@ def _rules_text(plan: Plan) -> str:
     if not plan.rules:
         return "dosing rules off"
     region = plan.region or plan.drug.rules.region
-    from ..rules import CumulativeCap
+    from ..dosing import CumulativeCap
 
     has_cap = any(isinstance(r, CumulativeCap) and r.region for r in plan.drug.rules)
     bits = [f"cap region {region}"] if has_cap else []

@@ -116,7 +116,7 @@ def _fed_bioavailability() -> float:
 def label_courses(weight_kg: float, year2_start_day: float | None = None) -> list:
     """The label's two yearly courses as dosing-rule courses: year 1 from day 0, year 2 from
     ``year2_start_day`` (default 12 months, 365.25 days; the label: "one course per year")."""
-    from ..adaptive import Course
+    from ..dosing import Course
     from ..units import parse_duration
 
     start2 = parse_duration("12 months") if year2_start_day is None else float(year2_start_day)

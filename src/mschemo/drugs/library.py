@@ -1,7 +1,7 @@
 """The drug library: a drug is one parameter file with a ``[model]`` and a ``[drug]`` table.
 
 ``[drug]`` holds the name and title, the route, the label's default regimen (with its source),
-other published regimens, the dosing rules (``[[drug.rules]]``, see :mod:`mschemo.rules`), how doses
+other published regimens, the dosing rules (``[[drug.rules]]``, see :mod:`mschemo.dosing.rules`), how doses
 group into courses (``[drug.schedule]``) and covariates the drug needs in virtual patients
 (``[drug.covariates.NAME]``, e.g. LVEF for mitoxantrone, creatinine clearance for cladribine).
 """
@@ -14,15 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..dosing import DosingRules, read_rules
 from ..errors import ModelError, OptionError, ParameterError, RegimenError
 from ..models.chain import ChainedModel
 from ..models.library import load_model
 from ..params import Source, parameter_files, read_source, read_toml
 from ..population import Covariate, Population, PopulationSpec
 from ..regimen import Regimen
-from ..rules import DosingRules, read_rules
+from ..units import parse_dose, parse_duration
 
-__all__ = ["Drug", "load_drug", "available_drugs", "LABEL_PLANS"]
+__all__ = ["Drug", "DoseGrid", "load_drug", "available_drugs", "LABEL_PLANS"]
 
 
 def _cladribine_label(population: Population) -> list[list]:
@@ -46,8 +47,37 @@ class PublishedRegimen:
 
 
 @dataclass(frozen=True)
+class DoseGrid:
+    """How candidate doses are laid out when the next course is planned (``[drug.planning]``):
+    from ``minimum`` up to the label dose in steps of ``step`` (in ``unit``; None: half the label
+    dose, and a tenth of it); ``course_window_d``: doses within this many days of a course's first
+    dose belong to that course in a patient's record (0: each dose is a course)."""
+
+    minimum: float | None = None
+    step: float | None = None
+    unit: str = ""
+    course_window_d: float = 0.0
+    source: Source | None = None
+
+
+def _dose_grid(table: Mapping[str, Any], where: str) -> DoseGrid:
+    if not table:
+        return DoseGrid()
+    pw = f"[drug.planning] of {where}"
+    minimum = parse_dose(str(table["minimum_dose"]), f"minimum_dose of {pw}") if "minimum_dose" in table else None
+    step = parse_dose(str(table["dose_step"]), f"dose_step of {pw}") if "dose_step" in table else None
+    units = {x[1] for x in (minimum, step) if x}
+    if len(units) > 1:
+        raise ParameterError(f"{pw} mixes dose units {sorted(units)}; write minimum_dose and dose_step in one unit.")
+    window = parse_duration(table["course_window"], f"course_window of {pw}") if "course_window" in table else 0.0
+    return DoseGrid(minimum[0] if minimum else None, step[0] if step else None, units.pop() if units else "", window,
+                    read_source(table, pw))
+
+
+@dataclass(frozen=True)
 class Drug:
-    """A drug: its model (PK -> counts), label regimen, dosing rules and the covariates it needs."""
+    """A drug as data: its model (PK -> counts), label regimen, dosing rules, the covariates its rules
+    read and the candidate doses for planning. Simulate it with ``mschemo.simulate(drug, ...)``."""
 
     name: str
     title: str
@@ -59,11 +89,12 @@ class Drug:
     covariates: tuple[Covariate, ...] = ()
     covariate_sources: tuple[Source, ...] = ()
     regimens: tuple[PublishedRegimen, ...] = ()
+    planning: DoseGrid = DoseGrid()
     raw: Mapping[str, Any] | None = None
 
     def plan(self, regimen: str | Regimen | Callable | None = None) -> Regimen | Callable[[Population], Sequence[Sequence[Any]]]:
         """The planned doses: the label's (``None``), a text, a Regimen, or a function giving each
-        patient's courses (as :func:`mschemo.simulate_with_rules` takes)."""
+        patient's courses (as :func:`mschemo.simulate` takes with rules)."""
         if regimen is None:
             regimen = self.default_regimen
         if isinstance(regimen, Regimen) or callable(regimen):
@@ -103,54 +134,6 @@ class Drug:
         for c in missing:
             table[c.name] = [c.draw(patient_rng(seed + 7919, i)) for i in range(len(table))]
         return Population(table, population.bsa_formula, population.description, population.meta)
-
-    def simulate(self, population: Population | PopulationSpec | int | None = None, *,
-                 regimen: str | Regimen | None = None, rules: bool = True, region: str | None = None,
-                 options: Sequence[str] = (), n: int | None = None, seed: int | None = None, output=None, until=None, backend=None,
-                 progress=False, throw: bool = True, disease=False, disease_until=None, immune: bool = False):
-        """Simulate this drug's regimen (the label's by default) with its dosing rules.
-
-        population: a patient table, a spec with ``n``, a number of patients (the default cohort
-        plus this drug's covariates) or None (100 patients). rules: False gives every planned dose.
-        region: which lifetime cap is in force ("us", "eu"). options: optional rules to switch on
-        (e.g. "titrate"). The result's ``decisions`` table says what happened to each course and why.
-        disease: True (or a ``disease.Treatments``) adds ``result.disease`` (relapses, symptoms, EDSS),
-        over the count window or up to ``disease_until``; ``immune`` records only the memory
-        compartment the disease reads (``result.immune``), as in :func:`mschemo.simulate`.
-        """
-        from .._internal.rng import root_seed
-        from ..adaptive import simulate_with_rules
-
-        seed_used = root_seed(seed)
-        if population is None:
-            population = 100
-        if isinstance(population, (int,)) and not isinstance(population, bool):
-            n, population = population, self.population_spec()
-        if isinstance(population, PopulationSpec):
-            if n is None:
-                raise OptionError("a PopulationSpec needs the number of patients n; give n >= 1.")
-            population = self.population_spec(population).sample(n, seed_used, self.model)
-        if not isinstance(population, Population):
-            raise OptionError(f"population {population!r} is not a population; give a Population, a PopulationSpec "
-                              "with n, or a number of patients.")
-        population = self.complete(population, seed_used)
-        dosing = self.rules if rules else self.rules.without()
-        if region is not None:
-            dosing = dosing.with_region(region)
-        if options:
-            dosing = dosing.with_options(*options)
-        result = simulate_with_rules(self.model, self.plan(regimen), population, dosing, output=output, until=until,
-                                     backend=backend, seed=seed_used, progress=progress, throw=throw,
-                                     immune=immune or (disease is not False and disease is not None),
-                                     disease_until=disease_until)
-        result.provenance["drug"] = self.name
-        result.provenance["regimen"] = (regimen.describe() if isinstance(regimen, Regimen) else
-                                        "a plan per patient" if callable(regimen) else (regimen or self.default_regimen))
-        result.provenance["seed"] = seed_used
-        if disease is not False and disease is not None:
-            from ..disease import attach_disease
-            attach_disease(result, disease, until=disease_until)
-        return result
 
 
 def _covariates(table: Mapping[str, Any], where: str) -> tuple[tuple[Covariate, ...], tuple[Source, ...]]:
@@ -202,4 +185,5 @@ def load_drug(name_or_path: str | Path) -> Drug:
                      for r in table.get("regimens", []))
     return Drug(name=table["name"], title=table["title"], route=str(table.get("route", "iv")), model=model,
                 default_regimen=table["default_regimen"], regimen_source=reg_src, rules=read_rules(table, where),
-                covariates=covs, covariate_sources=cov_sources, regimens=regimens, raw=table)
+                covariates=covs, covariate_sources=cov_sources, regimens=regimens,
+                planning=_dose_grid(table.get("planning", {}), where), raw=table)

@@ -24,7 +24,7 @@ from .._internal.html import esc as _e
 from .._internal.html import png_img as _png
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .recommend import DosePlan
+    from .plan import DosePlan
 
 __all__ = ["sheet_html", "write_sheet", "STANDARD_CHECKS"]
 

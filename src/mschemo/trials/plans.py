@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..adaptive import Course, courses_of
+from ..dosing import GIVEN, BodySize, Course, capped, courses_of
 from ..regimen import Regimen
 from ..units import parse_dose
 from .spec import Arm, Phase
@@ -40,12 +40,6 @@ def _phase_courses(drug, phase: Phase) -> list[Course] | Callable:
     return per_patient
 
 
-def _capped(course: Course, cap_mg: float, bsa: float, weight: float) -> Course:
-    scale = {"mg": 1.0, "mg/m2": bsa, "mg/kg": weight}
-    mg = sum(d.amount * scale[d.unit] for d in course.doses)
-    return course.scaled(cap_mg / mg) if mg > cap_mg * (1.0 + 1e-12) else course
-
-
 def drug_plan(drug, arm: Arm) -> Callable[[Any], list[list[Course]]] | None:
     """Each patient's planned courses of the arm's drug (None: the arm has no drug)."""
     phases = [p for p in arm.plan() if p.drug is not None]
@@ -60,7 +54,8 @@ def drug_plan(drug, arm: Arm) -> Callable[[Any], list[list[Course]]] | None:
         for courses, cap in parts:
             per = courses(population) if callable(courses) else [courses] * n
             for i in range(n):
-                cs = per[i] if math.isinf(cap) else [_capped(c, cap, float(bsa[i]), float(weight[i])) for c in per[i]]
+                body = BodySize(float(bsa[i]), float(weight[i]))
+                cs = per[i] if math.isinf(cap) else [capped(c, cap, body) for c in per[i]]
                 out[i].extend(cs)
         for cs in out:
             cs.sort(key=lambda c: c.start_d)
@@ -72,7 +67,7 @@ def dose_days(decisions: pd.DataFrame | None, ids: Sequence) -> dict[Any, np.nda
     """Days each patient was given a course (from a result's decisions table)."""
     if decisions is None or not len(decisions):
         return {pid: np.zeros(0) for pid in ids}
-    given = decisions[decisions["action"].isin(["given", "reduced", "increased"])]
+    given = decisions[decisions["action"].isin(GIVEN)]
     by = {pid: g["day"].to_numpy(dtype=float) for pid, g in given.groupby("id")}
     return {pid: np.sort(by.get(pid, np.zeros(0))) for pid in ids}
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..disease.model import Treatments, attach_disease
+from ..dosing import GIVEN
 from ..population import Population
 from .endpoints import ArmData, evaluate
 from .plans import dmt_periods, dose_days, drug_plan, pulse_days
@@ -95,8 +96,13 @@ def _arm_outcomes(ctx: Context, k: int, pop: Population, j: np.ndarray, seed: in
     if drug_name:
         drug = ctx.drugs[drug_name]
         phase = next(p for p in arm.plan() if p.drug is not None)
-        res = drug.simulate(pop, regimen=drug_plan(drug, arm), rules=phase.rules, region=phase.cap_region,
-                            options=tuple(phase.options), seed=seed, output=grid, until=f"{end} days", immune=True)
+        rules = drug.rules if phase.rules else drug.rules.without()
+        if phase.cap_region is not None:
+            rules = rules.with_region(phase.cap_region)
+        if phase.options:
+            rules = rules.with_options(*phase.options)
+        res = simulate(drug, drug_plan(drug, arm), pop, rules=rules, seed=seed, output=grid, until=f"{end} days",
+                       immune=True)
     else:
         res = simulate(ctx.drugs[PLACEBO_COUNT_MODEL].model, None, pop, output=grid, seed=seed, immune=True)
     given = dose_days(res.decisions, ids)
@@ -164,7 +170,7 @@ def _dosing(out: pd.DataFrame, dec: pd.DataFrame | None, ids: np.ndarray) -> Non
         out["dose_unit"] = ""
         out["cumulative_dose_mg"] = 0.0
         return
-    given = dec["action"].isin(["given", "reduced", "increased"])
+    given = dec["action"].isin(GIVEN)
     by = dec.assign(given=given, dose_given=np.where(given, dec["dose"], 0.0), mg=np.where(given, dec["dose_mg"], 0.0))
     g = by.groupby("id")
     out["courses_planned"] = g["course"].max().reindex(ids, fill_value=0).to_numpy(dtype=np.int64)

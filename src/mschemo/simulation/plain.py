@@ -1,4 +1,4 @@
-"""simulate(model, regimen, population): the engine's one entry point."""
+"""One model, one regimen, many patients: population chunks -> problem -> backend -> result."""
 
 from __future__ import annotations
 
@@ -8,22 +8,21 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__
-from ._internal.progress import ProgressCallback, progress_callback
-from ._internal.rng import root_seed
-from .backends import get_backend
-from .backends.problem import STATUS_MESSAGES, build_problem
-from .errors import OptionError, PopulationError, RegimenError, SolverError
-from .models.chain import ChainedModel
-from .models.library import load_model
-from .output import OutputTimes
-from .population import Population, PopulationSpec
-from .regimen import EventTable, Regimen
-from .results import SimulationResult
-from .units import parse_duration
+from .._internal.meta import __version__
+from .._internal.progress import ProgressCallback, progress_callback
+from .._internal.rng import root_seed
+from ..backends import get_backend
+from ..backends.problem import STATUS_MESSAGES, build_problem
+from ..errors import OptionError, PopulationError, RegimenError, SolverError
+from ..models.chain import ChainedModel
+from ..models.library import load_model
+from ..output import OutputTimes
+from ..population import Population, PopulationSpec
+from ..regimen import EventTable, Regimen
+from ..results import SimulationResult
+from ..units import parse_duration
 
-__all__ = ["simulate"]
-
+__all__ = ["simulate_plain"]
 
 
 def _as_model(model: ChainedModel | str | Path) -> ChainedModel:
@@ -53,7 +52,7 @@ def _default_until(regimen: Regimen | EventTable) -> float:
     return max(28.0, math.ceil(regimen.dose_times_d().max(initial=0.0) + 91.0))
 
 
-def simulate(
+def simulate_plain(
     model: ChainedModel | str | Path,
     regimen: Regimen | EventTable | str | None,
     population: Population | PopulationSpec | int | str | Path | None = None,
@@ -106,8 +105,10 @@ def simulate(
     # patients: a fixed table, or a spec drawn chunk by chunk
     spec: PopulationSpec | None = None
     table: Population | None = None
-    if population is None:
+    if population is None and n is None:
         table = Population.typical(1)
+    elif population is None:
+        spec = PopulationSpec()
     elif isinstance(population, Population):
         table = population
     elif isinstance(population, PopulationSpec):
@@ -140,7 +141,7 @@ def simulate(
     chunks = []
     records: list = []
     if t_immune is not None:
-        from .disease.immune import KILL_PARAMETER, ImmuneModel, ImmuneRecord
+        from ..disease.immune import KILL_PARAMETER, ImmuneModel, ImmuneRecord
         immune_model = ImmuneModel.load()
     statuses = []
     steps = []
@@ -194,10 +195,10 @@ def simulate(
         status=np.concatenate(statuses), steps=np.concatenate(steps), provenance=provenance,
     )
     if records:
-        from .disease.immune import ImmuneRecord
+        from ..disease.immune import ImmuneRecord
         result.immune = ImmuneRecord.concat(records)
     if with_disease:
-        from .disease import attach_disease
+        from ..disease import attach_disease
         attach_disease(result, disease, until=disease_until)
     return result
 
@@ -212,7 +213,7 @@ def _solve_grid(model: ChainedModel, t_out: np.ndarray, disease_until: float | s
     the disease reads. The solver steps do not depend on the output times (dense output), so the
     values on the immune grid are the same whatever is recorded. Returns (solve times, immune times
     or None, index of the output times and of the immune times in the solve times)."""
-    from .disease.immune import KILL_PARAMETER, immune_grid
+    from ..disease.immune import KILL_PARAMETER, immune_grid
     if not with_immune or KILL_PARAMETER not in model.parameters:
         return t_out, None, np.arange(t_out.size), None
     end = float(t_out[-1])

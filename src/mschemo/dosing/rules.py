@@ -1,15 +1,17 @@
 """Dosing rules: what the label (or a protocol) says must be checked before each dose or course.
 
 Rules are data. A drug file lists them as ``[[drug.rules]]`` tables; :func:`read_rules` turns
-them into the frozen objects below, and :func:`mschemo.adaptive.simulate_with_rules` applies them
-course by course to each simulated patient, recording every decision and its reason.
+them into the frozen objects below, and :func:`mschemo.dosing.decide` interprets them before a course,
+for a simulated patient (``mschemo.simulate(..., rules=...)``) and for a real one
+(:func:`mschemo.recommend_dose`) alike.
 
 Kinds (``kind = ...`` in the file):
 
 ``count``       a pre-dose blood count must be at least ``minimum`` (10^9/L); otherwise ``action``:
                 ``delay`` (re-check after ``recheck``, for at most ``max_delay``, then
                 ``after_max_delay``), ``withhold`` (skip this course) or ``stop`` (no more doses).
-``covariate``   a measured patient value (e.g. ``lvef_pct``) must be at least ``minimum``.
+``covariate``   a measured patient value (e.g. ``lvef_pct``) must be at least ``minimum``; otherwise
+                ``action`` (``withhold`` or ``stop``).
 ``cumulative``  the lifetime dose may not pass ``limit`` (e.g. "140 mg/m2"); a course that would
                 pass it is not given and treatment stops. ``region`` names the regulator ("us", "eu");
                 only the region in force is applied.
@@ -20,6 +22,8 @@ Kinds (``kind = ...`` in the file):
 Every rule has ``label`` (the sentence a clinician would say) and ``source`` or ``assumption``.
 ``courses`` limits a rule to some courses (1-based list); all courses by default. ``option = "NAME"``
 makes a rule optional: it acts only when that option is asked for (e.g. nadir titration).
+``valid_for`` (count and covariate rules) is how long before the dose a measured value still counts:
+by default :data:`COUNT_VALID_D` for counts and :data:`COVARIATE_VALID_D` for covariates.
 """
 
 from __future__ import annotations
@@ -29,15 +33,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .errors import RegimenError
-from .params import Source, read_source
-from .units import parse_dose, parse_duration
+from ..errors import RegimenError
+from ..params import Source, read_source
+from ..units import parse_dose, parse_duration
+from .actions import RULE_ACTIONS
 
 __all__ = ["CountRule", "CovariateRule", "CumulativeCap", "NadirTitration", "TitrationBand", "DosingRules",
-           "read_rules", "RULE_KINDS", "ACTIONS"]
+           "read_rules", "RULE_KINDS", "COUNT_VALID_D", "COVARIATE_VALID_D"]
 
 RULE_KINDS = ("count", "covariate", "cumulative", "titration")
-ACTIONS = ("delay", "withhold", "stop")
+#: a measured pre-dose count counts for a dose at most this many days after it (assumption: a
+#: count taken within the 72 hours before an infusion is the usual pre-chemotherapy check; the labels
+#: give no interval)
+COUNT_VALID_D = 3.0
+#: a measured covariate (an LVEF) counts for a dose at most this many days after it (assumption:
+#: 3 months, the interval of the LVEF checks during mitoxantrone courses given every 3 months)
+COVARIATE_VALID_D = 91.0
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,7 @@ class CountRule(_Rule):
     output: str = "anc"
     minimum: float = 0.0
     action: str = "withhold"
+    valid_d: float = COUNT_VALID_D
     recheck_d: float = 7.0
     max_delay_d: float = 0.0
     after_max_delay: str = "withhold"
@@ -71,6 +83,7 @@ class CovariateRule(_Rule):
     covariate: str = "lvef_pct"
     minimum: float = 0.0
     action: str = "stop"
+    valid_d: float = COVARIATE_VALID_D
 
 
 @dataclass(frozen=True)
@@ -207,6 +220,15 @@ def _change(text: object, where: str) -> tuple[float, float, str]:
         raise RegimenError(f"{where} has change = {text!r}; write e.g. \"-200 mg/m2\", \"+10 %\" or \"0\".") from None
 
 
+def _valid(entry: Mapping[str, Any], default: float, where: str) -> float:
+    if "valid_for" not in entry:
+        return default
+    days = parse_duration(entry["valid_for"], f"valid_for of {where}")
+    if days < 0:
+        raise RegimenError(f"{where} has valid_for = {entry['valid_for']!r}; give a duration >= 0 such as \"3 days\".")
+    return days
+
+
 def _read_rule(entry: Mapping[str, Any], where: str) -> _Rule:
     kind = entry.get("kind")
     if kind not in RULE_KINDS:
@@ -217,20 +239,22 @@ def _read_rule(entry: Mapping[str, Any], where: str) -> _Rule:
     common = dict(label=label.strip(), source=read_source(entry, where), courses=_courses(entry, where),
                   option=str(entry.get("option", "")))
     if kind == "count":
-        action = _choice(entry, "action", ACTIONS, where, "withhold")
+        action = _choice(entry, "action", RULE_ACTIONS, where, "withhold")
         recheck = parse_duration(entry.get("recheck", "7 days"), f"recheck of {where}")
         max_delay = parse_duration(entry.get("max_delay", "0 days"), f"max_delay of {where}") if action == "delay" else 0.0
         if action == "delay" and recheck <= 0:
             raise RegimenError(f"{where} delays doses but has recheck = {entry.get('recheck')!r}; give a positive duration such as \"7 days\".")
         return CountRule(**common, output=str(entry.get("output", "anc")), minimum=_count_value(entry, "minimum", where),
-                         action=action, recheck_d=recheck, max_delay_d=max_delay,
+                         action=action, valid_d=_valid(entry, COUNT_VALID_D, where), recheck_d=recheck,
+                         max_delay_d=max_delay,
                          after_max_delay=_choice(entry, "after_max_delay", ("withhold", "stop"), where, "withhold"))
     if kind == "covariate":
         value = entry.get("minimum")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise RegimenError(f"{where} has minimum = {value!r}; give a number in the covariate's unit.")
         return CovariateRule(**common, covariate=str(entry.get("covariate", "")), minimum=float(value),
-                             action=_choice(entry, "action", ("withhold", "stop"), where, "stop"))
+                             action=_choice(entry, "action", ("withhold", "stop"), where, "stop"),
+                             valid_d=_valid(entry, COVARIATE_VALID_D, where))
     if kind == "cumulative":
         limit, unit = parse_dose(str(entry.get("limit", "")), f"limit of {where}")
         return CumulativeCap(**common, limit=limit, unit=unit, region=str(entry.get("region", "")))
