@@ -17,19 +17,17 @@ import importlib
 import importlib.util
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-
-from .errors import InputError as InputError  # noqa: E402
-from .errors import ModelError as ModelError  # noqa: E402
-from .errors import MschemoError as MschemoError  # noqa: E402
-from .errors import OptionError as OptionError  # noqa: E402
-from .errors import ParameterError as ParameterError  # noqa: E402
-from .errors import PopulationError as PopulationError  # noqa: E402
-from .errors import RegimenError as RegimenError  # noqa: E402
-from .errors import SolverError as SolverError  # noqa: E402
-from .errors import UnitError as UnitError  # noqa: E402
-
-DISCLAIMER = "Research and education only, not a prescription."
+from ._internal.meta import DISCLAIMER as DISCLAIMER
+from ._internal.meta import __version__ as __version__
+from .errors import InputError as InputError
+from .errors import ModelError as ModelError
+from .errors import MschemoError as MschemoError
+from .errors import OptionError as OptionError
+from .errors import ParameterError as ParameterError
+from .errors import PopulationError as PopulationError
+from .errors import RegimenError as RegimenError
+from .errors import SolverError as SolverError
+from .errors import UnitError as UnitError
 
 # public name -> (module, attribute); attribute None means the module itself
 _LAZY: dict[str, tuple[str, str | None]] = {
