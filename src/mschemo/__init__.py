@@ -57,7 +57,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "simulate_disease": (".disease", "simulate_disease"),
     "Treatments": (".disease", "Treatments"),
     "DiseaseResult": (".disease", "DiseaseResult"),
-    "plot_timeline": (".plotting", "plot_timeline"),
+    "plot_timeline": (".presentation.timeline", "plot_timeline"),
     "trials": (".trials", None),
     "TrialSpec": (".trials", "TrialSpec"),
     "run_trial": (".trials", "run_trial"),
@@ -91,10 +91,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .params import load_parameters as load_parameters
     from .planning import NadirTarget as NadirTarget
     from .planning import recommend_dose as recommend_dose
-    from .plotting import plot_timeline as plot_timeline
     from .population import Population as Population
     from .population import PopulationSpec as PopulationSpec
     from .population import body_surface_area as body_surface_area
+    from .presentation.timeline import plot_timeline as plot_timeline
     from .regimen import Dose as Dose
     from .regimen import EventTable as EventTable
     from .regimen import Regimen as Regimen
