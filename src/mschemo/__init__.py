@@ -17,17 +17,17 @@ import importlib
 import importlib.util
 from typing import TYPE_CHECKING, Any
 
-from ._internal.meta import DISCLAIMER as DISCLAIMER  # noqa: E402
-from ._internal.meta import __version__ as __version__  # noqa: E402
-from .errors import InputError as InputError  # noqa: E402
-from .errors import ModelError as ModelError  # noqa: E402
-from .errors import MschemoError as MschemoError  # noqa: E402
-from .errors import OptionError as OptionError  # noqa: E402
-from .errors import ParameterError as ParameterError  # noqa: E402
-from .errors import PopulationError as PopulationError  # noqa: E402
-from .errors import RegimenError as RegimenError  # noqa: E402
-from .errors import SolverError as SolverError  # noqa: E402
-from .errors import UnitError as UnitError  # noqa: E402
+from ._internal.meta import DISCLAIMER as DISCLAIMER
+from ._internal.meta import __version__ as __version__
+from .errors import InputError as InputError
+from .errors import ModelError as ModelError
+from .errors import MschemoError as MschemoError
+from .errors import OptionError as OptionError
+from .errors import ParameterError as ParameterError
+from .errors import PopulationError as PopulationError
+from .errors import RegimenError as RegimenError
+from .errors import SolverError as SolverError
+from .errors import UnitError as UnitError
 
 # public name -> (module, attribute); attribute None means the module itself
 _LAZY: dict[str, tuple[str, str | None]] = {
@@ -59,7 +59,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "simulate_disease": (".disease", "simulate_disease"),
     "Treatments": (".disease", "Treatments"),
     "DiseaseResult": (".disease", "DiseaseResult"),
-    "plot_timeline": (".plotting", "plot_timeline"),
+    "plot_timeline": (".presentation.timeline", "plot_timeline"),
     "trials": (".trials", None),
     "TrialSpec": (".trials", "TrialSpec"),
     "run_trial": (".trials", "run_trial"),
@@ -96,10 +96,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .params import load_parameters as load_parameters
     from .planning import NadirTarget as NadirTarget
     from .planning import recommend_dose as recommend_dose
-    from .plotting import plot_timeline as plot_timeline
     from .population import Population as Population
     from .population import PopulationSpec as PopulationSpec
     from .population import body_surface_area as body_surface_area
+    from .presentation.timeline import plot_timeline as plot_timeline
     from .regimen import Dose as Dose
     from .regimen import EventTable as EventTable
     from .regimen import Regimen as Regimen

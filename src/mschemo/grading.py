@@ -21,7 +21,7 @@ import numpy as np
 
 from .errors import OptionError
 
-__all__ = ["SCALES", "COUNTS", "grade", "scale_name", "term", "limits"]
+__all__ = ["SCALES", "COUNTS", "CTCAE_TERMS", "grade", "scale_name", "term", "limits"]
 
 #: grading scales, as trial specs name them
 SCALES = ("ctcae_v3", "ctcae_v4", "ctcae_v5", "who")
@@ -41,6 +41,8 @@ _TERMS = {
     "who": {"wbc": "Leukocytes", "anc": "Granulocytes"},
 }
 _COUNT_WORDS = {"wbc": "leukocyte", "anc": "neutrophil", "alc": "lymphocyte"}
+#: count output -> CTCAE v5.0 term (the terms of SimulationResult.grades and of the figures)
+CTCAE_TERMS = dict(_TERMS["ctcae_v5"])
 
 
 def _scale(scale: str) -> str:

@@ -14,16 +14,13 @@ from ._internal.files import atomic_path
 from .backends.problem import STATUS_MESSAGES
 from .dosing.actions import GIVEN
 from .errors import OptionError
+from .grading import CTCAE_TERMS
 from .regimen import EventTable, Regimen
 
 if TYPE_CHECKING:  # pragma: no cover
     from .models.chain import ChainedModel
 
 __all__ = ["SimulationResult", "ctcae_grade", "CTCAE_TERMS"]
-
-#: count output -> CTCAE v5.0 term
-CTCAE_TERMS = {"wbc": "White blood cell decreased", "anc": "Neutrophil count decreased",
-               "alc": "Lymphocyte count decreased"}
 
 
 @cache
@@ -239,7 +236,7 @@ class SimulationResult:
 
     def plot(self, output: str | None = None, **kwargs: Any):
         """Counts over time: one patient's curve, or the median with a 5-95 % band (matplotlib Figure)."""
-        from .plotting import plot_counts
+        from .presentation.counts import plot_counts
 
         return plot_counts(self, output=output, **kwargs)
 

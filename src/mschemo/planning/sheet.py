@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from .._internal.html import esc as _e
 from .._internal.html import png_img as _png
+from .._internal.meta import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
     from .plan import DosePlan
@@ -137,8 +138,6 @@ def _parameters(plan: DosePlan) -> str:
 
 def sheet_html(plan: DosePlan, *, figure: bool = True) -> str:
     """The sheet as one HTML document (no external assets)."""
-    from .. import __version__
-
     title = f"Infusion-centre sheet: {plan.drug}, patient {plan.patient_id}"
     disclaimer = f'<div class="disclaimer">{_e(plan.disclaimer)}</div>'
     nxt = ""

@@ -20,6 +20,7 @@ import pandas as pd
 
 from .._internal.html import esc as _e
 from .._internal.html import png_img
+from .._internal.meta import DISCLAIMER, __version__
 from ..errors import InputError
 from . import outcomes as oc
 
@@ -28,7 +29,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["write_report", "report_html", "DISCLAIMER"]
 
-DISCLAIMER = "Research and education only, not a prescription."
 _COUNTS = {"wbc_1e9_per_L": "WBC", "anc_1e9_per_L": "ANC", "alc_1e9_per_L": "ALC"}
 _PROVENANCE = (("spec_sha256", "spec sha256"), ("seed", "seed"), ("mschemo_version", "mschemo"),
                ("n_per_arm", "n per arm"), ("chunk_size", "chunk size"))
@@ -187,8 +187,6 @@ def _forest_figure(effects: pd.DataFrame, arms: Sequence[str]) -> Figure | None:
 
 
 def _provenance_line(provenance: Mapping[str, Any], patients: pd.DataFrame, arms: Sequence[str]) -> str:
-    from .. import __version__
-
     prov = dict(provenance)
     prov.setdefault("mschemo_version", __version__)
     counts = ", ".join(f"{a} {int(oc._arm_mask(patients, a).sum())}" for a in arms)   # as in the table
