@@ -157,7 +157,7 @@ class DosePlan:
 
         fig = plot_plan(self)
         if path is not None:
-            from ..plotting import save_figure
+            from ..presentation import save_figure
             save_figure(fig, path)
         return fig
 

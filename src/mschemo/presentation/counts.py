@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..dosing.actions import REFUSED
 from ..errors import OptionError
 from .style import (
     _COLORS,
@@ -136,7 +137,7 @@ def _decision_marks(result: SimulationResult, index: int | None) -> dict[str, np
     action = d["action"].astype(str)
     day = d["day"].to_numpy(dtype=float)
     out = {}
-    for key, actions in (("given", _GIVEN_ACTIONS), ("refused", ("withheld", "stopped")), ("delayed", ("delayed",))):
+    for key, actions in (("given", _GIVEN_ACTIONS), ("refused", REFUSED), ("delayed", ("delayed",))):
         mask = action.isin(actions).to_numpy()
         out[key] = np.unique(day[mask])
         out[f"n_{key}"] = np.array(int(mask.sum()))

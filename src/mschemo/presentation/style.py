@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._internal.meta import DISCLAIMER
+from ..dosing.actions import GIVEN
 from ..errors import OptionError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -28,7 +29,7 @@ _DOSE_COLOR = "#7a7a7a"
 _G3_COLOR = "#c0392b"
 _REFUSED_COLOR = "#d62728"
 #: decision actions that give a course (the dose may be changed by titration)
-_GIVEN_ACTIONS = ("given", "reduced", "increased")
+_GIVEN_ACTIONS = GIVEN
 
 
 def _footer(result: SimulationResult) -> str:

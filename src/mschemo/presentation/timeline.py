@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..dosing.actions import REFUSED
 from ..errors import OptionError
 from .counts import _grade3_limit
 from .style import (
@@ -73,7 +74,7 @@ def _patient_doses(counts: SimulationResult, index: int) -> dict[str, np.ndarray
         given = action.isin(_GIVEN_ACTIONS).to_numpy()
         day = d["day"].to_numpy(dtype=float)
         return {"day": day[given], "mg": d["dose_mg"].to_numpy(dtype=float)[given], "per": "course",
-                "refused": day[action.isin(("withheld", "stopped")).to_numpy()],
+                "refused": day[action.isin(REFUSED).to_numpy()],
                 "delayed": day[(action == "delayed").to_numpy()]}
     reg = counts.regimen if isinstance(counts.regimen, Regimen) else counts.regimen.for_id(counts.ids[index])
     row = counts.patients.iloc[index]
