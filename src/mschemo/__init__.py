@@ -60,6 +60,9 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Treatments": (".disease", "Treatments"),
     "DiseaseResult": (".disease", "DiseaseResult"),
     "plot_timeline": (".presentation.timeline", "plot_timeline"),
+    "plot_counts": (".presentation", "plot_counts"),
+    "plot_drugs": (".presentation", "plot_drugs"),
+    "save_figure": (".presentation", "save_figure"),
     "trials": (".trials", None),
     "TrialSpec": (".trials", "TrialSpec"),
     "run_trial": (".trials", "run_trial"),
@@ -99,6 +102,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .population import Population as Population
     from .population import PopulationSpec as PopulationSpec
     from .population import body_surface_area as body_surface_area
+    from .presentation import plot_counts as plot_counts
+    from .presentation import plot_drugs as plot_drugs
+    from .presentation import save_figure as save_figure
     from .presentation.timeline import plot_timeline as plot_timeline
     from .regimen import Dose as Dose
     from .regimen import EventTable as EventTable
@@ -132,7 +138,7 @@ __all__ = [
     "__version__", "DISCLAIMER", "backends", "models", "simulate", "load_model", "load_example", "load_parameters",
     "Regimen", "Dose", "EventTable", "Population", "PopulationSpec", "OutputTimes", "SimulationResult",
     "body_surface_area", "ctcae_grade", "load_drug", "available_drugs", "Drug", "simulate_with_rules", "Course",
-    "dosing", "DosingRules", "read_rules", "decide", "disease", "simulate_disease", "Treatments", "DiseaseResult", "plot_timeline",
+    "dosing", "DosingRules", "read_rules", "decide", "disease", "simulate_disease", "Treatments", "DiseaseResult", "plot_timeline", "plot_counts", "plot_drugs", "save_figure",
     "trials", "TrialSpec", "run_trial", "load_trial_example", "read_patient", "estimate_map", "sample_posterior",
     "NadirTarget", "recommend_dose",
     "MschemoError", "InputError", "UnitError", "RegimenError", "PopulationError", "ParameterError", "ModelError",

@@ -1,6 +1,6 @@
 """``python -m mschemo ...``: the command line."""
 
-from mschemo.cli import main
+from mschemo.interfaces.cli import main
 
 if __name__ == "__main__":
     main()

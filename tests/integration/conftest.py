@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from clitools import EVENTS_CSV, PATIENTS_CSV, SPEC_TOML, Outcome, run_process
 
-from mschemo.cli import run
+from mschemo.interfaces.cli import run
 
 
 @pytest.fixture

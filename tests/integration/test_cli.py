@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from clitools import subprocess_env
 
-from mschemo.cli import run
+from mschemo.interfaces.cli import run
 
 DISCLAIMER = "Research and education only, not a prescription."
 PEER_COLUMNS = ["id", "bsa_m2", "dose_mg", *[f"nadir_{k}" for k in range(1, 9)], "first_nadir_day"]
@@ -184,7 +184,7 @@ def test_version_and_help(cli) -> None:
 
 
 def test_main_exits_with_the_code() -> None:
-    from mschemo.cli import main
+    from mschemo.interfaces.cli import main
 
     with pytest.raises(SystemExit) as exc:
         main(["--version"])
@@ -196,7 +196,7 @@ def test_help_imports_nothing_heavy() -> None:
     """`mschemo --help` must start fast: no numba, SciPy, pandas or matplotlib."""
     code = (
         "import sys\n"
-        "from mschemo.cli import run\n"
+        "from mschemo.interfaces.cli import run\n"
         "codes = [run(['--help']), run(['simulate', '--help']), run(['example', '--help']), run(['drugs', '--help'])]\n"
         "heavy = sorted(m for m in ('numba', 'scipy', 'pandas', 'matplotlib', 'pyarrow') if m in sys.modules)\n"
         "print('CODES', codes, 'HEAVY', heavy, file=sys.stderr)\n"

@@ -203,13 +203,13 @@ def test_corpus_is_large_and_ids_unique() -> None:
 
 def test_failure_after_simulation_leaves_no_file(cli, tmp_path: Path, monkeypatch) -> None:
     """A bad input found while writing (here: the plot) removes the table already staged."""
-    import mschemo.plotting as plotting
+    import mschemo
     from mschemo.errors import OptionError
 
     def broken(fig, path, dpi=150):
         raise OptionError("the figure cannot be written in this test; nothing should be left.")
 
-    monkeypatch.setattr(plotting, "save_figure", broken)
+    monkeypatch.setattr(mschemo, "save_figure", broken)   # the CLI saves figures through the public API
     out, png = tmp_path / "r.csv", tmp_path / "r.png"
     res = cli(*BASE, "--regimen", "12 mg/m2 over 30 min", "--n", "2", "--seed", "1", "--until", "10 days",
               "--out", out, "--plot", png)

@@ -24,7 +24,7 @@ def _no_leftovers(folder: Path) -> None:
 
 def test_simulate_runs_the_disease_by_default(cli, tmp_path: Path) -> None:
     out = tmp_path / "disease"
-    res = cli(*DRUG, "--disease-until", "3 years", "--steroids", "--dmt", "natalizumab", "--disease-out", out)
+    res = cli(*DRUG, "--disease-until", "3 years", "--steroids", "--dmt", "natalizumab", "--disease-outdir", out)
     assert res.code == 0, res.stderr
     text = flat(res.stdout)
     # the counts summary first, then the disease summary
@@ -54,7 +54,7 @@ def test_disease_out_into_an_existing_folder_and_quiet(cli, tmp_path: Path) -> N
     out = tmp_path / "existing"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
-    res = cli(*DRUG, "--disease-out", out, "--quiet")
+    res = cli(*DRUG, "--disease-outdir", out, "--quiet")
     assert res.code == 0, res.stderr
     assert res.stdout == ""
     assert {p.name for p in out.iterdir()} == DISEASE_TABLES | {"keep.txt"}
@@ -64,7 +64,7 @@ def test_disease_out_into_an_existing_folder_and_quiet(cli, tmp_path: Path) -> N
 def test_untreated_cohort(cli, tmp_path: Path) -> None:
     out = tmp_path / "untreated"
     args = ["simulate", "--untreated", "--n", "60", "--seed", "4", "--until", "10 years"]
-    res = cli(*args, "--disease-out", out)
+    res = cli(*args, "--disease-outdir", out)
     assert res.code == 0, res.stderr
     text = flat(res.stdout)
     assert "untreated" in text and "without chemotherapy" in text
@@ -73,7 +73,7 @@ def test_untreated_cohort(cli, tmp_path: Path) -> None:
     assert len(patients) == 60 and patients["relapses"].sum() > 0
     # the same seed gives the same disease
     again = tmp_path / "again"
-    assert cli(*args, "--disease-out", again, "--quiet").code == 0
+    assert cli(*args, "--disease-outdir", again, "--quiet").code == 0
     pd.testing.assert_frame_equal(pd.read_parquet(out / "disease_relapses.parquet"),
                                   pd.read_parquet(again / "disease_relapses.parquet"))
 
@@ -148,12 +148,12 @@ BAD: list[tuple[str, list[str]]] = [
     ("dmt-unknown", [*DRUG, "--dmt", "snake-oil"]),
     ("dmt-empty", [*DRUG, "--dmt", " "]),
     ("no-disease-with-steroids", [*DRUG, "--no-disease", "--steroids"]),
-    ("no-disease-with-disease-out", [*DRUG, "--no-disease", "--disease-out", "{tmp}/d"]),
+    ("no-disease-with-disease-out", [*DRUG, "--no-disease", "--disease-outdir", "{tmp}/d"]),
     ("no-disease-untreated", ["simulate", "--untreated", "--no-disease"]),
     ("disease-until-no-unit", [*DRUG, "--disease-until", "10"]),
     ("disease-until-zero", [*DRUG, "--disease-until", "0 days"]),
-    ("disease-out-is-a-file", [*DRUG, "--disease-out", "{tmp}/pts.csv"]),
-    ("disease-out-looks-like-a-file", [*DRUG, "--disease-out", "{tmp}/d.parquet"]),
+    ("disease-out-is-a-file", [*DRUG, "--disease-outdir", "{tmp}/pts.csv"]),
+    ("disease-out-looks-like-a-file", [*DRUG, "--disease-outdir", "{tmp}/d.parquet"]),
     ("dmt-with-dmt-column", ["simulate", "--drug", "mitox-2y", "--regimen", "12 mg/m2 over 30 min",
                              "--population", "{tmp}/pts.csv", "--dmt", "natalizumab"]),
     ("untreated-with-drug", ["simulate", "--untreated", "--drug", "mitoxantrone"]),
@@ -162,7 +162,7 @@ BAD: list[tuple[str, list[str]]] = [
     ("untreated-two-windows", ["simulate", "--untreated", "--until", "5 years", "--disease-until", "6 years"]),
     ("untreated-until-no-unit", ["simulate", "--untreated", "--until", "5"]),
     ("untreated-symptomatic-unknown", ["simulate", "--untreated", "--symptomatic", "nope",
-                                       "--disease-out", "{tmp}/d"]),
+                                       "--disease-outdir", "{tmp}/d"]),
     ("timeline-nothing", ["timeline", "--plot", "{tmp}/t.png"]),
     ("timeline-untreated-with-drug", ["timeline", "--untreated", "--drug", "mitoxantrone", "--plot", "{tmp}/t.png"]),
     ("timeline-untreated-regimen", ["timeline", "--untreated", "--regimen", "12 mg/m2 x 1", "--plot", "{tmp}/t.png"]),
@@ -184,8 +184,8 @@ def test_bad_disease_input(cli, tmp_path: Path, args: list[str]) -> None:
     (tmp_path / "pts.csv").write_text(PTS_WITH_DMT)
     argv = [a.replace("{tmp}", str(tmp_path)) for a in args]
     if argv[0] == "simulate" and "--untreated" not in argv:
-        argv += ["--out", str(tmp_path / "r.csv"), "--disease-out", str(tmp_path / "dz")] \
-            if "--disease-out" not in argv else ["--out", str(tmp_path / "r.csv")]
+        argv += ["--out", str(tmp_path / "r.csv"), "--disease-outdir", str(tmp_path / "dz")] \
+            if "--disease-outdir" not in argv else ["--out", str(tmp_path / "r.csv")]
     res = cli(*argv)
     assert res.code == 2, (res.code, res.stdout, res.stderr)
     assert "Traceback" not in res.stderr and "Traceback" not in res.stdout
@@ -206,6 +206,6 @@ def test_failure_while_writing_the_disease_leaves_nothing(cli, tmp_path: Path, m
         raise OptionError("the disease tables cannot be written in this test; nothing should be left.")
 
     monkeypatch.setattr(DiseaseResult, "write", broken)
-    res = cli(*DRUG, "--out", tmp_path / "r.csv", "--disease-out", tmp_path / "dz")
+    res = cli(*DRUG, "--out", tmp_path / "r.csv", "--disease-outdir", tmp_path / "dz")
     assert res.code == 2 and res.stderr.startswith("error: the disease tables cannot be written")
     assert list(tmp_path.iterdir()) == []

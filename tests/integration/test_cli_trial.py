@@ -25,7 +25,7 @@ regimen = "800 mg/m2 over 1 h every 4 weeks x 3"
 
 def test_example_trial_writes_parquet_and_a_report(cli, tmp_path: Path) -> None:
     out = tmp_path / "mims"
-    res = cli("trial", "--example", "mims", "--n-per-arm", "12", "--seed", "9", "--out", out)
+    res = cli("trial", "--example", "mims", "--n-per-arm", "12", "--seed", "9", "--outdir", out)
     assert res.code == 0, res.stderr
     text = flat(res.stdout)
     assert "Outcomes (estimate and 95 % CI)" in text and "reference" in text   # table cells may wrap
@@ -41,8 +41,8 @@ def test_example_trial_writes_parquet_and_a_report(cli, tmp_path: Path) -> None:
 
 def test_same_seed_same_patients_any_chunk_size(cli, tmp_path: Path) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
-    assert cli("trial", "--example", "clarity", "--n-per-arm", "5", "--out", a, "--quiet").code == 0
-    assert cli("trial", "--example", "clarity", "--n-per-arm", "5", "--out", b, "--chunk-size", "3", "--quiet").code == 0
+    assert cli("trial", "--example", "clarity", "--n-per-arm", "5", "--outdir", a, "--quiet").code == 0
+    assert cli("trial", "--example", "clarity", "--n-per-arm", "5", "--outdir", b, "--chunk-size", "3", "--quiet").code == 0
     pd.testing.assert_frame_equal(pd.read_parquet(a / "patients.parquet"), pd.read_parquet(b / "patients.parquet"))
 
 
@@ -50,7 +50,7 @@ def test_a_spec_file_of_ones_own_and_a_separate_report(cli, tmp_path: Path) -> N
     spec = tmp_path / "my_trial.toml"
     spec.write_text(SPEC)
     report = tmp_path / "reports" / "my.html"
-    res = cli("trial", spec, "--n-per-arm", "6", "--out", tmp_path / "run", "--report", report)
+    res = cli("trial", spec, "--n-per-arm", "6", "--outdir", tmp_path / "run", "--report", report)
     assert res.code == 0, res.stderr
     assert report.exists() and not (tmp_path / "run" / "report.html").exists()
     assert "my trial" in report.read_text()
@@ -79,7 +79,7 @@ def test_bad_options_are_one_sentence(cli, tmp_path: Path, monkeypatch, args, fr
 def test_a_bad_spec_names_its_location_and_leaves_nothing(cli, tmp_path: Path) -> None:
     spec = tmp_path / "bad.toml"
     spec.write_text(SPEC.replace('drug = "cyclophosphamide"', 'drug = "cyclophosphamide"\nrules = "sometimes"'))
-    res = cli("trial", spec, "--out", tmp_path / "run")
+    res = cli("trial", spec, "--outdir", tmp_path / "run")
     assert res.code == 2
     assert "arms[1].rules" in res.stderr and "Traceback" not in res.stderr
     assert not (tmp_path / "run").exists()
@@ -88,7 +88,7 @@ def test_a_bad_spec_names_its_location_and_leaves_nothing(cli, tmp_path: Path) -
 def test_a_failing_run_leaves_no_folder(cli, tmp_path: Path) -> None:
     spec = tmp_path / "strict.toml"
     spec.write_text(SPEC + '[[eligibility]]\nfield = "age_y"\nmin = 90\n')
-    res = cli("trial", spec, "--n-per-arm", "2", "--out", tmp_path / "run")
+    res = cli("trial", spec, "--n-per-arm", "2", "--outdir", tmp_path / "run")
     assert res.code == 2 and "fewer than 1 in 1000 screened patients" in flat(res.stderr)
     assert not (tmp_path / "run").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["strict.toml"]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from mschemo.cli import run
+from mschemo.interfaces.cli import run
 
 REPO = Path(__file__).resolve().parents[2]
 PAGES = ("README.md", "docs/getting-started.md", "docs/cli.md", "docs/drugs.md", "docs/disease.md", "docs/trials.md",

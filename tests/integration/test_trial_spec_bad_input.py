@@ -147,6 +147,6 @@ def test_bad_spec_through_the_cli(cli, tmp_path: Path, case: str) -> None:
     text, fragment = next((t, f) for i, t, f in CASES if i == case)
     spec = tmp_path / "bad.toml"
     spec.write_text(text)
-    res = cli("trial", spec, "--n-per-arm", "2", "--out", tmp_path / "run")
+    res = cli("trial", spec, "--n-per-arm", "2", "--outdir", tmp_path / "run")
     assert res.code == 2 and fragment in flat(res.stderr) and "Traceback" not in res.stderr
     assert not (tmp_path / "run").exists()

@@ -266,7 +266,7 @@ def test_a_spec_with_every_feature_runs_through_the_cli(cli, tmp_path):
     spec = tmp_path / "every.toml"
     spec.write_text(EVERY_FEATURE)
     out = tmp_path / "run"
-    res = cli("trial", spec, "--n-per-arm", "6", "--out", out, "--quiet")
+    res = cli("trial", spec, "--n-per-arm", "6", "--outdir", out, "--quiet")
     assert res.code == 0, res.stderr
     p, v = pd.read_parquet(out / "patients.parquet"), pd.read_parquet(out / "visits.parquet")
     for col in ("arr_confirmed", "arr_late_followup_d", "first_treated_event", "free_of_severe", "cdp_d", "cdi_event",

@@ -16,9 +16,10 @@ from typing import Annotated
 
 import typer
 
-from .. import __version__
-from ..errors import InputError
+import mschemo as ms
+
 from ._common import one_sentence
+from ._help import no_type_placeholders
 from .drugs import drugs_command
 from .example import example_command
 from .personalise import personalise_command
@@ -37,13 +38,17 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
+no_type_placeholders()
+
+
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"mschemo {__version__}")
+        typer.echo(f"mschemo {ms.__version__}")
         raise typer.Exit(0)
 
 
@@ -55,12 +60,18 @@ def _root(
     """mschemo: dose -> concentration -> white-cell counts. Research and education only."""
 
 
-app.command("simulate")(simulate_command)
-app.command("timeline")(timeline_command)
-app.command("trial")(trial_command)
-app.command("example")(example_command)
-app.command("drugs")(drugs_command)
-app.command("personalise")(personalise_command)
+#: each command's one-line summary in 'mschemo --help' (a whole sentence, whatever the terminal's width)
+SUMMARIES = {
+    "simulate": "Simulate doses in virtual or real patients: counts, nadirs, CTCAE grades and the disease.",
+    "timeline": "One patient's doses, counts, relapses, symptoms and EDSS on one time axis.",
+    "trial": "Run an in-silico trial: arms, visits, outcomes, an HTML report and Parquet files.",
+    "example": "The three drugs side by side, or a built-in scenario.",
+    "drugs": "List the built-in drugs and models, their rules and sources.",
+    "personalise": "A patient's next dose from their own blood counts (Bayesian).",
+}
+for _name, _command in (("simulate", simulate_command), ("timeline", timeline_command), ("trial", trial_command),
+                        ("example", example_command), ("drugs", drugs_command), ("personalise", personalise_command)):
+    app.command(_name, short_help=SUMMARIES[_name])(_command)
 
 
 def _click():
@@ -71,6 +82,14 @@ def _click():
 
 
 COMMANDS = ("simulate", "timeline", "trial", "example", "drugs", "personalise")
+#: options that one command has and another spells otherwise: (command, option) -> what to give instead
+HINTS = {
+    ("trial", "--n"): "a trial takes patients per arm: give --n-per-arm N (an arm of ratio 2 gets 2 N).",
+    ("simulate", "--n-per-arm"): "a simulation takes the number of patients: give --n N.",
+    ("simulate", "--outdir"): "--out writes the results table (a file); the disease tables go to --disease-outdir.",
+    ("example", "--out"): "an example writes its files into a folder: give --outdir FOLDER.",
+    ("personalise", "--n"): "a plan is for one patient; --draws sets the posterior draws.",
+}
 
 
 def _usage_message(exc: Exception, args: Sequence[str]) -> str:
@@ -82,6 +101,9 @@ def _usage_message(exc: Exception, args: Sequence[str]) -> str:
     command = next((a for a in args if not a.startswith("-")), None)
     helper = f"'mschemo {command} --help'" if command in COMMANDS else "'mschemo --help'"
     if isinstance(exc, click.exceptions.NoSuchOption):
+        known = HINTS.get((command, exc.option_name))
+        if known:
+            return f"there is no option {exc.option_name} in 'mschemo {command}'; {known}"
         hint = f" (did you mean {', '.join(exc.possibilities)}?)" if exc.possibilities else ""
         return f"there is no option {exc.option_name}{hint}; see {helper} for the options."
     msg = " ".join((exc.format_message() if isinstance(exc, click.ClickException) else str(exc)).split())
@@ -104,7 +126,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         rv = command.main(args=args, prog_name="mschemo", standalone_mode=False)
-    except InputError as exc:
+    except ms.InputError as exc:
         _error(str(exc))
         return 2
     except SystemExit as exc:

@@ -9,17 +9,21 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import OptionError
+import mschemo as ms
+
+from ..requests.catalogue import regimen_text
+from ..requests.example import (
+    DRUGS_FIGURE,
+    DRUGS_N,
+    DRUGS_UNTIL,
+    SCENARIO_N,
+    DrugsSideBySideJob,
+    ExampleRequest,
+    ScenarioJob,
+)
 from . import _common as c
 
 EXAMPLE = "mitox-2y"
-DEFAULT_N = 200
-DEFAULT_SEED = 20240601
-#: the side-by-side comparison: these drugs, their label regimens with rules, over 2 years
-DRUGS = ("mitoxantrone", "cyclophosphamide", "cladribine")
-DRUGS_N = 100
-DRUGS_UNTIL = "2 years"
-DRUGS_FIGURE = "mschemo_example.png"
 
 
 def example_command(
@@ -28,77 +32,54 @@ def example_command(
                                                        "drugs side by side.")] = None,
     n: Annotated[str | None, typer.Option("--n", metavar="INTEGER",
                                              help=f"Number of virtual patients \\[default: {DRUGS_N} per drug; "
-                                                  f"{EXAMPLE}: {DEFAULT_N}].")] = None,
-    seed: Annotated[str | None, typer.Option("--seed", metavar="INTEGER",
-                                                help=f"Seed of the patients \\[default: {DEFAULT_SEED}].")] = None,
+                                                  f"{EXAMPLE}: {SCENARIO_N}].")] = None,
+    seed: c.Seed = None,
     outdir: Annotated[str | None, typer.Option("--outdir", metavar="FOLDER",
                                                   help=f"Where to write {DRUGS_FIGURE} ({EXAMPLE}: {EXAMPLE}.png and "
-                                                       f"{EXAMPLE}.csv) \\[default: current folder].")] = None,
+                                                       f"{EXAMPLE}.csv); a new folder is created (a note says so) "
+                                                       "\\[default: current folder].")] = None,
     plot: Annotated[str | None, typer.Option("--plot", metavar="FILE.png",
                                                 help=f"Write the figure here instead (.png, .pdf or .svg) "
                                                      f"\\[default: {DRUGS_FIGURE} in --outdir].")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no tables.")] = False,
+    quiet: c.Quiet = False,
 ) -> None:
     """Mitoxantrone, cyclophosphamide and cladribine side by side, or a built-in scenario.
 
     Without NAME: simulates each drug's label regimen with its dosing rules in the same virtual
-    patients (100 by default, fixed seed) for 2 years, prints a summary per drug (first nadir, share
-    with CTCAE grade >= 3, dosing decisions) and writes one figure, mschemo_example.png: a column
-    per drug, a row per count (WBC, ANC, ALC), median with 5-95 % band, grade-3 limit, dose marks.
+    patients (100 by default) for 2 years, prints a summary per drug (first nadir, share with CTCAE
+    grade >= 3, dosing decisions) and writes one figure, mschemo_example.png: a column per drug, a
+    row per count (WBC, ANC, ALC), median with 5-95 % band, grade-3 limit, dose marks.
 
     'mschemo example mitox-2y': the benchmark scenario, 12 mg/m2 over 30 min every 91 days x 8;
     prints the white-cell summary and the per-patient first nadirs, and writes mitox-2y.png (counts
     over time) and mitox-2y.csv (per patient: id, bsa_m2, dose_mg, nadir_1..nadir_8, first_nadir_day).
     """
-    n_val = c.whole_number(n, "--n", 1, str(DRUGS_N))
-    seed_val = c.whole_number(seed, "--seed", 0, str(DEFAULT_SEED))
-    folder = Path(outdir) if outdir is not None else Path(".")
-    if outdir is not None and not outdir.strip():
-        raise OptionError("--outdir is empty; give a folder, e.g. --outdir results.")
-    if folder.exists() and not folder.is_dir():
-        raise OptionError(f"--outdir '{outdir}' is a file, not a folder; give a folder, e.g. --outdir results.")
-    plot_path = c.output_path(plot, "--plot", c.PLOT_SUFFIXES)
-    if name is not None:
-        from ..examples import EXAMPLES
-
-        key = name.strip().lower().replace("_", "-")
-        if key not in EXAMPLES:
-            raise OptionError(f"there is no built-in example named '{name}'; use {', '.join(EXAMPLES)}, or leave NAME "
-                              "out for the three drugs side by side.")
-        _scenario(key, n_val, seed_val, folder, plot_path, quiet)
-        return
-    _drugs_side_by_side(DRUGS_N if n_val is None else n_val, DEFAULT_SEED if seed_val is None else seed_val,
-                        plot_path or folder / DRUGS_FIGURE, quiet)
+    job = ExampleRequest(name=name, n=n, seed=seed, outdir=outdir, plot=plot).resolve(c.CLI)
+    if isinstance(job, ScenarioJob):
+        _scenario(job, quiet)
+    else:
+        _drugs_side_by_side(job, quiet)
 
 
-def _scenario(name: str, n_val: int | None, seed_val: int | None, folder: Path, plot_path: Path | None,
-              quiet: bool) -> None:
+def _scenario(job: ScenarioJob, quiet: bool) -> None:
     """The built-in scenario (mitox-2y): summary, plot and per-patient nadir table."""
-    from .. import simulate
-    from ..examples import load_example
     from .simulate import write_peer_table
 
-    ex = load_example(name, n=DEFAULT_N if n_val is None else n_val,
-                      seed=DEFAULT_SEED if seed_val is None else seed_val)
+    ex = job.scenario()
     total = len(ex.population)
     show = not quiet and total >= c.PROGRESS_MIN_PATIENTS
     if not quiet:
         c.err_console().print(f"simulating {total} virtual patients for 2 years (the first run on a machine also "
                               "compiles the solver, about 10 seconds)")
     with c.progress_bar(total, show) as progress:
-        res = simulate(ex.model, ex.regimen, ex.population, output=ex.output, seed=ex.seed, progress=progress,
-                       throw=False, chunk_size=c.chunk_size_for(total, show))
+        res = job.run(ex, progress, chunk_size=c.chunk_size_for(total, show))
     peers = ex.peer_table(res)
-    csv_path = folder / f"{name}.csv"
-    png_path = plot_path or folder / f"{name}.png"
-    from ..plotting import save_figure
-
     with c.staged_outputs() as stage:
-        write_peer_table(peers, stage(csv_path))
-        save_figure(res.plot(), stage(png_path))
+        write_peer_table(peers, stage(job.table))
+        ms.save_figure(res.plot(), stage(job.plot))
     if not quiet:
-        _show(res, ex, peers, [f"{c.fmt_path(png_path)} (plot)",
-                               f"{c.fmt_path(csv_path)} (per-patient nadirs, {len(peers)} rows)"])
+        _show(res, ex, peers, [f"{c.fmt_path(job.plot)} (plot)",
+                               f"{c.fmt_path(job.table)} (per-patient nadirs, {len(peers)} rows)"])
     if not res.all_ok:
         c.err_console().print("warning: some patients could not be solved; see the solve status above.")
         raise SystemExit(1)
@@ -136,15 +117,9 @@ def _show(res: Any, ex: Any, peers: Any, written: list[str]) -> None:
 
 
 # -- the three drugs side by side ---------------------------------------------------------------
-def _drugs_side_by_side(n: int, seed: int, png_path: Path, quiet: bool) -> None:
-    from .. import simulate
-    from ..drugs import load_drug
-    from ..output import OutputTimes
-    from ..plotting import plot_drugs, save_figure
-    from ..units import parse_duration
-
-    drugs = {name: load_drug(name) for name in DRUGS}
-    output = OutputTimes(every=1.0, until=parse_duration(DRUGS_UNTIL, "--until"))
+def _drugs_side_by_side(job: DrugsSideBySideJob, quiet: bool) -> None:
+    drugs = job.drugs()
+    n, seed = job.n, job.seed
     if not quiet:
         c.err_console().print(f"simulating {n} virtual patients per drug for {DRUGS_UNTIL} under each label regimen "
                               "with its dosing rules (the first run on a machine also compiles the solver, about 10 "
@@ -153,23 +128,21 @@ def _drugs_side_by_side(n: int, seed: int, png_path: Path, quiet: bool) -> None:
     show = not quiet and n >= c.PROGRESS_MIN_PATIENTS
     for name, drug in drugs.items():
         with c.progress_bar(n, show, label=f"{name}") as progress:
-            results[name] = simulate(drug, None, n, seed=seed, output=output, progress=progress)
+            results[name] = job.run(drug, progress)
     subtitles = {name: _regimen_line(drug) for name, drug in drugs.items()}
-    fig = plot_drugs(results, subtitles, title=f"Label regimens with their dosing rules: {n} virtual patients per drug "
-                                                f"(seed {seed}), {DRUGS_UNTIL}")
+    fig = ms.plot_drugs(results, subtitles, title=f"Label regimens with their dosing rules: {n} virtual patients per "
+                                                  f"drug (seed {seed}), {DRUGS_UNTIL}")
     with c.staged_outputs() as stage:
-        save_figure(fig, stage(png_path))
+        ms.save_figure(fig, stage(job.plot))
     if not quiet:
-        _show_drugs(results, drugs, n, seed, png_path)
+        _show_drugs(results, drugs, n, seed, job.plot)
     if not all(r.all_ok for r in results.values()):
         c.err_console().print("warning: some patients could not be solved; see the solve status above.")
         raise SystemExit(1)
 
 
 def _regimen_line(drug: Any) -> str:
-    from ..drugs.library import LABEL_PLANS
-
-    if drug.default_regimen.strip().lower() in LABEL_PLANS:
+    if regimen_text(drug) != drug.default_regimen:
         return "label tablets: 1.75 mg/kg a year by weight band, 2 years"
     return drug.default_regimen
 

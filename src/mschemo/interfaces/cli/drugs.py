@@ -7,7 +7,9 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import OptionError
+import mschemo as ms
+
+from ..requests.catalogue import Catalogue, DrugsRequest, regimen_text
 from . import _common as c
 
 
@@ -24,22 +26,9 @@ def drugs_command(
     Parameter files live in src/mschemo/params/*.toml; each value carries its source
     (author, year, journal, table) or the reason for an assumption.
     """
-    from ..drugs import available_drugs, load_drug
-    from ..models import available_models, load_model
-
-    drug_names = available_drugs()
-    model_names = [m for m in available_models() if m not in drug_names]
-    if name is not None:
-        key = name.strip().lower().replace("_", "-")
-        if key not in drug_names and key not in model_names:
-            raise OptionError(f"there is no built-in drug named '{name}'; use one of "
-                              f"{', '.join(drug_names + model_names)}.")
-        drug_names = [key] if key in drug_names else []
-        model_names = [key] if key in model_names else []
-
+    cat = DrugsRequest(name=name, sources=sources).resolve(c.CLI)
     con = c.console()
-    drugs = {nm: load_drug(nm) for nm in drug_names}
-    models = {nm: load_model(nm) for nm in model_names}
+    drugs, models = cat.drugs, cat.models
     shows_dose = bool(drugs)
     if name is None:
         _print_overview(con, drugs)
@@ -52,17 +41,11 @@ def drugs_command(
         for nm, model in models.items():
             _print_sources(con, f"{nm}: parameters ({_short_path(model.parameter_set.path)})", model.parameter_set)
     elif sources:
-        from ..params import load_parameters, parameter_files
-
-        shown = set()
         for nm, obj in [*drugs.items(), *models.items()]:
             model = getattr(obj, "model", obj)
             _print_sources(con, f"{nm}: parameters ({_short_path(model.parameter_set.path)})", model.parameter_set)
-            shown.add(_short_path(model.parameter_set.path))
-        for path in parameter_files():
-            if _short_path(path) not in shown:
-                ps = load_parameters(path)
-                _print_sources(con, f"{ps.name}: parameters ({_short_path(path)})", ps)
+        for ps in cat.other_parameter_sets():
+            _print_sources(con, f"{ps.name}: parameters ({_short_path(ps.path)})", ps)
     elif not sources:
         con.print()
         hint = "Add a NAME for one drug in full (e.g. 'mschemo drugs mitoxantrone'), " if name is None else "Add "
@@ -75,27 +58,17 @@ def drugs_command(
 # -- the overview -----------------------------------------------------------------------------
 def _print_overview(con: Any, drugs: dict[str, Any]) -> None:
     from rich.markup import escape
-    from rich.table import Table
 
-    table = Table(title=f"Built-in drugs ({len(drugs)}); simulate one with 'mschemo simulate --drug NAME'",
-                  title_justify="left")
-    for col, just in (("name", "left"), ("title", "left"), ("route", "left"), ("label regimen", "left"),
-                      ("dosing rules", "right"), ("optional rules", "left")):
-        table.add_column(col, justify=just, overflow="fold")
+    table = c.table(f"Built-in drugs ({len(drugs)}); simulate one with 'mschemo simulate --drug NAME'")
+    for col, just, text in (("name", "left", False), ("title", "left", True), ("route", "left", False),
+                            ("label regimen", "left", True), ("dosing rules", "right", False),
+                            ("optional rules", "left", True)):
+        c.add_column(table, col, justify=just, text=text)
     for nm, drug in drugs.items():
         options = drug.rules.available_options
-        table.add_row(escape(nm), escape(drug.title), escape(drug.route), escape(_regimen_text(drug)),
+        table.add_row(escape(nm), escape(drug.title), escape(drug.route), escape(regimen_text(drug)),
                       str(len(drug.rules)), escape(", ".join(options)) if options else "-")
     con.print(table)
-
-
-def _regimen_text(drug: Any) -> str:
-    """The label regimen as text; a per-patient plan (cladribine tablets) says how it is built."""
-    from ..drugs.library import LABEL_PLANS
-
-    if drug.default_regimen.strip().lower() in LABEL_PLANS:
-        return f"{drug.default_regimen} (built per patient from body weight)"
-    return drug.default_regimen
 
 
 # -- one drug in full -------------------------------------------------------------------------
@@ -113,13 +86,13 @@ def _print_drug(con: Any, drug: Any, sources: bool) -> None:
     grid.add_row("route", escape(drug.route))
     grid.add_row("structure", escape(model.describe()))
     grid.add_row("outputs", ", ".join(list(model.outputs) + [d.column for d in getattr(model, "derived", ())]))
-    grid.add_row("label regimen", escape(_regimen_text(drug)))
+    grid.add_row("label regimen", escape(regimen_text(drug)))
     grid.add_row("its source", escape(str(drug.regimen_source)))
     grid.add_row("parameters", escape(_short_path(model.parameter_set.path)))
     con.print(Padding(grid, (0, 0, 0, 2)))
 
     if drug.regimens:
-        table = Table(title="Published regimens", title_justify="left")
+        table = c.table("Published regimens")
         table.add_column("regimen", overflow="fold", ratio=3)
         table.add_column("simulate as (--regimen)", overflow="fold", ratio=2)
         table.add_column("source", overflow="fold", ratio=3)
@@ -128,7 +101,7 @@ def _print_drug(con: Any, drug: Any, sources: bool) -> None:
         con.print()
         con.print(table)
 
-    table = Table(title=f"Dosing rules ({len(drug.rules)}; switch them off with --no-rules)", title_justify="left")
+    table = c.table(f"Dosing rules ({len(drug.rules)}; switch them off with --no-rules)")
     table.add_column("rule", overflow="fold", ratio=3)
     table.add_column("courses", no_wrap=True)
     table.add_column("applies", overflow="fold", ratio=1)
@@ -142,8 +115,7 @@ def _print_drug(con: Any, drug: Any, sources: bool) -> None:
     con.print(table)
 
     if drug.covariates:
-        table = Table(title="Covariates this drug adds to virtual patients (drawn when a patient table lacks them)",
-                      title_justify="left")
+        table = c.table("Covariates this drug adds to virtual patients (drawn when a patient table lacks them)")
         table.add_column("covariate", no_wrap=True)
         table.add_column("distribution", overflow="fold", ratio=2)
         table.add_column("source or assumption", overflow="fold", ratio=4)
@@ -160,11 +132,9 @@ def _print_drug(con: Any, drug: Any, sources: bool) -> None:
 
 
 def _applies(rule: Any, rules: Any) -> str:
-    from ..dosing import CumulativeCap
-
     if rule.option:
         return f"option '{rule.option}' (--option {rule.option})"
-    if isinstance(rule, CumulativeCap) and rule.region:
+    if isinstance(rule, ms.dosing.CumulativeCap) and rule.region:
         default = " (the default)" if rule.region == rules.region else ""
         return f"region {rule.region}{default} (--cap-region {rule.region})"
     return "always"
@@ -184,9 +154,8 @@ def _distribution(cov: Any) -> str:
 
 def _parameter_table(con: Any, title: str, ps: Any) -> None:
     from rich.markup import escape
-    from rich.table import Table
 
-    table = Table(title=title, title_justify="left")
+    table = c.table(title)
     table.add_column("parameter", no_wrap=True)
     table.add_column("value", justify="right", no_wrap=True)
     table.add_column("unit", no_wrap=True)
@@ -206,17 +175,14 @@ def _print_models(con: Any, models: dict[str, Any], overview: bool) -> bool:
     from rich.padding import Padding
     from rich.table import Table
 
-    from ..examples import EXAMPLES, load_example
-
     shows_dose = False
     con.print()
     if overview:
         con.print(f"[bold]Other built-in models[/bold] ({len(models)}): no dosing rules; give the doses with "
                   "--regimen or --events")
     for nm, model in models.items():
-        default = _default_regimen(model)
-        examples = [f"{k} ('mschemo simulate --example {k}'): {v}" for k, v in EXAMPLES.items()
-                    if load_example(k, n=1).model.name == model.name]
+        default = Catalogue.default_regimen(model)
+        examples = [f"{k} ('mschemo simulate --example {k}'): {v}" for k, v in Catalogue.examples_of(model)]
         shows_dose = shows_dose or bool(default) or bool(examples)
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="dim", no_wrap=True)
@@ -229,12 +195,6 @@ def _print_models(con: Any, models: dict[str, Any], overview: bool) -> bool:
         con.print(f"[bold]{escape(nm)}[/bold]: {escape(model.title)}")
         con.print(Padding(grid, (0, 0, 0, 2)))
     return shows_dose
-
-
-def _default_regimen(model: Any) -> str:
-    spec = (model.parameter_set.raw.get("model") or {}) if model.parameter_set is not None else {}
-    value = spec.get("default_regimen", spec.get("regimen", ""))
-    return value if isinstance(value, str) else ""
 
 
 def _short_path(path: Any) -> str:

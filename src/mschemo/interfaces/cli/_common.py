@@ -12,26 +12,53 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from .. import DISCLAIMER as DISCLAIMER  # the one disclaimer text, shown wherever a dose is
-from ..errors import OptionError
+import typer
+
+import mschemo as ms
+
+from ..requests import CLI, PLOT_SUFFIXES, TABLE_SUFFIXES  # noqa: F401 - the CLI's spelling and file suffixes
+from ..requests.base import DEFAULT_SEED
+
+DISCLAIMER = ms.DISCLAIMER   # the one disclaimer text, shown wherever a dose is
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     from rich.console import Console
 
-TABLE_SUFFIXES = (".csv", ".parquet")
-PLOT_SUFFIXES = (".png", ".pdf", ".svg")
 #: runs with at least this many patients show a progress bar (unless --quiet)
 PROGRESS_MIN_PATIENTS = 200
 
+# -- options that mean the same in every command ------------------------------------------------
+Seed = Annotated[str | None, typer.Option(
+    "--seed", metavar="INTEGER",
+    help=f"Seed of the run's random draws: the same seed gives the same result \\[default: {DEFAULT_SEED}, or the "
+         "example's or trial spec's own; the seed used is printed].")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no tables; errors only.")]
+
 
 # -- consoles ---------------------------------------------------------------------------------
+#: the width text is written at when the output is not a terminal (a pipe or a file): wide enough
+#: that no table cell and no line is wrapped
+PIPE_WIDTH = 10_000
+
+
+def interactive() -> bool:
+    """Whether standard output is a terminal (tables fit its width) or a pipe or file (plain text)."""
+    import sys
+
+    return sys.stdout.isatty()
+
+
 def console() -> Console:
+    """The console for results: at the terminal's width, or, when piped, plain text without colour
+    and without wrapping (tables as aligned columns, one line per row)."""
     from rich.console import Console
 
-    return Console(highlight=False)
+    if interactive():
+        return Console(highlight=False)
+    return Console(highlight=False, width=PIPE_WIDTH, no_color=True, color_system=None, soft_wrap=True)
 
 
 def err_console() -> Console:
@@ -40,65 +67,18 @@ def err_console() -> Console:
     return Console(stderr=True, highlight=False)
 
 
-# -- option checks ----------------------------------------------------------------------------
-def whole_number(text: str | None, option: str, minimum: int, example: str) -> int | None:
-    """An option's text as an int >= minimum (None stays None)."""
-    if text is None:
-        return None
-    s = text.strip()
-    try:
-        value = int(s)
-    except ValueError:
-        try:
-            f = float(s)
-        except ValueError:
-            f = math.nan
-        if math.isfinite(f) and f == int(f):
-            value = int(f)
-        else:
-            raise OptionError(f"{option} '{text}' is not a whole number; give e.g. {option} {example}.") from None
-    if value < minimum:
-        raise OptionError(f"{option} {value} is below {minimum}; give a whole number >= {minimum}, e.g. {option} {example}.")
-    return value
+# -- messages ---------------------------------------------------------------------------------
+def deprecated(old: str, new: str) -> None:
+    """One line on stderr: an old spelling still works this release."""
+    note(f"{old} is deprecated and will be removed in the next release; use {new}.")
 
 
-def choice(text: str | None, option: str, choices: tuple[str, ...]) -> str | None:
-    """An option's text as one of ``choices`` (case-insensitive)."""
-    if text is None:
-        return None
-    key = text.strip().lower()
-    if key not in choices:
-        raise OptionError(f"{option} '{text}' is not one of {', '.join(choices)}; give e.g. {option} {choices[0]}.")
-    return key
+def note(text: str) -> None:
+    """One line on stderr, never wrapped: 'note: ...'."""
+    import sys
 
-
-def output_path(text: str | None, option: str, suffixes: tuple[str, ...]) -> Path | None:
-    """An output file path with one of ``suffixes``, not an existing folder."""
-    if text is None:
-        return None
-    if not text.strip():
-        raise OptionError(f"{option} is empty; give a file name ending in {' or '.join(suffixes)}.")
-    path = Path(text)
-    if path.is_dir():
-        raise OptionError(f"{option} '{text}' is a folder; give a file name ending in {' or '.join(suffixes)}.")
-    if path.suffix.lower() not in suffixes:
-        raise OptionError(f"{option} '{text}' has suffix '{path.suffix or '(none)'}'; give a file name ending in "
-                          f"{' or '.join(suffixes)}.")
-    return path
-
-
-def input_file(text: str, option: str, suffixes: tuple[str, ...] | None = None) -> Path:
-    """An existing input file (optionally with one of ``suffixes``)."""
-    if not text.strip():
-        raise OptionError(f"{option} is empty; give the path of a file.")
-    path = Path(text)
-    if suffixes is not None and path.suffix.lower() not in suffixes:
-        raise OptionError(f"{option} '{text}' has suffix '{path.suffix or '(none)'}'; give a {' or '.join(suffixes)} file.")
-    if not path.exists():
-        raise OptionError(f"{option} file '{text}' does not exist; check the path.")
-    if not path.is_file():
-        raise OptionError(f"{option} '{text}' is not a file; give the path of a file.")
-    return path
+    sys.stderr.write(f"note: {text}\n")
+    sys.stderr.flush()
 
 
 def one_sentence(message: str) -> str:
@@ -123,16 +103,27 @@ def staged_outputs() -> Iterator[Callable[..., Path]]:
 
     ``stage(target)`` returns a temporary path beside the target, with the target's suffix;
     ``stage(folder, folder=True)`` a temporary folder beside it, whose files are moved into
-    ``folder`` (created if needed). On any error every temporary file and folder is removed and
-    no target is touched (no partial output).
+    ``folder``. A folder that does not exist yet is created, and a note on stderr says so. On any
+    error every temporary file and folder, and every folder created for them, is removed and no
+    target is touched (no partial output).
     """
     import shutil
 
     staged: list[tuple[Path, Path, bool]] = []
+    created: list[Path] = []
+
+    def make(folder: Path) -> None:
+        missing = []
+        while not folder.exists():
+            missing.append(folder)
+            folder = folder.parent
+        for f in reversed(missing):
+            f.mkdir()
+            created.append(f)
 
     def stage(target: Path, folder: bool = False) -> Path:
         target = Path(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make(target.parent)
         if folder:
             tmp = tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent)
         else:
@@ -150,6 +141,9 @@ def staged_outputs() -> Iterator[Callable[..., Path]]:
             else:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(tmp)
+        for f in reversed(created):
+            with contextlib.suppress(OSError):
+                f.rmdir()
         raise
     mask = os.umask(0)   # temporary files are private (0600); results get the usual permissions
     os.umask(mask)
@@ -159,6 +153,7 @@ def staged_outputs() -> Iterator[Callable[..., Path]]:
                 os.chmod(tmp, 0o777 & ~mask)
             if not target.exists():
                 os.replace(tmp, target)
+                created.append(target)
                 continue
             for item in sorted(tmp.iterdir()):
                 os.replace(item, target / item.name)
@@ -167,6 +162,8 @@ def staged_outputs() -> Iterator[Callable[..., Path]]:
         with contextlib.suppress(OSError):
             os.chmod(tmp, 0o666 & ~mask)
         os.replace(tmp, target)
+    for f in created:
+        note(f"created the folder {fmt_path(f)}/ for the outputs.")
 
 
 # -- progress ---------------------------------------------------------------------------------
@@ -210,18 +207,35 @@ _SUMMARY_ROWS = {
 OUTPUT_NAMES = {"wbc": "WBC", "anc": "ANC", "alc": "ALC"}
 
 
-def frame_table(df: pd.DataFrame, title: str | None = None, headers: dict[str, str] | None = None,
-                caption: str | None = None) -> Any:
-    """A Rich table of a DataFrame (all cells as text)."""
+def table(title: str | None = None, caption: str | None = None) -> Any:
+    """A Rich table in the project's style; when piped, without box lines (plain aligned columns)."""
+    from rich import box
     from rich.table import Table
 
+    return Table(title=title, caption=caption, title_justify="left", caption_justify="left",
+                 box=box.HEAVY_HEAD if interactive() else box.SIMPLE)
+
+
+def add_column(t: Any, header: str, *, text: bool = False, **kw: Any) -> None:
+    """A column: a number or a short label never wraps (a number is never split); a text column wraps
+    at spaces only."""
+    if text:
+        t.add_column(header, overflow="fold", **kw)
+    else:
+        t.add_column(header, no_wrap=True, **kw)
+
+
+def frame_table(df: pd.DataFrame, title: str | None = None, headers: dict[str, str] | None = None,
+                caption: str | None = None, text_columns: tuple[str, ...] = ()) -> Any:
+    """A Rich table of a DataFrame (all cells as text): the first column left-aligned, the others
+    right-aligned; columns in ``text_columns`` (long sentences) wrap at spaces, the others never."""
     headers = headers or {}
-    table = Table(title=title, caption=caption, title_justify="left", caption_justify="left")
+    t = table(title, caption)
     for j, col in enumerate(df.columns):
-        table.add_column(headers.get(col, str(col)), justify="left" if j == 0 else "right", overflow="fold")
+        add_column(t, headers.get(col, str(col)), text=col in text_columns, justify="left" if j == 0 else "right")
     for row in df.itertuples(index=False):
-        table.add_row(*[_cell(v) for v in row])
-    return table
+        t.add_row(*[_cell(v) for v in row])
+    return t
 
 
 def _cell(v: Any) -> str:
@@ -232,18 +246,15 @@ def _cell(v: Any) -> str:
 
 def summary_table(result: Any) -> Any:
     """res.summary() as a Rich table, one column per count output: median (5-95 %) over patients."""
-    from rich.table import Table
-
     df = result.summary()
-    table = Table(title=f"White-cell counts, median (5-95 %) over {result.n_patients} patient(s)",
-                  title_justify="left")
-    table.add_column("")
+    t = table(f"White-cell counts, median (5-95 %) over {result.n_patients} patient(s)")
+    add_column(t, "", text=True)
     for out in df["output"]:
-        table.add_column(OUTPUT_NAMES.get(out, out), justify="right")
+        add_column(t, OUTPUT_NAMES.get(out, out), justify="right")
     for col, label in _SUMMARY_ROWS.items():
         if col in df.columns:
-            table.add_row(label, *[str(v) for v in df[col]])
-    return table
+            t.add_row(label, *[str(v) for v in df[col]])
+    return t
 
 
 def status_line(result: Any) -> str:
@@ -261,34 +272,34 @@ def fmt_path(path: Path) -> str:
 
 
 # -- dosing decisions -------------------------------------------------------------------------
-#: decision actions in the order they are shown
-ACTION_ORDER = ("given", "reduced", "increased", "delayed", "withheld", "stopped")
+def action_order() -> tuple[str, ...]:
+    """Decision actions in the order they are shown (given, reduced, increased, delayed, withheld, stopped)."""
+    return tuple(ms.dosing.RECORDED.values())
 
 
 def decision_counts(decisions: pd.DataFrame) -> dict[str, int]:
-    """Number of course decisions per action (every action in ACTION_ORDER, zeros included)."""
+    """Number of course decisions per action (every action, zeros included)."""
     counts = decisions["action"].value_counts()
-    return {a: int(counts.get(a, 0)) for a in ACTION_ORDER}
+    return {a: int(counts.get(a, 0)) for a in action_order()}
 
 
 def decisions_table(decisions: pd.DataFrame, title: str = "Dosing decisions") -> Any:
     """A Rich table of the decisions counted by action and rule: courses and patients."""
     from rich.markup import escape
-    from rich.table import Table
 
-    table = Table(title=title, title_justify="left")
-    table.add_column("action")
-    table.add_column("rule")
-    table.add_column("courses", justify="right")
-    table.add_column("patients", justify="right")
+    t = table(title)
+    add_column(t, "action")
+    add_column(t, "rule", text=True)
+    add_column(t, "courses", justify="right")
+    add_column(t, "patients", justify="right")
     if decisions is None or decisions.empty:
-        table.add_row("-", "no course was planned", "0", "0")
-        return table
-    rank = {a: k for k, a in enumerate(ACTION_ORDER)}
+        t.add_row("-", "no course was planned", "0", "0")
+        return t
+    rank = {a: k for k, a in enumerate(action_order())}
     df = decisions.assign(rule=decisions["rule"].fillna("").astype(str))
     groups = df.groupby(["action", "rule"], sort=False)
     rows = sorted(((a, r, len(g), g["id"].nunique()) for (a, r), g in groups),
                   key=lambda row: (rank.get(row[0], len(rank)), row[1]))
     for action, rule, courses, patients in rows:
-        table.add_row(action, escape(rule) if rule else "-", str(courses), str(patients))
-    return table
+        t.add_row(action, escape(rule) if rule else "-", str(courses), str(patients))
+    return t

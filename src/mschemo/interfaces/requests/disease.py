@@ -1,0 +1,156 @@
+"""The disease options of a simulate or timeline request: the window, the treatments beside
+chemotherapy, a disease-modifying therapy, the folder for the tables; and the disease without
+chemotherapy (untreated)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ...errors import OptionError
+from .base import Request, Spelling, duration_days, input_file, output_folder
+
+__all__ = ["DiseaseRequest", "DiseaseJob", "UNTREATED_UNTIL", "untreated_population", "simulate_untreated",
+           "attach"]
+
+#: the disease window without chemotherapy when no window is given
+UNTREATED_UNTIL = "2 years"
+
+
+class DiseaseRequest(Request):
+    """The disease options as asked (text)."""
+
+    disease_until: str | None = None
+    steroids: bool = False
+    plasma_exchange: bool = False
+    symptomatic: tuple[str, ...] = ()
+    rehabilitation: bool = False
+    exercise: bool = False
+    diet: bool = False
+    dmt: str | None = None
+    disease_outdir: str | None = None
+
+    def given(self, sp: Spelling) -> list[str]:
+        """The options given, as the interface names them (for messages)."""
+        flags = (("disease_until", self.disease_until is not None), ("steroids", self.steroids),
+                 ("plasma_exchange", self.plasma_exchange), ("symptomatic", bool(self.symptomatic)),
+                 ("rehabilitation", self.rehabilitation), ("exercise", self.exercise), ("diet", self.diet),
+                 ("dmt", self.dmt is not None), ("disease_outdir", self.disease_outdir is not None))
+        return [sp(name) for name, on in flags if on]
+
+    def resolve(self, sp: Spelling) -> DiseaseJob:
+        """Check every disease option (before anything is simulated)."""
+        until_d = duration_days(self.disease_until, sp("disease_until"), "'10 years'")
+        out_dir = output_folder(self.disease_outdir, sp("disease_outdir"), "disease")
+        dmt = _check_dmt(self.dmt, sp)
+        from ...disease import Treatments
+
+        treatments = Treatments.of(steroids=self.steroids, plasma_exchange=self.plasma_exchange,
+                                   medications=tuple(self.symptomatic), rehabilitation=self.rehabilitation,
+                                   exercise=self.exercise, diet=self.diet)   # checks the medication names
+        labels = []
+        if self.steroids:
+            labels.append("steroids for relapses")
+        if self.plasma_exchange:
+            labels.append("plasma exchange for severe steroid-refractory relapses")
+        for name in dict.fromkeys(treatments.symptomatic.medications):
+            labels.append(name.replace("_", " "))
+        for flag, text in ((self.rehabilitation, "rehabilitation"), (self.exercise, "exercise"), (self.diet, "diet")):
+            if flag:
+                labels.append(text)
+        return DiseaseJob(until_d, treatments, dmt, out_dir, labels, sp)
+
+
+@dataclass
+class DiseaseJob:
+    """Checked disease options: the window (days), the treatments, the DMT and the output folder."""
+
+    until_d: float | None
+    treatments: Any
+    dmt: str | None = None
+    out_dir: Path | None = None
+    labels: list[str] = field(default_factory=list)
+    sp: Spelling = field(default_factory=Spelling)
+
+    def check_population(self, population: Any, where: str) -> None:
+        """A DMT for everyone sets a column; a population that has one already gives each patient's."""
+        if self.dmt is None:
+            return
+        table = getattr(population, "table", None)
+        covariates = getattr(population, "covariates", ())
+        if (table is not None and "dmt" in table.columns) or any(getattr(cv, "name", "") == "dmt" for cv in covariates):
+            raise OptionError(f"{self.sp('dmt')} sets every patient's therapy, but {where} already gives each patient a "
+                              f"'dmt'; leave {self.sp('dmt')} out or remove that column.")
+
+
+def _check_dmt(name: str | None, sp: Spelling) -> str | None:
+    """The DMT name, checked against the relapse-rate ratios of the disease model."""
+    if name is None:
+        return None
+    import numpy as np
+
+    from ...disease.relapses import RelapseModel
+    from ...errors import PopulationError
+
+    key = name.strip()
+    if not key:
+        raise OptionError(f"{sp('dmt')} is empty; give a therapy, e.g. {sp.eg('dmt', 'natalizumab')}.")
+    model = RelapseModel.load()
+    try:
+        model.dmt_factor(np.array([key], dtype=object))
+    except PopulationError:
+        known = ", ".join(sorted(model.dmt_rate_ratios or {}))
+        raise OptionError(f"{sp('dmt')} '{name}' is not a disease-modifying therapy with a known relapse-rate ratio; "
+                          f"use one of none, {known}.") from None
+    return key
+
+
+def _with_dmt(table: Any, dmt: str | None) -> Any:
+    if dmt is None or "dmt" in table.columns:
+        return table
+    return table.assign(dmt=dmt)
+
+
+def attach(result: Any, job: DiseaseJob) -> Any:
+    """The disease of a count result's patients (``result.disease``), linked to their lymphocytes."""
+    from ...disease import attach_disease
+
+    if job.dmt is not None:
+        result.patients = _with_dmt(result.patients, job.dmt)
+    return attach_disease(result, job.treatments, until=job.until_d)
+
+
+def untreated_population(population: str | None, n: int | None, seed: int | None, default_n: int, sp: Spelling
+                         ) -> tuple[Any, int, str]:
+    """Patients without chemotherapy: a patient table, a spec or the default cohort; (population,
+    seed used, label)."""
+    from ..._internal.rng import root_seed
+    from ...population import Population, PopulationSpec
+
+    seed_used = root_seed(seed)
+    if population is not None:
+        path = input_file(population, sp("population"), (".csv", ".toml"))
+        if path.suffix.lower() == ".csv":
+            if n is not None:
+                raise OptionError(f"{sp('n')} does not apply to a patient table ('{path.name}' gives the patients); "
+                                  f"leave {sp('n')} out.")
+            pop = Population.from_csv(path)
+            return pop, seed_used, pop.description
+        spec = PopulationSpec.from_file(path)
+        n_used = default_n if n is None else n
+        return spec.sample(n_used, seed_used), seed_used, f"{n_used} virtual patients from {path.name} ({spec.name})"
+    spec = PopulationSpec()
+    n_used = default_n if n is None else n
+    return spec.sample(n_used, seed_used), seed_used, f"{n_used} virtual patients ({spec.name})"
+
+
+def simulate_untreated(population: Any, seed: int, until_d: float, job: DiseaseJob) -> Any:
+    """The disease of ``population`` without chemotherapy (no counts, no immune link)."""
+    from ...disease import simulate_disease
+    from ...population import Population
+
+    if job.dmt is not None:
+        population = Population(_with_dmt(population.table, job.dmt), population.bsa_formula,
+                                population.description, population.meta)
+    return simulate_disease(population, until_d, seed, treatments=job.treatments)

@@ -1,0 +1,85 @@
+"""A trial request: a spec file or a built-in example, patients per arm, seed, where to write."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ...errors import OptionError
+from .base import Request, Spelling, input_file, output_path, whole_number
+
+__all__ = ["TrialRequest", "TrialJob", "DEFAULT_N_PER_ARM", "default_folder"]
+
+#: patients per arm when none are asked for
+DEFAULT_N_PER_ARM = 200
+
+
+class TrialRequest(Request):
+    """An in-silico trial, as asked."""
+
+    spec: str | None = None
+    example: str | None = None
+    n_per_arm: str | int | None = None
+    seed: str | int | None = None
+    out: str | None = None
+    report: str | None = None
+    chunk_size: str | int | None = None
+    dask: str | None = None
+
+    def resolve(self, sp: Spelling) -> TrialJob:
+        from ...trials import TrialSpec, example_trials, load_trial_example
+
+        if (self.spec is None) == (self.example is None):
+            raise OptionError(f"give a trial spec file or {sp.eg('example', 'NAME')} (one of "
+                              f"{', '.join(example_trials())}), not both and not neither.")
+        n = whole_number(DEFAULT_N_PER_ARM if self.n_per_arm is None else self.n_per_arm, sp("n_per_arm"), 1, "200")
+        size = whole_number(1000 if self.chunk_size is None else self.chunk_size, sp("chunk_size"), 1, "1000")
+        seed = whole_number(self.seed, sp("seed"), 0, "1")
+        if self.dask is not None and not self.dask.strip():
+            raise OptionError(f"{sp('dask')} is empty; give a scheduler address such as tcp://host:8786, or 'local'.")
+        if self.example is not None:
+            spec = load_trial_example(self.example.strip().lower())
+            label = f"example '{self.example}'"
+        else:
+            path = input_file(self.spec, sp("spec"), (".toml", ".yaml", ".yml"))
+            spec = TrialSpec.from_file(path)
+            label = str(path)
+        folder = Path(self.out) if self.out is not None else default_folder(spec.name if self.spec is None
+                                                                           else Path(self.spec).stem)
+        if folder.exists() and not folder.is_dir():
+            raise OptionError(f"{sp('out')} '{folder}' is a file; give a folder for the trial's files.")
+        report = output_path(self.report, sp("report"), (".html",)) if self.report is not None else None
+        return TrialJob(spec, label, n, seed, size, self.dask, folder, report)
+
+
+def default_folder(name: str) -> Path:
+    """trial_<name> with the name's words joined by '_' (whole: words are not cut)."""
+    slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "trial"
+    return Path(f"trial_{slug}")
+
+
+@dataclass
+class TrialJob:
+    """A checked trial: the spec, patients per arm, seed (None: the spec's), chunk size, Dask, outputs."""
+
+    spec: Any
+    label: str
+    n_per_arm: int
+    seed: int | None
+    chunk_size: int
+    dask: str | None
+    folder: Path
+    report: Path | None
+
+    @property
+    def total(self) -> int:
+        return self.n_per_arm * sum(a.ratio for a in self.spec.arms)
+
+    def run(self, out: Path, progress: Any = False) -> Any:
+        """Run the trial, writing its Parquet files into ``out``."""
+        from ...trials import run_trial
+
+        return run_trial(self.spec, self.n_per_arm, seed=self.seed, chunk_size=self.chunk_size, out=out,
+                         dask=self.dask, progress=progress)
