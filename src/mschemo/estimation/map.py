@@ -23,8 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backends.compiled import Compiled
-from ..backends.problem import Problem, _records_for, _template
+from ..backends import Compiled, problem_for_params
 from ..errors import OptionError
 from ..params import load_parameters
 from ..regimen import Regimen
@@ -65,7 +64,6 @@ class PatientModel:
         self.backend = backend
         self._serial = Compiled(rtol=1e-7, atol=1e-9, threads=1)     # small batches: threads cost more than they give
         self._parallel = Compiled(rtol=1e-7, atol=1e-9)
-        self._templates: dict[int, tuple[dict, np.ndarray]] = {}
 
     @property
     def n_eta(self) -> int:
@@ -77,36 +75,17 @@ class PatientModel:
         out[:, self.cols] *= np.exp(etas)
         return out
 
-    def _tpl(self, regimen: Regimen) -> tuple[dict, np.ndarray]:
-        key = id(regimen)
-        if key not in self._templates:
-            tpl = _template(self.model, regimen)
-            scale = np.ones(tpl["time"].size)
-            scale[tpl["unit"] == "mg/m2"] = self.bsa
-            scale[tpl["unit"] == "mg/kg"] = self.weight
-            self._templates = {key: (tpl, scale)}          # one regimen at a time
-            self._regimen = regimen                         # keep it alive (the key is its id)
-        return self._templates[key]
-
     def predict(self, etas: np.ndarray, times_d: np.ndarray, regimen: Regimen | None = None) -> dict[str, np.ndarray]:
         """Counts (10^9/L) of this patient for each row of ``etas`` at ``times_d``: kind -> (K, T)."""
         etas = np.atleast_2d(np.asarray(etas, dtype=float))
         regimen = self.record.regimen() if regimen is None else regimen
         if regimen is None or not len(regimen.doses):
             regimen = Regimen.empty()
-        tpl, scale = self._tpl(regimen)
-        k = etas.shape[0]
         params = self.params(etas)
-        m = tpl["time"].size
-        recs = _records_for(self.model, tpl, np.broadcast_to(scale, (k, m)), params)
-        rec = {name: np.ascontiguousarray(v).reshape(k * m) for name, v in recs.items()}
-        for name in ("evid", "cmt", "addl", "ss"):
-            rec[name] = rec[name].astype(np.int64)
-        for name in ("time", "amt", "rate", "dur", "ii", "f", "lag"):
-            rec[name] = rec[name].astype(float)
         t = np.maximum(np.asarray(times_d, dtype=float), 0.0)
         order = np.argsort(t, kind="stable")
-        problem = Problem(self.model, params, np.arange(k), np.arange(k + 1, dtype=np.int64) * m, rec, t[order])
+        problem = problem_for_params(self.model, regimen, params, t[order], bsa_m2=self.bsa, weight_kg=self.weight)
+        k = etas.shape[0]
         backend = self.backend or (self._serial if k <= 32 else self._parallel)
         sol = backend.solve(problem)
         values, columns = self.model.add_derived(sol.values, list(sol.columns), params)
