@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+from .errors import ConvergenceError as ConvergenceError  # noqa: E402
+from .errors import ConvergenceWarning as ConvergenceWarning  # noqa: E402
 from .errors import InputError as InputError  # noqa: E402
 from .errors import ModelError as ModelError  # noqa: E402
 from .errors import MschemoError as MschemoError  # noqa: E402
@@ -134,5 +136,5 @@ __all__ = [
     "trials", "TrialSpec", "run_trial", "load_trial_example", "read_patient", "estimate_map", "sample_posterior",
     "NadirTarget", "recommend_dose",
     "MschemoError", "InputError", "UnitError", "RegimenError", "PopulationError", "ParameterError", "ModelError",
-    "OptionError", "SolverError",
+    "OptionError", "SolverError", "ConvergenceError", "ConvergenceWarning",
 ]
