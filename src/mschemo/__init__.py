@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from ._internal.meta import DISCLAIMER as DISCLAIMER
 from ._internal.meta import __version__ as __version__
+from .errors import ConvergenceError as ConvergenceError
+from .errors import ConvergenceWarning as ConvergenceWarning
 from .errors import InputError as InputError
 from .errors import ModelError as ModelError
 from .errors import MschemoError as MschemoError
@@ -142,5 +144,5 @@ __all__ = [
     "trials", "TrialSpec", "run_trial", "load_trial_example", "read_patient", "estimate_map", "sample_posterior",
     "NadirTarget", "recommend_dose",
     "MschemoError", "InputError", "UnitError", "RegimenError", "PopulationError", "ParameterError", "ModelError",
-    "OptionError", "SolverError",
+    "OptionError", "SolverError", "ConvergenceError", "ConvergenceWarning",
 ]

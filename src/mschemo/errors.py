@@ -11,10 +11,14 @@ The tree::
         + ModelError
         + OptionError
       x SolverError(RuntimeError)   a patient's ODE solve failed (carries ``patient_id``)
+      x ConvergenceError(RuntimeError)  a fit did not converge (carries ``patient_id``) -> CLI: the
+                                    message on stderr, exit code 2, no output file
 
-Warnings: ``MschemoWarning`` and its child ``ExtrapolationWarning``.
+Warnings: ``MschemoWarning`` and its children ``ExtrapolationWarning`` and ``ConvergenceWarning``.
 
-Every ``InputError`` message is one sentence that names the field, the value and the fix.
+Every ``InputError`` message is one sentence that names the field, the value and the fix. A
+``ConvergenceError`` (and a ``ConvergenceWarning``) says in its first sentence what failed for which
+patient, then lists numbered causes to check, each with its fix.
 """
 
 from __future__ import annotations
@@ -29,8 +33,10 @@ __all__ = [
     "ModelError",
     "OptionError",
     "SolverError",
+    "ConvergenceError",
     "MschemoWarning",
     "ExtrapolationWarning",
+    "ConvergenceWarning",
 ]
 
 
@@ -74,9 +80,26 @@ class SolverError(MschemoError, RuntimeError):
         self.patient_id = patient_id
 
 
+class ConvergenceError(MschemoError, RuntimeError):
+    """A fit did not converge, e.g. the MAP estimate of a patient's parameters.
+
+    The message's first line says what failed for which patient; numbered lines follow, each a likely
+    cause and its fix.
+    """
+
+    def __init__(self, message: str, patient_id: object = None) -> None:
+        super().__init__(message)
+        self.patient_id = patient_id
+
+
 class MschemoWarning(UserWarning):
     """Base class of mschemo's warnings."""
 
 
 class ExtrapolationWarning(MschemoWarning):
     """A dose or covariate lies outside the range the parameters were estimated on."""
+
+
+class ConvergenceWarning(MschemoWarning):
+    """A fit did not converge and its best point was kept (``on_failure="warn"``); the text is that of
+    the :class:`ConvergenceError` it replaces."""

@@ -1,6 +1,7 @@
 """`mschemo personalise` on the command line: the three built-in example patients end to end (plan on
-screen, figure and infusion-centre sheet written), a patient file of one's own, and bad input (one
-sentence on stderr, exit 2, no file left)."""
+screen, figure and infusion-centre sheet written), a patient file of one's own, bad input (one
+sentence on stderr, exit 2, no file left) and counts the model cannot fit (the fit's sentence and
+numbered checklist on stderr, exit 2, no file left)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,20 @@ wbc,2026-03-13,2.8,x10^9/L,
 anc,2026-03-13,1.5,x10^9/L,
 wbc,2026-03-30,4.6,x10^9/L,
 anc,2026-03-30,3.0,x10^9/L,
+"""
+
+#: a WBC of 0 (read as 0.01 x10^9/L) on day 10 and of 90 on day 11: no parameters reach both
+UNFITTABLE_CSV = """record,date,value,unit,duration
+id,,UNFIT-7,,
+drug,,cyclophosphamide,,
+sex,,F,,
+age,,34,years,
+height,,165,cm,
+weight,,62,kg,
+dose,2026-03-03,800,mg/m2,1 h
+wbc,2026-02-28,6.1,x10^9/L,
+wbc,2026-03-13,0,x10^9/L,
+wbc,2026-03-14,90,x10^9/L,
 """
 
 
@@ -113,6 +128,22 @@ def test_patient_file_errors_name_the_row(cli, tmp_path: Path, line: str, fragme
     res = cli("personalise", path, "--sheet", sheet)
     assert res.code == 2 and fragment in res.stderr and "line 14" in res.stderr
     assert not sheet.exists()
+
+
+def test_counts_the_model_cannot_fit_exit_2_with_the_checklist(cli, tmp_path: Path) -> None:
+    """A WBC of 0 on day 10 and of 90 on day 11: the MAP fit stops away from the mode."""
+    path = tmp_path / "patient.csv"
+    path.write_text(UNFITTABLE_CSV, encoding="utf-8")
+    res = cli("personalise", path, "--plot", tmp_path / "plan.png", "--sheet", tmp_path / "sheet.html")
+    assert res.code == 2, res.stdout + res.stderr
+    first, *rest = res.stderr.strip().splitlines()
+    assert first.startswith("error: the MAP estimate for patient UNFIT-7 (cyclophosphamide, 3 count(s)) did not "
+                            "converge") and first.endswith(".")
+    assert rest[0] == "Likely causes and fixes:" and len(rest) >= 4
+    assert all(line.startswith(f"  {k}. ") for k, line in enumerate(rest[1:], 1))
+    assert "WBC on day 11" in rest[1]
+    assert "Traceback" not in res.stderr and res.stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["patient.csv"]
 
 
 def test_help_lists_personalise(cli) -> None:

@@ -1,7 +1,8 @@
 """What every backend solves: individual parameters, dose records per patient and output times.
 
-Built once in Python (vectorised over patients) by :func:`build_problem`; a backend turns a
-:class:`Problem` into a :class:`Solution`.
+Built once in Python (vectorised over patients) by :func:`build_problem` (a Population), or by
+:func:`problem_for_params` (rows of parameters that share one regimen, e.g. one patient under many
+eta vectors); a backend turns a :class:`Problem` into a :class:`Solution`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..models.chain import ChainedModel
     from ..population import Population
 
-__all__ = ["Problem", "Solution", "build_problem", "modal_decomposition", "STATUS_MESSAGES", "AUC_COLUMN"]
+__all__ = ["Problem", "Solution", "build_problem", "problem_for_params", "modal_decomposition", "STATUS_MESSAGES",
+           "AUC_COLUMN"]
 
 AUC_COLUMN = "auc_mg_d_per_L"
 STATUS_MESSAGES = {
@@ -176,6 +178,40 @@ def build_problem(model: ChainedModel, regimen: RegimenLike, population: Populat
     for k in ("time", "amt", "rate", "dur", "ii", "f", "lag"):
         rec[k] = rec[k].astype(float)
     return Problem(model, params, population.ids, rec_off, rec, np.asarray(t_out, dtype=float), record_states)
+
+
+def problem_for_params(model: ChainedModel, regimen: Regimen, params: np.ndarray, t_out: np.ndarray, *,
+                       bsa_m2: float | None = None, weight_kg: float | None = None) -> Problem:
+    """A Problem for rows of individual parameters that all get the same regimen.
+
+    For one patient's predictions under many parameter vectors (the MAP fit, posterior draws, dose
+    candidates) without building a Population: row i of ``params`` (n, n_parameters; model.parameters
+    order, internal units) becomes patient i (ids 0..n-1). Doses in mg/m2 are scaled by ``bsa_m2``
+    and doses in mg/kg by ``weight_kg``; a regimen with such doses needs that size (RegimenError if
+    it is None or not finite). ``t_out``: output days, ascending. The records are built as :func:`build_problem`
+    builds them, so a backend gives the same solution for the same patient.
+    """
+    params = np.asarray(params, dtype=float)
+    n = params.shape[0]
+    tpl = _template(model, regimen)
+    m = tpl["time"].size
+    scale = np.ones(m)
+    for unit, size, name, what in (("mg/m2", bsa_m2, "bsa_m2", "body-surface area in m2"),
+                                   ("mg/kg", weight_kg, "weight_kg", "weight in kg")):
+        sel = tpl["unit"] == unit
+        if np.any(sel):
+            if size is None or not np.isfinite(size):
+                raise RegimenError(f"the regimen has doses in {unit} but {name} is {size!r}; pass the patient's "
+                                   f"{what} as {name} to scale them to mg.")
+            scale[sel] = size
+    recs = _records_for(model, tpl, np.broadcast_to(scale, (n, m)), params)
+    rec = {k: np.ascontiguousarray(v).reshape(n * m) for k, v in recs.items()}
+    for k in ("evid", "cmt", "addl", "ss"):
+        rec[k] = rec[k].astype(np.int64)
+    for k in ("time", "amt", "rate", "dur", "ii", "f", "lag"):
+        rec[k] = rec[k].astype(float)
+    return Problem(model, params, np.arange(n), np.arange(n + 1, dtype=np.int64) * m, rec,
+                   np.asarray(t_out, dtype=float))
 
 
 def modal_decomposition(problem: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -6,10 +6,11 @@ prediction (params/residual_error.toml). The negative log posterior
 
     J(eta) = 1/2 sum_obs ((log y - log f(eta, t)) / sigma_kind)^2 + 1/2 eta' Omega^-1 eta
 
-is minimised by BFGS; its gradient and the Gauss-Newton Hessian come from one batched solve of the
-perturbed patients (finite differences, the compiled backend at tight tolerance). The Laplace
-covariance is the inverse of that Hessian; ``sample_posterior`` draws the full posterior by
-sampling-importance-resampling with a multivariate-t proposal around the mode.
+is minimised by Levenberg-Marquardt; its gradient and the Gauss-Newton Hessian come from one batched
+solve of the perturbed patients (finite differences, the compiled backend at tight tolerance). The
+Laplace covariance is the inverse of that Hessian; ``sample_posterior`` draws the full posterior by
+sampling-importance-resampling with a multivariate-t proposal around the mode. A fit that does not
+converge raises :class:`~mschemo.errors.ConvergenceError` (or warns, ``on_failure="warn"``).
 
 The same object (:class:`PatientModel`) predicts any regimen for any set of etas: dose planning uses
 it on the posterior draws.
@@ -18,20 +19,25 @@ it on the posterior draws.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ..backends.compiled import Compiled
-from ..backends.problem import Problem, _records_for, _template
-from ..errors import OptionError
+from ..backends import Compiled, problem_for_params
+from ..backends.problem import STATUS_MESSAGES
+from ..errors import ConvergenceError, ConvergenceWarning, OptionError
 from ..params import load_parameters
 from ..regimen import Regimen
 
-__all__ = ["PatientModel", "Posterior", "estimate_map", "sample_posterior", "residual_sigmas"]
+__all__ = ["PatientModel", "Posterior", "estimate_map", "sample_posterior", "residual_sigmas", "NEWTON_TOL"]
 
 FD_STEP = 1e-3          # finite-difference step on eta (forward differences)
+#: a fit has converged when the Newton step still left, sqrt(g' H^-1 g), is below this many posterior
+#: SDs (fits of the test cohorts end below 0.003; a stalled fit is typically above 0.5)
+NEWTON_TOL = 0.1
+ON_FAILURE = ("raise", "warn")
 _KINDS = ("wbc", "anc", "alc")
 
 
@@ -62,10 +68,12 @@ class PatientModel:
         self.base = pop.individual_parameters(model)[0]
         self.bsa = float(pop.covariate("bsa_m2")[0]) if "bsa_m2" in pop.table.columns else math.nan
         self.weight = float(pop.covariate("weight_kg")[0]) if "weight_kg" in pop.table.columns else math.nan
+        rid = getattr(record, "id", None)
+        self.patient_id = str(rid if rid is not None else pop.ids[0])
         self.backend = backend
+        self.last_status: np.ndarray | None = None       # solver status of each row of the last predict (0: ok)
         self._serial = Compiled(rtol=1e-7, atol=1e-9, threads=1)     # small batches: threads cost more than they give
         self._parallel = Compiled(rtol=1e-7, atol=1e-9)
-        self._templates: dict[int, tuple[dict, np.ndarray]] = {}
 
     @property
     def n_eta(self) -> int:
@@ -77,38 +85,20 @@ class PatientModel:
         out[:, self.cols] *= np.exp(etas)
         return out
 
-    def _tpl(self, regimen: Regimen) -> tuple[dict, np.ndarray]:
-        key = id(regimen)
-        if key not in self._templates:
-            tpl = _template(self.model, regimen)
-            scale = np.ones(tpl["time"].size)
-            scale[tpl["unit"] == "mg/m2"] = self.bsa
-            scale[tpl["unit"] == "mg/kg"] = self.weight
-            self._templates = {key: (tpl, scale)}          # one regimen at a time
-            self._regimen = regimen                         # keep it alive (the key is its id)
-        return self._templates[key]
-
     def predict(self, etas: np.ndarray, times_d: np.ndarray, regimen: Regimen | None = None) -> dict[str, np.ndarray]:
         """Counts (10^9/L) of this patient for each row of ``etas`` at ``times_d``: kind -> (K, T)."""
         etas = np.atleast_2d(np.asarray(etas, dtype=float))
         regimen = self.record.regimen() if regimen is None else regimen
         if regimen is None or not len(regimen.doses):
             regimen = Regimen.empty()
-        tpl, scale = self._tpl(regimen)
-        k = etas.shape[0]
         params = self.params(etas)
-        m = tpl["time"].size
-        recs = _records_for(self.model, tpl, np.broadcast_to(scale, (k, m)), params)
-        rec = {name: np.ascontiguousarray(v).reshape(k * m) for name, v in recs.items()}
-        for name in ("evid", "cmt", "addl", "ss"):
-            rec[name] = rec[name].astype(np.int64)
-        for name in ("time", "amt", "rate", "dur", "ii", "f", "lag"):
-            rec[name] = rec[name].astype(float)
         t = np.maximum(np.asarray(times_d, dtype=float), 0.0)
         order = np.argsort(t, kind="stable")
-        problem = Problem(self.model, params, np.arange(k), np.arange(k + 1, dtype=np.int64) * m, rec, t[order])
+        problem = problem_for_params(self.model, regimen, params, t[order], bsa_m2=self.bsa, weight_kg=self.weight)
+        k = etas.shape[0]
         backend = self.backend or (self._serial if k <= 32 else self._parallel)
         sol = backend.solve(problem)
+        self.last_status = sol.status
         values, columns = self.model.add_derived(sol.values, list(sol.columns), params)
         inv = np.empty_like(order)
         inv[order] = np.arange(order.size)
@@ -133,6 +123,8 @@ class Posterior:
     samples: np.ndarray | None = None   # (S, n_eta) posterior draws (SIR), when asked
     ess: float = math.nan               # effective sample size of the importance weights
     info: dict[str, Any] = field(default_factory=dict)
+    converged: bool = True              # False: the fit failed and this is its best point (on_failure="warn")
+    message: str = ""                   # why the fit failed (the ConvergenceWarning's text), else ""
 
     @property
     def eta_names(self) -> list[str]:
@@ -143,7 +135,13 @@ class Posterior:
         rng = np.random.default_rng(seed)
         if self.samples is not None:
             return self.samples[rng.integers(0, len(self.samples), n)]
+        self._need_covariance()
         return rng.multivariate_normal(self.mode, self.cov, n)
+
+    def _need_covariance(self) -> None:
+        if not np.all(np.isfinite(self.cov)):
+            raise ConvergenceError(self.message or f"the posterior of patient {self.patient.patient_id} has no valid "
+                                   "covariance.", self.patient.patient_id)
 
     def parameters(self) -> dict[str, tuple[float, float, float]]:
         """Each parameter's MAP value and 90 % interval (Laplace, or the draws' quantiles)."""
@@ -217,20 +215,34 @@ class _Objective:
 
 
 def estimate_map(drug: Any, record: Any, *, backend: Compiled | None = None, tol: float = 1e-4,
-                 max_iter: int = 100) -> Posterior:
+                 max_iter: int = 100, on_failure: str = "raise") -> Posterior:
     """The posterior mode (MAP) of the patient's etas given their counts, and its Laplace covariance.
 
     drug: a Drug or its name; record: a PatientRecord (covariates, doses, counts).
     Levenberg-Marquardt on J (the Gauss-Newton Hessian, positive definite by the prior); stops when
-    the largest step in eta is below ``tol`` or J changes by less than 1e-7.
+    the largest step in eta is below ``tol``, J changes by less than 1e-7, or no damped step lowers J.
+
+    The fit has converged when it stopped that way within ``max_iter`` iterations, J, its gradient and
+    the Hessian are finite at every point it reached, the Hessian is positive definite there (so the
+    Laplace covariance is valid), and the Newton step still left at the end is under
+    :data:`NEWTON_TOL` posterior SDs. Otherwise, with ``on_failure="raise"`` (the default), it raises
+    :class:`~mschemo.errors.ConvergenceError`: what failed for which patient, then numbered causes to
+    check. With ``on_failure="warn"`` it emits the same text as a
+    :class:`~mschemo.errors.ConvergenceWarning` and returns the best point found, with
+    ``converged=False`` and the text in ``message`` (``cov`` is NaN where the Hessian was not usable).
     """
+    if on_failure not in ON_FAILURE:
+        raise OptionError(f"on_failure={on_failure!r} is not one of 'raise', 'warn'; give on_failure='warn' to get "
+                          "the best point with a warning instead of an error.")
     patient = drug if isinstance(drug, PatientModel) else PatientModel(drug, record, backend)
     obj = _Objective(patient)
     eta = np.zeros(patient.n_eta)
     j, g, h = obj.value_grad_gn(eta)
+    bad = _unusable(j, g, h)
     lam = 1e-3
     it = 0
-    while it < max_iter:
+    stopped = False
+    while bad is None and it < max_iter:
         it += 1
         step = np.linalg.solve(h + lam * np.diag(np.diag(h)), -g)
         trial = eta + step
@@ -240,15 +252,125 @@ def estimate_map(drug: Any, record: Any, *, backend: Compiled | None = None, tol
             lam = max(lam / 10.0, 1e-9)
             j_old = j
             j, g, h = obj.value_grad_gn(eta)
-            if np.max(np.abs(step)) < tol or abs(j_old - j) < 1e-7:
+            bad = _unusable(j, g, h)
+            if bad is None and (np.max(np.abs(step)) < tol or abs(j_old - j) < 1e-7):
+                stopped = True
                 break
         else:
             lam *= 10.0
             if lam > 1e8:
+                stopped = True
                 break
-    cov = np.linalg.inv(h)
-    return Posterior(patient, eta, 0.5 * (cov + cov.T), j, obj.logy.size, it,
-                     info={"gradient_norm": float(np.linalg.norm(g)), "solves": obj.evals})
+    newton = math.nan if bad else float(np.linalg.norm(np.linalg.solve(np.linalg.cholesky(h), g)))
+    info = {"gradient_norm": float(np.linalg.norm(g)), "solves": obj.evals, "newton_step_sd": newton}
+    if bad is None:
+        cov = np.linalg.inv(h)
+        cov = 0.5 * (cov + cov.T)
+    else:
+        cov = np.full((patient.n_eta, patient.n_eta), np.nan)
+    if bad is not None:
+        failure = bad
+    elif not stopped:
+        failure = "iterations"
+    elif not newton < NEWTON_TOL:
+        failure = "stalled"
+    else:
+        return Posterior(patient, eta, cov, j, obj.logy.size, it, info=info)
+    message = _failure_message(failure, obj, eta, it, info, max_iter=max_iter, tol=tol, lam=lam)
+    if on_failure == "raise":
+        raise ConvergenceError(message, patient.patient_id)
+    warnings.warn(message, ConvergenceWarning, stacklevel=2)
+    return Posterior(patient, eta, cov, j, obj.logy.size, it, info=info, converged=False, message=message)
+
+
+def _unusable(j: float, g: np.ndarray, h: np.ndarray) -> str | None:
+    """Why the objective's pieces at a point cannot be used ('non-finite', 'not positive definite'), or None."""
+    if not (math.isfinite(j) and np.all(np.isfinite(g)) and np.all(np.isfinite(h))):
+        return "non-finite"
+    try:
+        np.linalg.cholesky(h)
+    except np.linalg.LinAlgError:
+        return "not positive definite"
+    return None
+
+
+_WARN_FIX = ("pass on_failure='warn' to keep the best point found (the Posterior then has converged=False and this "
+             "text in .message), and compare its predictions with the counts (post.predict) before using it.")
+
+
+def _failure_message(failure: str, obj: _Objective, eta: np.ndarray, it: int, info: dict[str, Any], *,
+                     max_iter: int, tol: float, lam: float) -> str:
+    """The ConvergenceError text: one sentence on what failed for which patient, then numbered causes and fixes."""
+    p = obj.p
+    who = f"the MAP estimate for patient {p.patient_id} ({p.drug.name}, {obj.logy.size} count(s))"
+    where = "at the starting point (the typical patient, all etas 0)" if it == 0 else f"after iteration {it}"
+    z = np.abs(eta) / np.sqrt(np.diag(p.omega)) if eta.size else np.zeros(1)
+    far = (f"; {p.eta_names[int(np.argmax(z))]} is {float(np.max(z)):.1f} prior SDs from its typical value"
+           if eta.size else "")
+    if failure == "non-finite":
+        first = f"{who} failed: the objective, its gradient or its Hessian is not finite {where}."
+        status = p.last_status if p.last_status is not None else np.zeros(0, dtype=np.int64)
+        failed = sorted({int(s) for s in status if s != 0})
+        bad_counts = int(np.sum(~np.isfinite(obj.logy)))
+        causes = []
+        if bad_counts:
+            causes.append(f"every count must be a number, but {bad_counts} of the {obj.logy.size} are NaN or infinite; "
+                          "give each in 10^9/L or delete its row.")
+        if failed:
+            causes.append(f"the ODE solve failed here: {'; '.join(STATUS_MESSAGES.get(s, 'failed') for s in failed)} "
+                          "(the solver is estimate_map's backend argument; by default Compiled(rtol=1e-7, atol=1e-9)).")
+        causes += [
+            "check the doses (amount, unit mg or mg/m2, infusion duration): an extreme dose can drive a count to 0, "
+            "whose logarithm is not finite.",
+            "check the covariates (height, weight, age, creatinine clearance) for typing or unit mistakes.",
+            _WARN_FIX]
+    elif failure == "not positive definite":
+        first = (f"{who} failed: the Gauss-Newton Hessian {where} is not positive definite, so the Laplace "
+                 "covariance would not be valid.")
+        causes = [
+            f"the prior covariance (omega) of {p.drug.name}'s parameter file must be positive definite; check its IIV "
+            "values and [correlations].",
+            "predictions that change by orders of magnitude between neighbouring parameter values make the "
+            "finite-difference Hessian ill-conditioned; check the counts and doses for unit mistakes (cells/uL "
+            "read as 10^9/L, mg read as mg/m2).",
+            _WARN_FIX]
+    else:
+        if failure == "iterations":
+            first = (f"{who} did not converge: it reached max_iter={max_iter} iterations before the steps in eta fell "
+                     f"below tol={tol:g} (the Newton step still left is {info['newton_step_sd']:.2g} posterior SDs"
+                     f"{far}).")
+        else:
+            why = "no damped step lowered the objective" if lam > 1e8 else "the steps became too small"
+            first = (f"{who} did not converge: it stopped after {it} iteration(s) because {why}, at a point that is "
+                     f"not the mode (the Newton step still left is {info['newton_step_sd']:.2g} posterior SDs, above "
+                     f"{NEWTON_TOL:g}{far}).")
+        causes = [_worst_count(obj, eta)]
+        if failure == "iterations":
+            causes.append(f"raise max_iter, e.g. estimate_map(..., max_iter={4 * max_iter}); most fits stop within 50 "
+                          "iterations.")
+        causes += [
+            "check the counts' units and dates: a count in cells/uL entered as 10^9/L, a count of 0 (read as 0.01 "
+            "x10^9/L) next to a normal one, or a date in the wrong month pulls the parameters far from the "
+            "population's.",
+            "the model may not describe this patient (counts that rise right after a dose, or a baseline far outside "
+            "the population's range); then no dose proposal from it can be trusted.",
+            "tighten the solver (backend=Compiled(rtol=1e-9, atol=1e-11)): the gradient comes from finite "
+            "differences of the predictions, and solver noise can stop the steps early.",
+            _WARN_FIX]
+    return first + "\nLikely causes and fixes:\n" + "\n".join(f"  {k}. {c[:1].upper()}{c[1:]}"
+                                                               for k, c in enumerate(causes, 1))
+
+
+def _worst_count(obj: _Objective, eta: np.ndarray) -> str:
+    """A checklist line naming the count the fit misses most, at ``eta``."""
+    r = obj.residuals(eta)[0]
+    if not r.size or not np.all(np.isfinite(r)):
+        return "look at the counts the model misses most (post.predict against the counts)."
+    i = int(np.argmax(np.abs(r)))
+    measured = math.exp(obj.logy[i])
+    fitted = math.exp(obj.logy[i] - obj.sigma[i] * r[i])
+    return (f"the count the fit misses most is {obj.kinds[i].upper()} on day {obj.days[i]:g}: {measured:.3g} x10^9/L "
+            f"measured, {fitted:.3g} fitted ({abs(r[i]):.1f} residual SDs); check it against the laboratory report.")
 
 
 def log_posterior(post_or_patient: Any, etas: np.ndarray) -> np.ndarray:
@@ -263,6 +385,7 @@ def sample_posterior(post: Posterior, n: int = 1000, *, proposals: int = 4000, d
     (``df`` degrees of freedom, the Laplace covariance x inflate^2) around the mode, weighted by
     posterior / proposal, resampled to ``n`` draws. Returns the posterior with ``samples`` and the
     weights' effective sample size ``ess``."""
+    post._need_covariance()
     rng = np.random.default_rng(seed)
     e = post.mode.size
     scale = post.cov * inflate**2
@@ -280,5 +403,5 @@ def sample_posterior(post: Posterior, n: int = 1000, *, proposals: int = 4000, d
     ess = float(1.0 / np.sum(wts * wts))
     idx = rng.choice(proposals, size=n, replace=True, p=wts)
     out = Posterior(post.patient, post.mode, post.cov, post.objective, post.n_obs, post.iterations, x[idx], ess,
-                    dict(post.info, proposals=proposals))
+                    dict(post.info, proposals=proposals), post.converged, post.message)
     return out

@@ -1,8 +1,10 @@
 """The command line: ``mschemo simulate | timeline | trial | example | drugs`` (Typer + Rich).
 
 Bad input (any :class:`mschemo.errors.InputError`, or an option Typer cannot read) ends with one
-sentence on stderr, ``error: ...``, exit code 2, no traceback and no output file. Any other
-exception is a bug and keeps its traceback.
+sentence on stderr, ``error: ...``, exit code 2, no traceback and no output file. A fit that does
+not converge (:class:`mschemo.errors.ConvergenceError`, from ``personalise``) ends the same way, but
+its message keeps its lines: the sentence, then the numbered causes and fixes. Any other exception
+is a bug and keeps its traceback.
 
 Only Typer and this package's light modules are imported here, so ``mschemo --help`` loads
 neither numba, SciPy, pandas nor matplotlib; the commands import them when they run.
@@ -129,6 +131,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     except ms.InputError as exc:
         _error(str(exc))
         return 2
+    except ms.ConvergenceError as exc:
+        _error_lines(str(exc))
+        return 2
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except KeyboardInterrupt:
@@ -152,6 +157,13 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 def _error(message: str) -> None:
     sys.stderr.write(f"error: {one_sentence(message)}\n")
+    sys.stderr.flush()
+
+
+def _error_lines(message: str) -> None:
+    """A message of several lines (a sentence, then a numbered checklist) as it is, after 'error: '."""
+    first, _, rest = str(message).strip().partition("\n")
+    sys.stderr.write(f"error: {one_sentence(first)}\n" + (f"{rest}\n" if rest else ""))
     sys.stderr.flush()
 
 
