@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from helpers import assert_one_sentence
-from mschemo._regimen_text import read_event_table
 from mschemo.errors import RegimenError, UnitError
 from mschemo.regimen import Dose, EventTable, Regimen
+from mschemo.regimen.events import read_event_table
 
 PARITY = Path("/work/shared/nonmem-parity")
 

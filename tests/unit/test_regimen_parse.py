@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from helpers import assert_one_sentence
-from mschemo._regimen_text import parse_regimen_text
 from mschemo.errors import RegimenError, UnitError
 from mschemo.regimen import Dose, Regimen
+from mschemo.regimen.parse_text import parse_regimen_text
 from mschemo.units import MONTH_D, YEAR_D
 
 H = 1 / 24

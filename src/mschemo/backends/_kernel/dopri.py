@@ -1,0 +1,176 @@
+"""One Dormand-Prince 5(4) step of the transit states of a block (Dormand & Prince 1980), in registers
+(:func:`_step_chain3`) or on arrays (:func:`_step_any`), and the 4th-order continuous extension for
+output between steps (:func:`_dp_dense`)."""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from .layout import (
+    B1,
+    BI_EFFECT,
+    BI_FEEDBACK,
+    BI_KILL,
+    BP_CIRC0,
+    BP_GAMMA,
+    BP_KCIRC,
+    BP_KILL,
+    BP_KTR,
+    F1,
+    F2,
+    FAST,
+    HELPER,
+    I2,
+    f8,
+    i8,
+)
+from .transit import _effect, _rhs_block, _rhs_chain3
+
+# Dormand-Prince 5(4) tableau
+C2, C3, C4, C5 = 1.0 / 5.0, 3.0 / 10.0, 4.0 / 5.0, 8.0 / 9.0
+A21 = 1.0 / 5.0
+A31, A32 = 3.0 / 40.0, 9.0 / 40.0
+A41, A42, A43 = 44.0 / 45.0, -56.0 / 15.0, 32.0 / 9.0
+A51, A52, A53, A54 = 19372.0 / 6561.0, -25360.0 / 2187.0, 64448.0 / 6561.0, -212.0 / 729.0
+A61, A62, A63, A64, A65 = 9017.0 / 3168.0, -355.0 / 33.0, 46732.0 / 5247.0, 49.0 / 176.0, -5103.0 / 18656.0
+DP_B1, B3, B4, B5, B6 = 35.0 / 384.0, 500.0 / 1113.0, 125.0 / 192.0, -2187.0 / 6784.0, 11.0 / 84.0
+E1, E3, E4, E5, E6, E7 = 71.0 / 57600.0, -71.0 / 16695.0, 71.0 / 1920.0, -17253.0 / 339200.0, 22.0 / 525.0, -1.0 / 40.0
+# continuous extension (Hairer, Norsett & Wanner; as in scipy's RK45): y(t+th) = y + h * sum_k Q[:,k] th^(k+1)
+P = np.array([
+    [1.0, -8048581381.0 / 2820520608.0, 8663915743.0 / 2820520608.0, -12715105075.0 / 11282082432.0],
+    [0.0, 0.0, 0.0, 0.0],
+    [0.0, 131558114200.0 / 32700410799.0, -68118460800.0 / 10900136933.0, 87487479700.0 / 32700410799.0],
+    [0.0, -1754552775.0 / 470086768.0, 14199869525.0 / 1410260304.0, -10690763975.0 / 1880347072.0],
+    [0.0, 127303824393.0 / 49829197408.0, -318862633887.0 / 49829197408.0, 701980252875.0 / 199316789632.0],
+    [0.0, -282668133.0 / 205662961.0, 2019193451.0 / 616988883.0, -1453857185.0 / 822651844.0],
+    [0.0, 40617522.0 / 29380423.0, -110615467.0 / 29380423.0, 69997945.0 / 29380423.0],
+])
+STAGE_C = np.array([0.0, C2, C3, C4, C5, 1.0, 1.0])
+DP_A = np.array([
+    [0.0, 0.0, 0.0, 0.0, 0.0],
+    [A21, 0.0, 0.0, 0.0, 0.0],
+    [A31, A32, 0.0, 0.0, 0.0],
+    [A41, A42, A43, 0.0, 0.0],
+    [A51, A52, A53, A54, 0.0],
+    [A61, A62, A63, A64, A65],
+])
+DP_B = np.array([DP_B1, 0.0, B3, B4, B5, B6])
+DP_E = np.array([E1, 0.0, E3, E4, E5, E6, E7])
+
+
+@nb.njit(f8(F1, F1, F2, i8, f8, F1, F1, B1, I2, F2, i8, f8, f8), fastmath=FAST, **HELPER)
+def _step_chain3(y, ynew, k, off, h, cst, est, capped, bint, bpar, b, rtol, atol):
+    """One Dormand-Prince step of ``h`` days for block ``b`` with three transit compartments and the
+    drug acting from plasma (its 5 states from ``off``), the states and stage derivatives held in
+    registers. Stage concentrations ``cst``; ``est`` is workspace (the drug effect of each stage).
+    k[0] holds f at the start; fills k[1..6] and ``ynew``; returns the sum of the squared scaled error
+    estimates of the block's states."""
+    ktr = bpar[b, BP_KTR]
+    kcirc = bpar[b, BP_KCIRC]
+    circ0 = bpar[b, BP_CIRC0]
+    gamma = bpar[b, BP_GAMMA]
+    kill = bpar[b, BP_KILL] if bint[b, BI_KILL] != 0 else 0.0
+    fp = bint[b, BI_FEEDBACK] != 0
+    # the drug effect of each stage (it depends on the concentration only)
+    for s in range(1, 6):
+        est[s] = _effect(cst[s], cst[s], bint[b, BI_EFFECT], capped[b], bpar, b)
+    e1, e2, e3, e4, e5 = est[1], est[2], est[3], est[4], est[5]
+    # the indices once, and the rows of k as 1-D views: 2-D indexing costs numba compile time at every site
+    o, o1, o2, o3, o4 = off, off + 1, off + 2, off + 3, off + 4
+    y0, y1, y2, y3, y4 = y[o], y[o1], y[o2], y[o3], y[o4]
+    kr = k[0]
+    a0, a1, a2, a3, a4 = kr[o], kr[o1], kr[o2], kr[o3], kr[o4]
+    hs = h * A21
+    b0, b1, b2, b3, b4 = _rhs_chain3(y0 + hs * a0, y1 + hs * a1, y2 + hs * a2, y3 + hs * a3, y4 + hs * a4,
+                                     e1, kill * cst[1], ktr, kcirc, circ0, gamma, fp)
+    d0, d1, d2, d3, d4 = _rhs_chain3(
+        y0 + h * (A31 * a0 + A32 * b0), y1 + h * (A31 * a1 + A32 * b1), y2 + h * (A31 * a2 + A32 * b2),
+        y3 + h * (A31 * a3 + A32 * b3), y4 + h * (A31 * a4 + A32 * b4),
+        e2, kill * cst[2], ktr, kcirc, circ0, gamma, fp)
+    f0, f1, f2, f3, f4 = _rhs_chain3(
+        y0 + h * (A41 * a0 + A42 * b0 + A43 * d0), y1 + h * (A41 * a1 + A42 * b1 + A43 * d1),
+        y2 + h * (A41 * a2 + A42 * b2 + A43 * d2), y3 + h * (A41 * a3 + A42 * b3 + A43 * d3),
+        y4 + h * (A41 * a4 + A42 * b4 + A43 * d4),
+        e3, kill * cst[3], ktr, kcirc, circ0, gamma, fp)
+    g0, g1, g2, g3, g4 = _rhs_chain3(
+        y0 + h * (A51 * a0 + A52 * b0 + A53 * d0 + A54 * f0), y1 + h * (A51 * a1 + A52 * b1 + A53 * d1 + A54 * f1),
+        y2 + h * (A51 * a2 + A52 * b2 + A53 * d2 + A54 * f2), y3 + h * (A51 * a3 + A52 * b3 + A53 * d3 + A54 * f3),
+        y4 + h * (A51 * a4 + A52 * b4 + A53 * d4 + A54 * f4),
+        e4, kill * cst[4], ktr, kcirc, circ0, gamma, fp)
+    m0, m1, m2, m3, m4 = _rhs_chain3(
+        y0 + h * (A61 * a0 + A62 * b0 + A63 * d0 + A64 * f0 + A65 * g0),
+        y1 + h * (A61 * a1 + A62 * b1 + A63 * d1 + A64 * f1 + A65 * g1),
+        y2 + h * (A61 * a2 + A62 * b2 + A63 * d2 + A64 * f2 + A65 * g2),
+        y3 + h * (A61 * a3 + A62 * b3 + A63 * d3 + A64 * f3 + A65 * g3),
+        y4 + h * (A61 * a4 + A62 * b4 + A63 * d4 + A64 * f4 + A65 * g4),
+        e5, kill * cst[5], ktr, kcirc, circ0, gamma, fp)
+    n0 = y0 + h * (DP_B1 * a0 + B3 * d0 + B4 * f0 + B5 * g0 + B6 * m0)
+    n1 = y1 + h * (DP_B1 * a1 + B3 * d1 + B4 * f1 + B5 * g1 + B6 * m1)
+    n2 = y2 + h * (DP_B1 * a2 + B3 * d2 + B4 * f2 + B5 * g2 + B6 * m2)
+    n3 = y3 + h * (DP_B1 * a3 + B3 * d3 + B4 * f3 + B5 * g3 + B6 * m3)
+    n4 = y4 + h * (DP_B1 * a4 + B3 * d4 + B4 * f4 + B5 * g4 + B6 * m4)
+    p0, p1, p2, p3, p4 = _rhs_chain3(n0, n1, n2, n3, n4, e5, kill * cst[6], ktr, kcirc, circ0, gamma, fp)
+    e0 = h * (E1 * a0 + E3 * d0 + E4 * f0 + E5 * g0 + E6 * m0 + E7 * p0) / (atol + rtol * max(abs(y0), abs(n0)))
+    e1 = h * (E1 * a1 + E3 * d1 + E4 * f1 + E5 * g1 + E6 * m1 + E7 * p1) / (atol + rtol * max(abs(y1), abs(n1)))
+    e2 = h * (E1 * a2 + E3 * d2 + E4 * f2 + E5 * g2 + E6 * m2 + E7 * p2) / (atol + rtol * max(abs(y2), abs(n2)))
+    e3 = h * (E1 * a3 + E3 * d3 + E4 * f3 + E5 * g3 + E6 * m3 + E7 * p3) / (atol + rtol * max(abs(y3), abs(n3)))
+    e4 = h * (E1 * a4 + E3 * d4 + E4 * f4 + E5 * g4 + E6 * m4 + E7 * p4) / (atol + rtol * max(abs(y4), abs(n4)))
+    kr = k[1]
+    kr[o], kr[o1], kr[o2], kr[o3], kr[o4] = b0, b1, b2, b3, b4
+    kr = k[2]
+    kr[o], kr[o1], kr[o2], kr[o3], kr[o4] = d0, d1, d2, d3, d4
+    kr = k[3]
+    kr[o], kr[o1], kr[o2], kr[o3], kr[o4] = f0, f1, f2, f3, f4
+    kr = k[4]
+    kr[o], kr[o1], kr[o2], kr[o3], kr[o4] = g0, g1, g2, g3, g4
+    kr = k[5]
+    kr[o], kr[o1], kr[o2], kr[o3], kr[o4] = m0, m1, m2, m3, m4
+    kr = k[6]
+    kr[o], kr[o1], kr[o2], kr[o3], kr[o4] = p0, p1, p2, p3, p4
+    ynew[o], ynew[o1], ynew[o2], ynew[o3], ynew[o4] = n0, n1, n2, n3, n4
+    return e0 * e0 + e1 * e1 + e2 * e2 + e3 * e3 + e4 * e4
+
+
+@nb.njit(fastmath=FAST, **HELPER)
+def _step_any(y, ynew, ys, k, off, m, h, cst, capped, bint, bpar, b, rtol, atol):
+    """One Dormand-Prince step of ``h`` days for block ``b`` (its ``m`` states from ``off``), any layout.
+    k[0] holds f at the start; fills k[1..6] and ``ynew``; returns the sum of the squared scaled error
+    estimates of the block's states."""
+    for s in range(1, 7):
+        if s < 6:
+            for i in range(off, off + m):
+                acc = 0.0
+                for j in range(s):
+                    acc += DP_A[s, j] * k[j, i]
+                ys[i] = y[i] + h * acc
+            _rhs_block(ys, cst[s], capped, bint, bpar, b, off, k, s)
+        else:
+            for i in range(off, off + m):
+                acc = 0.0
+                for j in range(6):
+                    acc += DP_B[j] * k[j, i]
+                ynew[i] = y[i] + h * acc
+            _rhs_block(ynew, cst[6], capped, bint, bpar, b, off, k, 6)
+    err = 0.0
+    for i in range(off, off + m):
+        sc = atol + rtol * max(abs(y[i]), abs(ynew[i]))
+        acc = 0.0
+        for j in range(7):
+            acc += DP_E[j] * k[j, i]
+        e = h * acc / sc
+        err += e * e
+    return err
+
+
+@nb.njit(nb.void(F1, f8, f8, F2, nb.int64[::1], F1), fastmath=FAST, **HELPER)
+def _dp_dense(y, h, th, k, idx, out):
+    """The 4th-order continuous extension at y(t + th*h), for the states ``idx``."""
+    for i in idx:
+        acc = 0.0
+        for m in range(3, -1, -1):
+            q = 0.0
+            for j in range(7):
+                q += k[j, i] * P[j, m]
+            acc = q + th * acc
+        out[i] = y[i] + h * th * acc

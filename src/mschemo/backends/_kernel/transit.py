@@ -1,0 +1,139 @@
+"""The transit (PD) equations of a block: drug effect, feedback, and the right-hand side in its two forms,
+on arrays (:func:`_rhs_block`, any layout) and as scalars (:func:`_rhs_chain3`, three transit
+compartments and the drug acting from plasma); f at the transit states (:func:`_f_at`)."""
+
+from __future__ import annotations
+
+import numba as nb
+
+from .layout import (
+    B1,
+    BI_EFFECT,
+    BI_FEEDBACK,
+    BI_KILL,
+    BI_NTRANSIT,
+    BI_SITE,
+    BP_CAP,
+    BP_CIRC0,
+    BP_EC50,
+    BP_EMAX,
+    BP_GAMMA,
+    BP_HILL,
+    BP_KCIRC,
+    BP_KE0,
+    BP_KILL,
+    BP_KTR,
+    BP_SLOPE,
+    CIRC_FLOOR,
+    F1,
+    F2,
+    FAST,
+    HELPER,
+    I2,
+    f8,
+    i8,
+)
+from .pk import _conc
+
+
+@nb.njit(i8(f8, B1, I2, F2), **HELPER)
+def _switch_index(c, capped, bint, bpar):
+    """First linear-capped block whose branch disagrees with concentration c, else -1."""
+    for b in range(bint.shape[0]):
+        if bint[b, BI_EFFECT] == 0:
+            g = bpar[b, BP_SLOPE] * c - bpar[b, BP_CAP]
+            if (g > 0.0) != capped[b]:
+                return b
+    return -1
+
+
+@nb.njit(fastmath=FAST, inline="always", **HELPER)
+def _effect(c, cd, kind, capped_b, bpar, b):
+    """Drug effect of block ``b`` (0..1): ``c`` the plasma concentration, ``cd`` the one the cells see."""
+    if kind == 0:
+        e = bpar[b, BP_CAP] if capped_b else bpar[b, BP_SLOPE] * c
+    elif kind == 2:
+        e = min(bpar[b, BP_SLOPE] * cd, bpar[b, BP_CAP])
+    else:
+        cc = cd if cd > 0.0 else 0.0
+        hill = bpar[b, BP_HILL]
+        if hill == 1.0:
+            e = bpar[b, BP_EMAX] * cc / (bpar[b, BP_EC50] + cc)
+        else:
+            ch = cc ** hill
+            e = bpar[b, BP_EMAX] * ch / (bpar[b, BP_EC50] ** hill + ch)
+    return e
+
+
+@nb.njit(fastmath=FAST, inline="always", **HELPER)
+def _feedback(circ, circ0, gamma):
+    """(Circ0/Circ)^gamma; a count driven to (numerically) zero keeps a finite feedback (floor 1e-9 x baseline)."""
+    floor = CIRC_FLOOR * circ0
+    return (circ0 / (circ if circ > floor else floor)) ** gamma
+
+
+@nb.njit(fastmath=FAST, **HELPER)
+def _rhs_block(ys, c, capped, bint, bpar, b, off, k, s):
+    """The transit equations of block ``b`` (its states from ``off`` in ``ys``) at plasma concentration ``c``,
+    into k[s]. Any number of transit compartments, with or without a drug-in-cells state."""
+    nt = bint[b, BI_NTRANSIT]
+    ktr = bpar[b, BP_KTR]
+    cd = c
+    if bint[b, BI_SITE] != 0:   # the drug acts from inside the cells: dCe/dt = KE0*(C - Ce)
+        cd = ys[off]
+        k[s, off] = bpar[b, BP_KE0] * (c - cd)
+        off += 1
+    e = _effect(c, cd, bint[b, BI_EFFECT], capped[b], bpar, b)
+    prol = ys[off]
+    circ = ys[off + nt + 1]
+    fb = _feedback(prol if bint[b, BI_FEEDBACK] != 0 else circ, bpar[b, BP_CIRC0], bpar[b, BP_GAMMA])
+    # factored, so that a baseline state (e = 0, fb = 1) has derivatives exactly 0 under fused multiply-add
+    k[s, off] = ktr * prol * ((1.0 - e) * fb - 1.0)
+    for i in range(1, nt + 1):
+        k[s, off + i] = ktr * (ys[off + i - 1] - ys[off + i])
+    kill = bpar[b, BP_KILL] * cd if bint[b, BI_KILL] != 0 else 0.0
+    k[s, off + nt + 1] = bpar[b, BP_KCIRC] * (ys[off + nt] - circ) - kill * circ
+
+
+@nb.njit(nb.types.UniTuple(f8, 5)(f8, f8, f8, f8, f8, f8, f8, f8, f8, f8, f8, nb.boolean), fastmath=FAST, **HELPER)
+def _rhs_chain3(p, t1, t2, t3, circ, e, kcd, ktr, kcirc, circ0, gamma, on_prol):
+    """The transit equations of a block with three transit compartments and no drug-in-cells state, as
+    scalars (the same equations as :func:`_rhs_block`): drug effect ``e``, kill rate ``kcd`` (1/d);
+    ``on_prol``: the feedback reads the proliferating pool, not the count (BI_FEEDBACK)."""
+    fb = _feedback(p if on_prol else circ, circ0, gamma)
+    return (ktr * p * ((1.0 - e) * fb - 1.0), ktr * (p - t1), ktr * (t1 - t2), ktr * (t2 - t3),
+            kcirc * (t3 - circ) - kcd * circ)
+
+
+@nb.njit(nb.void(F1, f8, f8, F1, F1, B1, I2, F2, F2), fastmath=FAST, **HELPER)
+def _f_at_chain3(y, tau, c_inf, seg_g, lam, capped, bint, bpar, k):
+    """f at transit states ``y`` and segment time ``tau``, into k[0], when every block has three transit
+    compartments and no drug-in-cells state."""
+    c = _conc(c_inf, seg_g, lam, tau)
+    k0 = k[0]
+    for b in range(bint.shape[0]):
+        o, o1, o2, o3, o4 = 5 * b, 5 * b + 1, 5 * b + 2, 5 * b + 3, 5 * b + 4
+        kill = bpar[b, BP_KILL] if bint[b, BI_KILL] != 0 else 0.0
+        e = _effect(c, c, bint[b, BI_EFFECT], capped[b], bpar, b)
+        k0[o], k0[o1], k0[o2], k0[o3], k0[o4] = _rhs_chain3(
+            y[o], y[o1], y[o2], y[o3], y[o4], e, kill * c, bpar[b, BP_KTR], bpar[b, BP_KCIRC],
+            bpar[b, BP_CIRC0], bpar[b, BP_GAMMA], bint[b, BI_FEEDBACK] != 0)
+
+
+@nb.njit(fastmath=FAST, **HELPER)
+def _f_at_any(y, tau, c_inf, seg_g, lam, capped, bint, bpar, k):
+    """f at transit states ``y`` and segment time ``tau``, into k[0]: any block layout."""
+    c = _conc(c_inf, seg_g, lam, tau)
+    off = 0
+    for b in range(bint.shape[0]):
+        _rhs_block(y, c, capped, bint, bpar, b, off, k, 0)
+        off += bint[b, BI_SITE] + bint[b, BI_NTRANSIT] + 2
+
+
+@nb.njit(**HELPER)
+def _f_at(y, tau, c_inf, seg_g, lam, capped, bint, bpar, k, general):
+    """f at transit states ``y`` and segment time ``tau``, into k[0]; ``general`` as in :func:`solve_population`."""
+    if general is None:
+        _f_at_chain3(y, tau, c_inf, seg_g, lam, capped, bint, bpar, k)
+    else:
+        _f_at_any(y, tau, c_inf, seg_g, lam, capped, bint, bpar, k)
