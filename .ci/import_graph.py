@@ -7,7 +7,9 @@ those under ``if TYPE_CHECKING:``. ``from .pkg import name`` counts as an import
 defines ``name`` when the package re-exports it, so re-exports make no false cycles.
 
 - floors: modules on the longest chain of imports (cycles collapsed to one module);
-- back up: imports of the package root, or of a package's own ``__init__`` from inside that package;
+- back up: imports of the package root from below the interfaces (the interfaces reach the library
+  through its public API, the root, by design: counted apart), or of a package's own ``__init__``
+  from inside that package;
 - cycles: groups of modules that import each other, directly or through others.
 """
 
@@ -142,18 +144,60 @@ def measure(edges: dict[str, set[str]], files: dict[str, Path]) -> dict:
     for i, group in enumerate(groups):          # Tarjan emits groups after those they import
         below = [floor[group_of[t]] for m in group for t in edges[m] if group_of[t] != i]
         floor[i] = 1 + max(below, default=0)
+    top = f"{PACKAGE}.interfaces"
     back_up = sorted(
         (m, t) for m, ts in edges.items() for t in ts
-        if (t == PACKAGE and m != PACKAGE) or (files[t].name == "__init__.py" and m.startswith(t + ".")
-                                               and t != PACKAGE))
+        if (t == PACKAGE and m != PACKAGE and not m.startswith(top)) or (
+            files[t].name == "__init__.py" and m.startswith(t + ".") and t != PACKAGE))
+    public = sorted((m, t) for m, ts in edges.items() for t in ts if t == PACKAGE and m.startswith(top))
+    chain, here = [], max(range(len(groups)), key=lambda i: floor[i])
+    while True:
+        chain.append(groups[here][0])
+        below = [(floor[group_of[t]], group_of[t]) for m in groups[here] for t in edges[m] if group_of[t] != here]
+        if not below:
+            break
+        here = max(below)[1]
     sizes = sorted(((len(p.read_text().splitlines()), m) for m, p in files.items()), reverse=True)
-    return {"modules": len(files), "floors": max(floor.values()),
+    return {"modules": len(files), "floors": max(floor.values()), "chain": chain, "public": public,
             "back_up": back_up, "cycles": [g for g in groups if len(g) > 1], "largest": sizes[:5]}
+
+
+def private_imports() -> list[str]:
+    """``from X import _name`` or ``import X._mod`` where X is another package's module: a helper
+    kept private to its package (``mschemo._internal`` is the shared private kit and may be used)."""
+    found = []
+    packages = {module_name(p) for p in ROOT.joinpath(PACKAGE).rglob("__init__.py")}
+    for path in ROOT.joinpath(PACKAGE).rglob("*.py"):
+        module = module_name(path)
+        is_pkg = path.name == "__init__.py"
+        for node in _imports(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            base = _resolve_base(module, is_pkg, node)
+            if not base.startswith(PACKAGE) or base.startswith(f"{PACKAGE}._internal"):
+                continue
+            parts = base.split(".")
+            names = [a.name for a in node.names]
+            first = next((k for k, part in enumerate(parts) if part.startswith("_")), None)
+            if first is not None:                       # a private module: its owner is the package above it
+                owner = ".".join(parts[:first])
+            elif any(n.startswith("_") and not n.startswith("__") for n in names):
+                owner = base if base in packages else base.rsplit(".", 1)[0]   # a private name of a module
+            elif any(n in ("__version__",) for n in names) and base == PACKAGE:
+                owner = PACKAGE + "._internal"          # the root's metadata: read it from _internal.meta
+            else:
+                continue
+            if not (module == owner or module.startswith(owner + ".")):
+                found.append(f"{module}: from {base} import {', '.join(names)}")
+    return sorted(found)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--edges", action="store_true", help="print every import edge")
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 if there is a cycle, an import back up, or a private name imported from "
+                             "another package")
     args = parser.parse_args()
     edges, files = build_graph()
     if args.edges:
@@ -162,14 +206,21 @@ def main() -> None:
                 print(f"{m} -> {t}")
     r = measure(edges, files)
     print(f"modules: {r['modules']}")
-    print(f"floors: {r['floors']}")
+    print(f"floors: {r['floors']} ({' -> '.join(m.removeprefix(PACKAGE + '.') for m in r['chain'])})")
     print(f"imports that run back up: {len(r['back_up'])}")
     for m, t in r["back_up"]:
         print(f"  {m} -> {t}")
+    print(f"interface modules that reach the library through the public API (the package root): {len(r['public'])}")
     print(f"cycles: {len(r['cycles'])}")
     for g in r["cycles"]:
         print("  " + " <-> ".join(g))
     print("largest files: " + ", ".join(f"{m} {n}" for n, m in r["largest"]))
+    private = private_imports()
+    print(f"private names imported from another package: {len(private)}")
+    for line in private:
+        print(f"  {line}")
+    if args.check and (r["cycles"] or r["back_up"] or private):
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

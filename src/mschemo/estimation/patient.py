@@ -55,7 +55,7 @@ import pandas as pd
 from ..errors import InputError
 from ..population import Population
 from ..regimen import Dose, Regimen
-from ..units import HOUR_D, _split_number, convert, parse_count, parse_dose, parse_duration, parse_height, parse_weight
+from ..units import HOUR_D, convert, parse_count, parse_dose, parse_duration, parse_height, parse_weight, split_number
 
 __all__ = ["COUNT_KINDS", "PLAUSIBLE", "DEFAULTS", "PatientFileError", "PatientRecord", "read_patient",
            "patient_from_dict"]
@@ -279,7 +279,7 @@ def _covariate(key: str, row: _Row) -> Any:
     if key == "weight":
         return _in_range(parse_weight(row.text, f), "weight_kg", f, row.text, "kg")
     example = {"age": "34 years", "crcl": "95 mL/min", "creatinine": "0.8 mg/dL"}[key]
-    value, unit = _split_number(row.text, f, example)
+    value, unit = split_number(row.text, f, example)
     if not unit:
         raise PatientFileError(f"{f} {_q(row.text)} has no unit; write e.g. '{example}'.")
     if key == "age":
@@ -296,7 +296,7 @@ def _covariate(key: str, row: _Row) -> Any:
 def _dose(row: _Row, drug: Any) -> dict[str, Any]:
     """One dose row: date, amount and unit (tablets -> mg), infusion duration (h) and route."""
     f, tablets = f"dose {row.where}", (drug.raw or {}).get("tablets")
-    value, unit = _split_number(row.text, f, "800 mg/m2")
+    value, unit = split_number(row.text, f, "800 mg/m2")
     if unit.strip().lower() in ("tablet", "tablets", "tab", "tabs"):
         if not tablets or value != int(value) or value < 1:
             fix = "write a whole number, e.g. '2 tablets'" if tablets else f"{drug.name} is no tablet, so give mg or mg/m2"
@@ -437,7 +437,7 @@ def _build(rows: list[_Row], source: str, fmt: str) -> PatientRecord:
     lvef = []
     for r in series["lvef"]:
         d, day = dated(r, "lvef")
-        value, unit = _split_number(r.text, f"lvef {r.where}", "60 %")
+        value, unit = split_number(r.text, f"lvef {r.where}", "60 %")
         if unit.strip().lower() not in ("%", "percent"):
             raise PatientFileError(f"lvef {r.where} {_q(r.text)} is not in %; give the ejection fraction in percent, "
                                    "e.g. '60 %'.")

@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import __version__
 from .._internal.files import atomic_path
+from .._internal.meta import __version__
 from .._internal.progress import progress_callback
 from .._internal.rng import root_seed
 from ..errors import OptionError

@@ -77,11 +77,12 @@ from .time_and_dose import _dose_unit as _dose_unit
 from .time_and_dose import _norm as _norm
 from .time_and_dose import _plural as _plural
 from .time_and_dose import _q as _q
-from .time_and_dose import _split_number as _split_number
 from .time_and_dose import _times as _times
 from .time_and_dose import _whole as _whole
+from .time_and_dose import split_number as split_number
 
 __all__ = [
+    "split_number",
     "MINUTE_D",
     "HOUR_D",
     "DAY_D",

@@ -8,7 +8,7 @@ import re
 from fractions import Fraction
 
 from ..errors import UnitError
-from .time_and_dose import _TIME_WORDS, _YEAR, _norm, _q, _split_number, _times
+from .time_and_dose import _TIME_WORDS, _YEAR, _norm, _q, _times, split_number
 
 __all__ = ["INTERNAL_UNITS", "UNIT_KINDS", "convert", "parse_count", "parse_weight", "parse_height"]
 
@@ -183,7 +183,7 @@ def parse_count(text: str, field: str = "count") -> float:
     >>> parse_count("4.6 x10^9/L")
     4.6
     """
-    value, unit = _split_number(text, field, "4.6 x10^9/L")
+    value, unit = split_number(text, field, "4.6 x10^9/L")
     if not unit:
         if abs(value) > 50:
             fix = f"'{value:g} /uL' or '{value / 1000:g} x10^9/L'"
@@ -211,7 +211,7 @@ def parse_count(text: str, field: str = "count") -> float:
 
 
 def _positive_quantity(text: str, field: str, kind: str, example: str) -> float:
-    value, unit = _split_number(text, field, example)
+    value, unit = split_number(text, field, example)
     if not unit:
         raise UnitError(f"{field} {_q(text)} has no unit; write e.g. '{example}'.")
     try:

@@ -96,7 +96,7 @@ def _q(text: object) -> str:
     return "'" + " ".join(str(text).split()) + "'"
 
 
-def _split_number(text: object, field: str, example: str) -> tuple[float, str]:
+def split_number(text: object, field: str, example: str) -> tuple[float, str]:
     """Split '12.5 mg/m2' into (12.5, 'mg/m2'); the unit keeps its original spelling."""
     if not isinstance(text, str):
         raise UnitError(f"{field} {text!r} is not text; write it with its unit, e.g. '{example}'.")
@@ -159,7 +159,7 @@ def parse_duration(text: str, field: str = "duration") -> float:
     >>> parse_duration("1 week")
     7.0
     """
-    value, unit = _split_number(text, field, "30 min")
+    value, unit = split_number(text, field, "30 min")
     if not unit:
         raise UnitError(
             f"{field} {_q(text)} has no unit; write e.g. '{value:g} min', '{value:g} h' or '{value:g} days'."
@@ -230,7 +230,7 @@ def parse_interval(text: str, field: str = "interval") -> float:
         raise UnitError(
             f"{field} {_q(text)} is not understood; write e.g. 'every 3 months', 'every 91 days', 'monthly' or 'q12h'."
         )
-    value, unit = _split_number(rest, field, "every 3 months")
+    value, unit = split_number(rest, field, "every 3 months")
     if not unit:
         raise UnitError(
             f"{field} {_q(text)} has no time unit; write e.g. 'every {value:g} days' or 'every {value:g} months'."
@@ -294,7 +294,7 @@ def parse_dose(text: str, field: str = "dose") -> tuple[float, str]:
     >>> parse_dose("0.5 g")
     (500.0, 'mg')
     """
-    value, unit = _split_number(text, field, "12 mg/m2")
+    value, unit = split_number(text, field, "12 mg/m2")
     if not unit:
         raise UnitError(
             f"{field} {_q(text)} has no unit; write '{value:g} mg/m2' (per m² body surface), "

@@ -213,28 +213,30 @@ def table(title: str | None = None, caption: str | None = None) -> Any:
     from rich.table import Table
 
     return Table(title=title, caption=caption, title_justify="left", caption_justify="left",
-                 box=box.HEAVY_HEAD if interactive() else box.SIMPLE)
+                 box=box.SIMPLE_HEAD if interactive() else None)
 
 
-def add_column(t: Any, header: str, *, text: bool = False, **kw: Any) -> None:
+def add_column(t: Any, header: str, *, text: bool = False, cells: Any = (), **kw: Any) -> None:
     """A column: a number or a short label never wraps (a number is never split); a text column wraps
-    at spaces only."""
+    at spaces only, never inside a word (it is at least as wide as the longest word of ``cells``)."""
     if text:
-        t.add_column(header, overflow="fold", **kw)
+        longest = max((len(w) for cell in cells for w in str(cell).split()), default=0)
+        t.add_column(header, overflow="fold", min_width=max(longest, kw.pop("min_width", 0) or 0) or None, **kw)
     else:
         t.add_column(header, no_wrap=True, **kw)
 
 
 def frame_table(df: pd.DataFrame, title: str | None = None, headers: dict[str, str] | None = None,
-                caption: str | None = None, text_columns: tuple[str, ...] = ()) -> Any:
+                caption: str | None = None) -> Any:
     """A Rich table of a DataFrame (all cells as text): the first column left-aligned, the others
-    right-aligned; columns in ``text_columns`` (long sentences) wrap at spaces, the others never."""
+    right-aligned; a cell wraps at spaces only, so a number or a name is never split."""
     headers = headers or {}
     t = table(title, caption)
+    cells = {col: [_cell(v) for v in df[col]] for col in df.columns}
     for j, col in enumerate(df.columns):
-        add_column(t, headers.get(col, str(col)), text=col in text_columns, justify="left" if j == 0 else "right")
-    for row in df.itertuples(index=False):
-        t.add_row(*[_cell(v) for v in row])
+        add_column(t, headers.get(col, str(col)), text=True, cells=cells[col], justify="left" if j == 0 else "right")
+    for k in range(len(df)):
+        t.add_row(*[cells[col][k] for col in df.columns])
     return t
 
 
@@ -289,7 +291,7 @@ def decisions_table(decisions: pd.DataFrame, title: str = "Dosing decisions") ->
 
     t = table(title)
     add_column(t, "action")
-    add_column(t, "rule", text=True)
+    add_column(t, "rule", text=True, cells=() if decisions is None else decisions["rule"].fillna("").astype(str))
     add_column(t, "courses", justify="right")
     add_column(t, "patients", justify="right")
     if decisions is None or decisions.empty:

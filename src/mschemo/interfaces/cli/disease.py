@@ -158,7 +158,7 @@ def relapse_table(relapses: Any, title: str) -> Any:
                      or "-",
                      "EDSS rise": _num(d.get("edss_rise")), "recovery (days)": _num(d.get("recovery_d"), "{:.0f}"),
                      "residual EDSS": _num(d.get("edss_residual")), "treated with": ", ".join(treat) or "-"})
-    return c.frame_table(pd.DataFrame(rows), title=title, text_columns=("site", "symptoms", "treated with"))
+    return c.frame_table(pd.DataFrame(rows), title=title)
 
 
 def event_table(events: Any, title: str) -> Any:
@@ -172,7 +172,7 @@ def event_table(events: Any, title: str) -> Any:
              "event": names.get(str(e.event), str(e.event).replace("edss_", "sustained EDSS ")),
              "detail": str(e.detail).replace("_", " ").replace(";", ", ").rstrip().rstrip(":")}
             for e in events.itertuples(index=False)]
-    return c.frame_table(pd.DataFrame(rows), title=title, text_columns=("event", "detail"))
+    return c.frame_table(pd.DataFrame(rows), title=title)
 
 
 def day_text(day: float) -> str:

@@ -60,10 +60,12 @@ def _print_overview(con: Any, drugs: dict[str, Any]) -> None:
     from rich.markup import escape
 
     table = c.table(f"Built-in drugs ({len(drugs)}); simulate one with 'mschemo simulate --drug NAME'")
+    cells = {"title": [d.title for d in drugs.values()], "label regimen": [regimen_text(d) for d in drugs.values()],
+             "options": [", ".join(d.rules.available_options) for d in drugs.values()]}
     for col, just, text in (("name", "left", False), ("title", "left", True), ("route", "left", False),
-                            ("label regimen", "left", True), ("dosing rules", "right", False),
-                            ("optional rules", "left", True)):
-        c.add_column(table, col, justify=just, text=text)
+                            ("label regimen", "left", True), ("rules", "right", False),
+                            ("options", "left", True)):
+        c.add_column(table, col, justify=just, text=text, cells=cells.get(col, ()))
     for nm, drug in drugs.items():
         options = drug.rules.available_options
         table.add_row(escape(nm), escape(drug.title), escape(drug.route), escape(regimen_text(drug)),
@@ -89,7 +91,7 @@ def _print_drug(con: Any, drug: Any, sources: bool) -> None:
     grid.add_row("label regimen", escape(regimen_text(drug)))
     grid.add_row("its source", escape(str(drug.regimen_source)))
     grid.add_row("parameters", escape(_short_path(model.parameter_set.path)))
-    con.print(Padding(grid, (0, 0, 0, 2)))
+    con.print(Padding(grid, (0, 0, 0, 2), expand=False))
 
     if drug.regimens:
         table = c.table("Published regimens")
@@ -193,7 +195,7 @@ def _print_models(con: Any, models: dict[str, Any], overview: bool) -> bool:
         grid.add_row("examples", escape("; ".join(examples)) if examples else "-")
         grid.add_row("parameters", escape(_short_path(model.parameter_set.path)))
         con.print(f"[bold]{escape(nm)}[/bold]: {escape(model.title)}")
-        con.print(Padding(grid, (0, 0, 0, 2)))
+        con.print(Padding(grid, (0, 0, 0, 2), expand=False))
     return shows_dose
 
 

@@ -110,7 +110,7 @@ def _text_table(df: Any, title: str) -> Any:
     t = c.table(title)
     for col in df.columns:
         c.add_column(t, str(col), text=col in ("reason", "proposal (model)", "rule", "value", ""),
-                     ratio=3 if col in ("reason", "proposal (model)") else None)
+                     cells=df[col].astype(str), ratio=3 if col in ("reason", "proposal (model)") else None)
     for row in df.itertuples(index=False):
         cells = []
         for col, v in zip(df.columns, row):

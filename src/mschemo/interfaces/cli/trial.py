@@ -101,7 +101,7 @@ def _show(result, label: str, written: list[str]) -> None:
     table = result.outcomes()
     wide = table.pivot_table(index="outcome", columns="arm", values="text", aggfunc="first", sort=False, observed=True)
     wide = wide.reindex(columns=[a.name for a in spec.arms]).reset_index()
-    con.print(c.frame_table(wide, title="Outcomes (estimate and 95 % CI)", text_columns=("outcome",)))
+    con.print(c.frame_table(wide, title="Outcomes (estimate and 95 % CI)"))
     for line in written:
         con.print(f"wrote {line}")
     con.print(f"reproduce: spec sha256 {result.provenance['spec_sha256'][:16]}..., seed {result.seed}, "
