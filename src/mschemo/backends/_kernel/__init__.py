@@ -43,9 +43,9 @@ The kernel's modules, by responsibility (the entry points and the block layout a
 - :mod:`.dopri`: the Dormand-Prince tableau, one step of a block in each form, the dense output;
 - :mod:`.driver`: :func:`solve_population`, the loop over patients, actions, steps and outputs.
 
-Each module's functions are cached by numba (``cache=True``) on that module's file alone: after
-editing a helper module, clear the cache (``NUMBA_CACHE_DIR``, or the ``__pycache__`` folders),
-or the functions that call it may still run the old helper compiled into them.
+numba caches a function (``cache=True``) on its own file's source; here every cached function is
+keyed on all of the package's files (:mod:`.stamp`), so editing any kernel module recompiles the
+kernel.
 """
 
 from __future__ import annotations

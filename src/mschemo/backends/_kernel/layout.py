@@ -6,6 +6,12 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from .stamp import share_one_source_stamp
+
+# every kernel module imports this one before it defines a cached function: from here on each of them
+# is keyed on the source of the whole package (see stamp.py)
+share_one_source_stamp()
+
 # fused multiply-add in the hot arithmetic; no reassociation (it let LLVM vectorise the short
 # stage loops into more code that ran 4 % slower) and no approximate functions
 FAST = {"contract"}
