@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Union
 import numpy as np
 
 from ..errors import ModelError, RegimenError
-from ..regimen import EventTable, Regimen
+from ..regimen import PER_BODY, EventTable, Regimen, mg_per
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..models.chain import ChainedModel
@@ -91,10 +91,9 @@ def _amount_scale(unit: np.ndarray, sizes: _Sizes, rows: slice) -> np.ndarray:
     """(n_patients, n_records) multiplier that turns per-m2 / per-kg amounts into mg."""
     n = len(range(*rows.indices(len(sizes.population))))
     scale = np.ones((n, unit.size))
-    if np.any(unit == "mg/m2"):
-        scale[:, unit == "mg/m2"] = sizes.get("bsa_m2", rows)[:, None]
-    if np.any(unit == "mg/kg"):
-        scale[:, unit == "mg/kg"] = sizes.get("weight_kg", rows)[:, None]
+    for u, measure in PER_BODY.items():
+        if measure is not None and np.any(unit == u):
+            scale[:, unit == u] = sizes.get(measure, rows)[:, None]
     return scale
 
 
@@ -196,13 +195,14 @@ def problem_for_params(model: ChainedModel, regimen: Regimen, params: np.ndarray
     tpl = _template(model, regimen)
     m = tpl["time"].size
     scale = np.ones(m)
-    for unit, size, name, what in (("mg/m2", bsa_m2, "bsa_m2", "body-surface area in m2"),
-                                   ("mg/kg", weight_kg, "weight_kg", "weight in kg")):
+    what = {"bsa_m2": "body-surface area in m2", "weight_kg": "weight in kg"}
+    for unit, name in PER_BODY.items():
         sel = tpl["unit"] == unit
-        if np.any(sel):
+        if name is not None and np.any(sel):
+            size = mg_per(unit, bsa_m2, weight_kg)
             if size is None or not np.isfinite(size):
                 raise RegimenError(f"the regimen has doses in {unit} but {name} is {size!r}; pass the patient's "
-                                   f"{what} as {name} to scale them to mg.")
+                                   f"{what[name]} as {name} to scale them to mg.")
             scale[sel] = size
     recs = _records_for(model, tpl, np.broadcast_to(scale, (n, m)), params)
     rec = {k: np.ascontiguousarray(v).reshape(n * m) for k, v in recs.items()}

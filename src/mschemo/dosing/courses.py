@@ -1,8 +1,8 @@
-"""Courses (doses given together) and the one conversion between dose units.
+"""Courses (doses given together) and conversions between dose units for one patient.
 
 A dose is written in mg, mg/m2 (times the body-surface area) or mg/kg (times the body weight).
-:class:`BodySize` converts an amount from one unit to another for one patient; every module that
-needs mg from mg/m2 asks it.
+:class:`BodySize` converts an amount from one unit to another for one patient, by the one rule
+:func:`mschemo.regimen.mg_per` (which the engine's records use too).
 
 >>> BodySize(bsa_m2=1.8, weight_kg=70.0).to_mg(12.0, "mg/m2")
 21.6
@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import RegimenError
-from ..regimen import Dose, Regimen
+from ..regimen import PER_BODY, Dose, Regimen, mg_per
 
 __all__ = ["DOSE_UNITS", "BodySize", "Course", "courses_of", "capped"]
 
-#: dose units and the body measure each is per
-DOSE_UNITS: dict[str, str] = {"mg": "", "mg/m2": "bsa_m2", "mg/kg": "weight_kg"}
+#: dose units and the body measure each is per (None: per patient)
+DOSE_UNITS = PER_BODY
 _TIME_EPS = 1e-9
 
 
@@ -32,10 +32,7 @@ class BodySize:
 
     def per(self, unit: str) -> float:
         """mg per one ``unit`` of dose for this patient (1 for mg, the BSA for mg/m2, the weight for mg/kg)."""
-        try:
-            return {"mg": 1.0, "mg/m2": self.bsa_m2, "mg/kg": self.weight_kg}[unit]
-        except KeyError:
-            raise RegimenError(f"dose unit {unit!r} is unknown; use one of {', '.join(DOSE_UNITS)}.") from None
+        return mg_per(unit, self.bsa_m2, self.weight_kg)
 
     def to_mg(self, amount: float, unit: str) -> float:
         """``amount`` in ``unit`` as mg."""

@@ -64,24 +64,31 @@ class _Rule:
 
 
 @dataclass(frozen=True)
-class CountRule(_Rule):
-    """Pre-dose count of ``output`` (10^9/L) must be >= ``minimum``."""
+class _Threshold(_Rule):
+    """A value read before the dose must be >= ``minimum``, else ``action``; a measured value counts
+    for ``valid_d`` days."""
 
-    output: str = "anc"
     minimum: float = 0.0
     action: str = "withhold"
     valid_d: float = COUNT_VALID_D
+
+
+@dataclass(frozen=True)
+class CountRule(_Threshold):
+    """Pre-dose count of ``output`` (10^9/L) must be >= ``minimum``; a delay re-checks after
+    ``recheck_d`` days, for at most ``max_delay_d``, then ``after_max_delay``."""
+
+    output: str = "anc"
     recheck_d: float = 7.0
     max_delay_d: float = 0.0
     after_max_delay: str = "withhold"
 
 
 @dataclass(frozen=True)
-class CovariateRule(_Rule):
+class CovariateRule(_Threshold):
     """A measured patient value (a population column, e.g. ``lvef_pct``) must be >= ``minimum``."""
 
     covariate: str = "lvef_pct"
-    minimum: float = 0.0
     action: str = "stop"
     valid_d: float = COVARIATE_VALID_D
 

@@ -53,8 +53,8 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError
-from ..population import Population
-from ..regimen import Dose, Regimen
+from ..population import Population, body_surface_area
+from ..regimen import Dose, Regimen, mg_per
 from ..units import HOUR_D, convert, parse_count, parse_dose, parse_duration, parse_height, parse_weight, split_number
 
 __all__ = ["COUNT_KINDS", "PLAUSIBLE", "DEFAULTS", "PatientFileError", "PatientRecord", "read_patient",
@@ -350,9 +350,13 @@ def _check_label(doses: list[dict], drug: Any, cov: dict[str, Any]) -> None:
             return
         label = first.amount, first.unit
     h, w = cov.get("height_cm"), cov.get("weight_kg")
-    per = {"mg": 1.0, "mg/m2": math.sqrt(h * w / 3600) if h and w else None, "mg/kg": w}
+    bsa = float(body_surface_area(h, w)) if h and w else None
+
+    def per(unit: str) -> float | None:
+        return mg_per(unit, bsa, w)
+
     for d in doses:
-        if per[d["unit"]] and per[label[1]] and d["amount"] * per[d["unit"]] / per[label[1]] > MAX_LABEL_FACTOR * label[0]:
+        if per(d["unit"]) and per(label[1]) and d["amount"] * per(d["unit"]) / per(label[1]) > MAX_LABEL_FACTOR * label[0]:
             raise PatientFileError(f"dose {d['row'].where} {_q(d['row'].text)} is more than {MAX_LABEL_FACTOR:g} times "
                                    f"{drug.name}'s label dose of {label[0]:g} {label[1]}; check for a typing or unit "
                                    "mistake (mg for mg/m2?).")

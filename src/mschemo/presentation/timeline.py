@@ -65,7 +65,7 @@ def _id_index(ids: np.ndarray, patient: Any, what: str) -> int:
 def _patient_doses(counts: SimulationResult, index: int) -> dict[str, np.ndarray]:
     """One patient's administrations: days and mg given; with dosing rules also the days of
     withheld or stopped and of delayed courses."""
-    from ..regimen import Regimen
+    from ..regimen import Regimen, mg_per
 
     d = counts.decisions
     if d is not None:
@@ -78,12 +78,12 @@ def _patient_doses(counts: SimulationResult, index: int) -> dict[str, np.ndarray
                 "delayed": day[(action == "delayed").to_numpy()]}
     reg = counts.regimen if isinstance(counts.regimen, Regimen) else counts.regimen.for_id(counts.ids[index])
     row = counts.patients.iloc[index]
-    per = {"mg": 1.0, "mg/m2": float(row.get("bsa_m2", np.nan)), "mg/kg": float(row.get("weight_kg", np.nan))}
+    bsa, weight = float(row.get("bsa_m2", np.nan)), float(row.get("weight_kg", np.nan))
     days, mg = [], []
     for dose in reg.doses:
         t = dose.times_d()
         days.append(t)
-        mg.append(np.full(t.size, dose.amount * per.get(dose.unit, np.nan)))
+        mg.append(np.full(t.size, dose.amount * mg_per(dose.unit, bsa, weight)))
     days_a = np.concatenate(days) if days else np.empty(0)
     mg_a = np.concatenate(mg) if mg else np.empty(0)
     keep = mg_a > 0

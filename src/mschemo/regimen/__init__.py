@@ -5,7 +5,7 @@ duration, II, ADDL, SS, per-dose bioavailability and lag). It knows nothing of m
 amounts in mg/m2 or mg/kg are turned into mg per patient by the engine, from body-surface area or
 weight. Internal units: days and mg (rates in mg/day, or mg/m2/day for a mg/m2 dose).
 
-- :mod:`.dose`: the dose record :class:`Dose`;
+- :mod:`.dose`: the dose record :class:`Dose` and :func:`mg_per`, the one rule from mg/m2 and mg/kg to mg;
 - :mod:`.parse_text`: regimens written as people write them ("12 mg/m2 over 30 min every 3 months x 8");
 - :mod:`.events`: reading NONMEM-style event tables (CSV): dose records per patient ID;
 - :mod:`.regimen`: :class:`Regimen`, an ordered tuple of dose records, and :class:`EventTable`, a
@@ -17,7 +17,7 @@ weight. Internal units: days and mg (rates in mg/day, or mg/m2/day for a mg/m2 d
 
 from __future__ import annotations
 
-from .dose import AMOUNT_UNITS, Dose
+from .dose import AMOUNT_UNITS, PER_BODY, Dose, mg_per
 from .regimen import EventTable, Regimen
 
-__all__ = ["Dose", "Regimen", "EventTable", "AMOUNT_UNITS"]
+__all__ = ["Dose", "Regimen", "EventTable", "AMOUNT_UNITS", "PER_BODY", "mg_per"]

@@ -18,10 +18,25 @@ import numpy as np
 
 from ..errors import RegimenError
 
-__all__ = ["Dose", "AMOUNT_UNITS"]
+__all__ = ["Dose", "AMOUNT_UNITS", "PER_BODY", "mg_per"]
 
 #: dose amount units understood by the engine: per patient, per m2 body surface, per kg body weight
 AMOUNT_UNITS = ("mg", "mg/m2", "mg/kg")
+#: the body measure each dose unit is per (None: per patient), as a patient table names it
+PER_BODY: dict[str, str | None] = {"mg": None, "mg/m2": "bsa_m2", "mg/kg": "weight_kg"}
+
+
+def mg_per(unit: str, bsa_m2, weight_kg):
+    """mg in one ``unit`` of dose: 1, the body-surface area (m2) or the weight (kg); scalars or arrays.
+    The one rule that turns mg/m2 and mg/kg into mg (dosing.BodySize and the engine's records use it).
+
+    >>> mg_per("mg/m2", 1.8, 70.0), mg_per("mg/kg", 1.8, 70.0), mg_per("mg", 1.8, 70.0)
+    (1.8, 70.0, 1.0)
+    """
+    if unit not in PER_BODY:
+        raise RegimenError(f"dose unit {unit!r} is unknown; use one of {', '.join(AMOUNT_UNITS)}.")
+    measure = PER_BODY[unit]
+    return 1.0 if measure is None else bsa_m2 if measure == "bsa_m2" else weight_kg
 
 
 def _finite(name: str, value: float, where: str) -> None:

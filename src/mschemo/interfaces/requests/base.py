@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from ...errors import OptionError
 
 __all__ = ["Request", "Spelling", "CLI", "API", "whole_number", "number", "choice", "output_path", "input_file",
-           "output_folder", "duration_days", "TABLE_SUFFIXES", "PLOT_SUFFIXES", "DEFAULT_SEED"]
+           "output_folder", "duration_days", "patients_from_file", "TABLE_SUFFIXES", "PLOT_SUFFIXES", "DEFAULT_SEED"]
 
 TABLE_SUFFIXES = (".csv", ".parquet")
 #: the seed of an interface's run when none is given and the input names none (an example's or a trial
@@ -161,3 +161,20 @@ def duration_days(text: str | None, option: str, example: str = "'2 years'") -> 
     if not math.isfinite(days) or days <= 0:
         raise OptionError(f"{option} '{text}' is not after day 0; give a later end, e.g. {option} {example}.")
     return days
+
+
+def patients_from_file(text: str, n: int | None, sp: Spelling, default_n: int) -> tuple[object, int | None, str]:
+    """Patients named by a file: a table of real patients (.csv; ``n`` does not apply) or a cohort
+    spec (.toml) to draw ``n`` from. Returns (Population or PopulationSpec, n to draw or None, label)."""
+    from ...population import Population, PopulationSpec
+
+    path = input_file(text, sp("population"), (".csv", ".toml"))
+    if path.suffix.lower() == ".csv":
+        if n is not None:
+            raise OptionError(f"{sp('n')} does not apply to a patient table ('{path.name}' gives the patients); "
+                              f"leave {sp('n')} out.")
+        pop = Population.from_csv(path)
+        return pop, None, pop.description
+    spec = PopulationSpec.from_file(path)
+    n_used = default_n if n is None else n
+    return spec, n_used, f"{n_used} virtual patients from {path.name} ({spec.name})"

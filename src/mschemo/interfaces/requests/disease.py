@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import OptionError
-from .base import Request, Spelling, duration_days, input_file, output_folder
+from .base import Request, Spelling, duration_days, output_folder, patients_from_file
 
 __all__ = ["DiseaseRequest", "DiseaseJob", "UNTREATED_UNTIL", "untreated_population", "simulate_untreated",
            "attach"]
@@ -126,20 +126,12 @@ def untreated_population(population: str | None, n: int | None, seed: int | None
     """Patients without chemotherapy: a patient table, a spec or the default cohort; (population,
     seed used, label)."""
     from ..._internal.rng import root_seed
-    from ...population import Population, PopulationSpec
+    from ...population import PopulationSpec
 
     seed_used = root_seed(seed)
     if population is not None:
-        path = input_file(population, sp("population"), (".csv", ".toml"))
-        if path.suffix.lower() == ".csv":
-            if n is not None:
-                raise OptionError(f"{sp('n')} does not apply to a patient table ('{path.name}' gives the patients); "
-                                  f"leave {sp('n')} out.")
-            pop = Population.from_csv(path)
-            return pop, seed_used, pop.description
-        spec = PopulationSpec.from_file(path)
-        n_used = default_n if n is None else n
-        return spec.sample(n_used, seed_used), seed_used, f"{n_used} virtual patients from {path.name} ({spec.name})"
+        pop, n_used, label = patients_from_file(population, n, sp, default_n)
+        return (pop if n_used is None else pop.sample(n_used, seed_used)), seed_used, label
     spec = PopulationSpec()
     n_used = default_n if n is None else n
     return spec.sample(n_used, seed_used), seed_used, f"{n_used} virtual patients ({spec.name})"

@@ -19,6 +19,7 @@ from .base import (
     duration_days,
     input_file,
     output_path,
+    patients_from_file,
     whole_number,
 )
 from .disease import UNTREATED_UNTIL, DiseaseJob, DiseaseRequest, simulate_untreated, untreated_population
@@ -455,19 +456,11 @@ class _Resolver:
 
         req, sp, n, seed = self.req, self.sp, self.n, self.seed
         if req.population is not None:
-            path = input_file(req.population, sp("population"), (".csv", ".toml"))
-            if path.suffix.lower() == ".csv":
-                if n is not None:
-                    raise OptionError(f"{sp('n')} does not apply to a patient table ('{path.name}' gives the "
-                                      f"patients); leave {sp('n')} out.")
-                if seed is not None and not self.disease:
-                    raise OptionError(f"{sp('seed')} does not apply to a patient table ('{path.name}' gives the "
-                                      f"patients); leave {sp('seed')} out.")
-                pop = Population.from_csv(path)
-                return pop, None, pop.description
-            spec = PopulationSpec.from_file(path)
-            n_used = DEFAULT_N if n is None else n
-            return spec, n_used, f"{n_used} virtual patients from {path.name} ({spec.name})"
+            pop, n_used, label = patients_from_file(req.population, n, sp, DEFAULT_N)
+            if n_used is None and seed is not None and not self.disease:
+                raise OptionError(f"{sp('seed')} does not apply to a patient table ('{Path(req.population).name}' "
+                                  f"gives the patients); leave {sp('seed')} out.")
+            return pop, n_used, label
         if from_events and n is None:
             import pandas as pd
 
