@@ -298,3 +298,14 @@ def test_every_feature_gives_the_same_patients_and_visits_for_any_chunk_size():
         part = run_trial(spec, 4, chunk_size=size)
         pd.testing.assert_frame_equal(part.patients, whole.patients)
         pd.testing.assert_frame_equal(part.visits.reset_index(drop=True), whole.visits.reset_index(drop=True))
+
+
+def test_every_feature_gives_the_same_patients_and_visits_on_a_local_dask_cluster():
+    distributed = pytest.importorskip("distributed")
+    spec = TrialSpec.from_dict(__import__("tomllib").loads(EVERY_FEATURE))
+    whole = run_trial(spec, 4, chunk_size=1000)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        remote = run_trial(spec, 4, chunk_size=3, dask=client)
+    pd.testing.assert_frame_equal(remote.patients, whole.patients)
+    pd.testing.assert_frame_equal(remote.visits.reset_index(drop=True), whole.visits.reset_index(drop=True))
