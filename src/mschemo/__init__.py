@@ -70,6 +70,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "run_trial": (".trials", "run_trial"),
     "load_trial_example": (".trials", "load_trial_example"),
     "read_patient": (".estimation.patient", "read_patient"),
+    "patient_from_text": (".estimation.patient", "patient_from_text"),
     "estimate_map": (".estimation.map", "estimate_map"),
     "sample_posterior": (".estimation.map", "sample_posterior"),
     "NadirTarget": (".planning", "NadirTarget"),
@@ -94,6 +95,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .drugs import load_drug as load_drug
     from .estimation.map import estimate_map as estimate_map
     from .estimation.map import sample_posterior as sample_posterior
+    from .estimation.patient import patient_from_text as patient_from_text
     from .estimation.patient import read_patient as read_patient
     from .examples import load_example as load_example
     from .models import load_model as load_model
@@ -141,7 +143,7 @@ __all__ = [
     "Regimen", "Dose", "EventTable", "Population", "PopulationSpec", "OutputTimes", "SimulationResult",
     "body_surface_area", "ctcae_grade", "load_drug", "available_drugs", "Drug", "simulate_with_rules", "Course",
     "dosing", "DosingRules", "read_rules", "decide", "disease", "simulate_disease", "Treatments", "DiseaseResult", "plot_timeline", "plot_counts", "plot_drugs", "save_figure",
-    "trials", "TrialSpec", "run_trial", "load_trial_example", "read_patient", "estimate_map", "sample_posterior",
+    "trials", "TrialSpec", "run_trial", "load_trial_example", "read_patient", "patient_from_text", "estimate_map", "sample_posterior",
     "NadirTarget", "recommend_dose",
     "MschemoError", "InputError", "UnitError", "RegimenError", "PopulationError", "ParameterError", "ModelError",
     "OptionError", "SolverError", "ConvergenceError", "ConvergenceWarning",

@@ -8,7 +8,7 @@
 
 from .actions import ACTIONS, GIVEN, RECORDED, REFUSED, RULE_ACTIONS, STATUSES
 from .courses import DOSE_UNITS, BodySize, Course, capped, courses_of
-from .decide import Check, Decision, PreDose, Reading, count_name, decide
+from .decide import Check, Decision, PreDose, Reading, checklist, count_name, decide
 from .rules import (
     COUNT_VALID_D,
     COVARIATE_VALID_D,
@@ -23,6 +23,6 @@ from .rules import (
 )
 
 __all__ = ["ACTIONS", "GIVEN", "RECORDED", "REFUSED", "RULE_ACTIONS", "STATUSES", "DOSE_UNITS", "BodySize", "Course",
-           "capped", "courses_of", "Check", "Decision", "PreDose", "Reading", "count_name", "decide", "COUNT_VALID_D",
+           "capped", "courses_of", "checklist", "Check", "Decision", "PreDose", "Reading", "count_name", "decide", "COUNT_VALID_D",
            "COVARIATE_VALID_D", "RULE_KINDS", "CountRule", "CovariateRule", "CumulativeCap", "DosingRules",
            "NadirTitration", "TitrationBand", "read_rules"]

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -34,7 +34,7 @@ from .actions import recorded
 from .courses import BodySize, Course
 from .rules import CountRule, CovariateRule, CumulativeCap, DosingRules, NadirTitration
 
-__all__ = ["Reading", "PreDose", "Check", "Decision", "decide", "count_name"]
+__all__ = ["Reading", "PreDose", "Check", "Decision", "decide", "checklist", "count_name"]
 
 _TIME_EPS = 1e-9
 #: covariates that have a clinical name, a unit and a way to measure them
@@ -328,3 +328,17 @@ def decide(rules: DosingRules, facts: PreDose) -> Decision:
                             reason=f"after this dose the lifetime dose would be {after:g} of {r.limit:g} {r.unit}"
                                    + (f" ({r.region.upper()})" if r.region else "") + f"{tail}."))
     return Decision(action, course, rule, value, limit, reason, tuple(checks), 0.0, False, after, cap_unit, before)
+
+
+def checklist(rules: DosingRules, facts: PreDose) -> tuple[Check, ...]:
+    """Every rule in force for course ``facts.course`` checked on its own, in the file's order: a
+    failing count does not hide the LVEF or the lifetime dose (the give-or-hold list at the chair).
+    :func:`decide` gives the decision; this gives the whole list."""
+    out: list[Check] = []
+    for r in rules.in_force():
+        if not r.applies_to(facts.course):
+            continue
+        # the caps of other regions stay (not in force) so that a cap's check says which of them is passed
+        alone = tuple(x for x in rules.rules if x is r or (isinstance(x, CumulativeCap) and x not in rules.in_force()))
+        out.extend(c for c in decide(replace(rules, rules=alone), facts).checks if c.rule == r.label)
+    return tuple(out)

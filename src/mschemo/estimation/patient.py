@@ -57,7 +57,7 @@ from ..population import Population, body_surface_area
 from ..regimen import Dose, Regimen, mg_per
 from ..units import HOUR_D, convert, parse_count, parse_dose, parse_duration, parse_height, parse_weight, split_number
 
-__all__ = ["COUNT_KINDS", "PLAUSIBLE", "DEFAULTS", "PatientFileError", "PatientRecord", "read_patient",
+__all__ = ["COUNT_KINDS", "PLAUSIBLE", "DEFAULTS", "PatientFileError", "PatientRecord", "read_patient", "patient_from_text",
            "patient_from_dict"]
 
 COUNT_KINDS = ("wbc", "anc", "alc")
@@ -167,17 +167,27 @@ def read_patient(path: str | Path) -> PatientRecord:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise PatientFileError(f"{file} is not UTF-8 text; save it as UTF-8 (CSV UTF-8 in Excel).") from None
+    return patient_from_text(text, suffix[1:], path.name, str(path))
+
+
+def patient_from_text(text: str, fmt: str = "csv", name: str = "patient", source: str | None = None) -> PatientRecord:
+    """A patient from the text of a patient file (``fmt`` "csv" or "json"), e.g. uploaded to the web
+    app and read in memory; ``name`` is how messages call it."""
+    if fmt not in ("csv", "json"):
+        raise PatientFileError(f"format '{fmt}' of {name} is not csv or json; give one of them.")
+    file = f"patient file '{name}'"
+    text = text.removeprefix("\ufeff")
     lines = [(n, s) for n, s in enumerate(text.splitlines(), 1) if s.strip() and not s.lstrip().startswith("#")]
     if not lines:
         raise PatientFileError(f"{file} is empty or holds only comments; write the header "
                                "'record,date,value,unit,duration' (or a JSON object) and the drug, doses and counts.")
-    if suffix == ".csv":
-        return _build(_csv_rows(lines, path.name), str(path), "csv")
+    if fmt == "csv":
+        return _build(_csv_rows(lines, name), source or name, "csv")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise PatientFileError(f"{file} is not valid JSON (line {exc.lineno}: {exc.msg}); fix the syntax.") from None
-    return patient_from_dict(data, source=str(path))
+    return patient_from_dict(data, source=source or name)
 
 
 def _csv_rows(lines: list[tuple[int, str]], name: str) -> list[_Row]:

@@ -21,6 +21,8 @@ exponent = 0.75, source = {...} }]`` (kinds: power, linear, exponential).
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 import math
 from collections.abc import Mapping
@@ -165,6 +167,13 @@ class ParameterSet:
         return rows
 
 
+@functools.lru_cache(maxsize=256)
+def _loads(text: str) -> dict[str, Any]:
+    """Parsed TOML, kept by its text: a file read again (every load_drug) is not parsed again; callers
+    get a deep copy, so a change to one does not reach the next."""
+    return tomllib.loads(text)
+
+
 def read_toml(path: Path) -> tuple[dict[str, Any], str]:
     """A TOML file's content and the sha256 of its bytes."""
     try:
@@ -172,7 +181,7 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
     except FileNotFoundError:
         raise ParameterError(f"parameter file '{path}' does not exist; check the path or use a built-in name.") from None
     try:
-        return tomllib.loads(data.decode("utf-8")), hashlib.sha256(data).hexdigest()
+        return copy.deepcopy(_loads(data.decode("utf-8"))), hashlib.sha256(data).hexdigest()
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ParameterError(f"parameter file '{path}' is not valid TOML ({exc}); fix the syntax at that line.") from None
 

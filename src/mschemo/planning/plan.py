@@ -165,3 +165,8 @@ class DosePlan:
         """A printable one-page infusion-centre sheet (self-contained HTML), written atomically."""
         from .sheet import write_sheet
         return write_sheet(self, path)
+
+    def sheet_html(self, figure: bool = True) -> str:
+        """The infusion-centre sheet as HTML text (nothing written; the web app serves it)."""
+        from .sheet import sheet_html
+        return sheet_html(self, figure=figure)

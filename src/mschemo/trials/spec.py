@@ -252,24 +252,31 @@ class TrialSpec(_Strict):
         except (OSError, UnicodeDecodeError) as exc:
             raise TrialSpecError(f"trial spec '{path}' cannot be read ({exc}); give a UTF-8 TOML or YAML file.") from None
         suffix = path.suffix.lower()
+        if suffix not in (".toml", ".yaml", ".yml"):
+            raise TrialSpecError(f"trial spec '{path}' has the extension '{suffix}'; give a .toml, .yaml or .yml file.")
+        return cls.from_text(text, "toml" if suffix == ".toml" else "yaml", f"trial spec '{path}'", str(path))
+
+    @classmethod
+    def from_text(cls, text: str, fmt: str = "toml", name: str = "the trial spec", source: str | None = None) -> TrialSpec:
+        """A spec from its text (``fmt`` "toml" or "yaml"), e.g. pasted into the web app; ``name`` is
+        how messages call it."""
+        if fmt not in ("toml", "yaml"):
+            raise TrialSpecError(f"format '{fmt}' of {name} is not toml or yaml; give one of them.")
         try:
-            if suffix == ".toml":
+            if fmt == "toml":
                 import tomllib
                 data = tomllib.loads(text)
-            elif suffix in (".yaml", ".yml"):
+            else:
                 import yaml
                 data = yaml.safe_load(text)
-            else:
-                raise TrialSpecError(f"trial spec '{path}' has the extension '{suffix}'; give a .toml, .yaml or .yml file.")
-        except TrialSpecError:
-            raise
         except RecursionError:
-            raise TrialSpecError(f"trial spec '{path}' is nested too deeply to be a trial spec; flatten it.") from None
+            raise TrialSpecError(f"{name} is nested too deeply to be a trial spec; flatten it.") from None
         except Exception as exc:   # tomllib.TOMLDecodeError, yaml.YAMLError
-            raise TrialSpecError(f"trial spec '{path}' is not valid {suffix[1:].upper()} ({str(exc).splitlines()[0][:200]}); fix the syntax.") from None
+            raise TrialSpecError(f"{name} is not valid {fmt.upper()} ({str(exc).splitlines()[0][:200]}); fix the "
+                                 "syntax.") from None
         if not isinstance(data, dict):
-            raise TrialSpecError(f"trial spec '{path}' is not a table of settings; start with name = ... and [[arms]].")
-        return cls.from_dict(data, str(path))
+            raise TrialSpecError(f"{name} is not a table of settings; start with name = ... and [[arms]].")
+        return cls.from_dict(data, source or name)
 
 
 def _one_sentence(exc: ValidationError, source: str) -> str:

@@ -25,6 +25,7 @@ from ._help import no_type_placeholders
 from .drugs import drugs_command
 from .example import example_command
 from .personalise import personalise_command
+from .serve import serve_command
 from .simulate import simulate_command
 from .timeline import timeline_command
 from .trial import trial_command
@@ -70,9 +71,11 @@ SUMMARIES = {
     "example": "The three drugs side by side, or a built-in scenario.",
     "drugs": "List the built-in drugs and models, their rules and sources.",
     "personalise": "A patient's next dose from their own blood counts (Bayesian).",
+    "serve": "Start the web app: explainer, dose planner, give-or-hold checklist, trial runner.",
 }
 for _name, _command in (("simulate", simulate_command), ("timeline", timeline_command), ("trial", trial_command),
-                        ("example", example_command), ("drugs", drugs_command), ("personalise", personalise_command)):
+                        ("example", example_command), ("drugs", drugs_command), ("personalise", personalise_command),
+                        ("serve", serve_command)):
     app.command(_name, short_help=SUMMARIES[_name])(_command)
 
 

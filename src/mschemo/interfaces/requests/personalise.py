@@ -11,12 +11,21 @@ from typing import Any
 from ...errors import OptionError
 from .base import DEFAULT_SEED, PLOT_SUFFIXES, Request, Spelling, choice, input_file, number, output_path, whole_number
 
-__all__ = ["PersonaliseRequest", "PersonaliseJob", "EXAMPLE_PATIENTS"]
+__all__ = ["PersonaliseRequest", "PersonaliseJob", "EXAMPLE_PATIENTS", "example_patient_text"]
 
 #: the built-in example patients (estimation/examples)
 EXAMPLE_PATIENTS = {"cyclophosphamide": "cyclophosphamide.csv", "mitoxantrone": "mitoxantrone.csv",
                     "cladribine": "cladribine.json"}
 KINDS = ("wbc", "anc", "alc")
+
+
+def example_patient_text(name: str, sp: Spelling) -> tuple[str, str]:
+    """A built-in example patient's file: (its text, "csv" or "json")."""
+    key = choice(name, sp("example"), tuple(EXAMPLE_PATIENTS))
+    from ... import estimation
+
+    path = Path(estimation.__file__).resolve().parent / "examples" / EXAMPLE_PATIENTS[key]
+    return path.read_text(encoding="utf-8"), path.suffix.lstrip(".")
 REGIONS = ("us", "eu")
 
 
@@ -24,6 +33,8 @@ class PersonaliseRequest(Request):
     """The next dose of one patient, as asked."""
 
     patient: str | None = None
+    patient_text: str | None = None
+    patient_format: str = "csv"
     example: str | None = None
     on: str | None = None
     target_nadir: str | None = None
@@ -40,10 +51,19 @@ class PersonaliseRequest(Request):
     sheet: str | None = None
 
     def resolve(self, sp: Spelling) -> PersonaliseJob:
-        if (self.patient is None) == (self.example is None):
-            raise OptionError(f"give a patient file (PATIENT.csv or PATIENT.json) or {sp.eg('example', 'NAME')} (one "
-                              f"of {', '.join(EXAMPLE_PATIENTS)}), not both and not neither.")
-        if self.example is not None:
+        given = [x is not None for x in (self.patient, self.patient_text, self.example)]
+        if sum(given) != 1:
+            what = "a patient file (PATIENT.csv or PATIENT.json)" if sp.cli else f"{sp('patient_text')} (a patient file's text)"
+            raise OptionError(f"give {what} or {sp.eg('example', 'NAME')} (one of {', '.join(EXAMPLE_PATIENTS)}), not "
+                              "both and not neither.")
+        text = None
+        if self.patient_text is not None:
+            fmt = choice(self.patient_format, sp("patient_format"), ("csv", "json"))
+            if not self.patient_text.strip():
+                raise OptionError(f"{sp('patient_text')} is empty; give the text of a patient file (the header "
+                                  "'record,date,value,unit,duration' and the drug, doses and counts).")
+            path, label, text = None, "the uploaded patient", (self.patient_text, fmt)
+        elif self.example is not None:
             name = choice(self.example, sp("example"), tuple(EXAMPLE_PATIENTS))
             from ... import estimation
 
@@ -74,7 +94,7 @@ class PersonaliseRequest(Request):
         sheet = output_path(self.sheet, sp("sheet"), (".html",))
         if plot is not None and sheet is not None and plot.resolve() == sheet.resolve():
             raise OptionError(f"{sp('plot')} and {sp('sheet')} name the same file; give two file names.")
-        return PersonaliseJob(path, label, on, target, risk, grade, region, samples, draws, seed, plot, sheet, sp)
+        return PersonaliseJob(path, label, on, target, risk, grade, region, samples, draws, seed, plot, sheet, sp, text)
 
     def _target(self, sp: Spelling) -> Any:
         from ...planning import NadirTarget
@@ -111,7 +131,7 @@ class PersonaliseRequest(Request):
 class PersonaliseJob:
     """A checked personalise request: the patient file and the plan's settings."""
 
-    path: Path
+    path: Path | None
     label: str
     on: dt.date | None
     target: Any
@@ -124,15 +144,23 @@ class PersonaliseJob:
     plot: Path | None
     sheet: Path | None
     sp: Spelling
+    text: tuple[str, str] | None = None   # (the patient file's text, "csv" or "json"), read in memory
+
+    def read(self) -> Any:
+        """The patient's record (checked)."""
+        from ...estimation.patient import patient_from_text, read_patient
+
+        if self.text is not None:
+            return patient_from_text(self.text[0], self.text[1], f"patient.{self.text[1]}")
+        return read_patient(self.path)
 
     def run(self) -> Any:
         """Read the patient, estimate the posterior, recommend the next dose: a DosePlan."""
         from ...drugs import load_drug
         from ...estimation.map import estimate_map, sample_posterior
-        from ...estimation.patient import read_patient
         from ...planning import recommend_dose
 
-        record = read_patient(self.path)
+        record = self.read()
         if self.region is not None and not load_drug(record.drug).rules.regions:
             raise OptionError(f"{self.sp('cap_region')} applies to drugs with a lifetime cap; {record.drug} has none, "
                               "so leave it out.")

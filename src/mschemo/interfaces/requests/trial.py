@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import OptionError
-from .base import Request, Spelling, input_file, output_path, whole_number
+from .base import Request, Spelling, choice, input_file, output_path, whole_number
 
 __all__ = ["TrialRequest", "TrialJob", "DEFAULT_N_PER_ARM", "default_folder"]
 
@@ -20,6 +20,8 @@ class TrialRequest(Request):
     """An in-silico trial, as asked."""
 
     spec: str | None = None
+    spec_text: str | None = None
+    spec_format: str = "toml"
     example: str | None = None
     n_per_arm: str | int | None = None
     seed: str | int | None = None
@@ -31,15 +33,22 @@ class TrialRequest(Request):
     def resolve(self, sp: Spelling) -> TrialJob:
         from ...trials import TrialSpec, example_trials, load_trial_example
 
-        if (self.spec is None) == (self.example is None):
-            raise OptionError(f"give a trial spec file or {sp.eg('example', 'NAME')} (one of "
-                              f"{', '.join(example_trials())}), not both and not neither.")
+        if sum(x is not None for x in (self.spec, self.spec_text, self.example)) != 1:
+            what = "a trial spec file" if sp.cli else f"{sp('spec_text')} (a spec's TOML or YAML text)"
+            raise OptionError(f"give {what} or {sp.eg('example', 'NAME')} (one of {', '.join(example_trials())}), "
+                              "not both and not neither.")
         n = whole_number(DEFAULT_N_PER_ARM if self.n_per_arm is None else self.n_per_arm, sp("n_per_arm"), 1, "200")
         size = whole_number(1000 if self.chunk_size is None else self.chunk_size, sp("chunk_size"), 1, "1000")
         seed = whole_number(self.seed, sp("seed"), 0, "1")
         if self.dask is not None and not self.dask.strip():
             raise OptionError(f"{sp('dask')} is empty; give a scheduler address such as tcp://host:8786, or 'local'.")
-        if self.example is not None:
+        if self.spec_text is not None:
+            fmt = choice(self.spec_format, sp("spec_format"), ("toml", "yaml"))
+            if not self.spec_text.strip():
+                raise OptionError(f"{sp('spec_text')} is empty; give a trial spec (name = ... and [[arms]]).")
+            spec = TrialSpec.from_text(self.spec_text, fmt, f"{sp('spec_text')}")
+            label = spec.name
+        elif self.example is not None:
             spec = load_trial_example(self.example.strip().lower())
             label = f"example '{self.example}'"
         else:
