@@ -20,7 +20,7 @@ from mschemo.interfaces.cli import run
 
 REPO = Path(__file__).resolve().parents[2]
 PAGES = ("README.md", "docs/getting-started.md", "docs/cli.md", "docs/drugs.md", "docs/disease.md", "docs/trials.md",
-         "docs/personalise.md")
+         "docs/personalise.md", "docs/web.md")
 _BLOCK = re.compile(r"^```(bash|python)\n(.*?)^```", re.S | re.M)
 
 

@@ -153,7 +153,7 @@ def available_drugs() -> list[str]:
     """Names of the built-in files that define a ``[drug]`` table."""
     out = []
     for path in parameter_files():
-        data, _ = read_toml(path)
+        data, _ = read_toml(path, copy=False)
         if "drug" in data and "model" in data:
             out.append(str(data["drug"].get("name", path.stem)))
     return sorted(out)

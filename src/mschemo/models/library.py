@@ -23,7 +23,7 @@ def available_models() -> list[str]:
 
     names = []
     for path in parameter_files():
-        data, _ = read_toml(path)
+        data, _ = read_toml(path, copy=False)
         if "model" in data:
             names.append(path.stem.replace("_", "-"))
     return names

@@ -21,7 +21,7 @@ exponent = 0.75, source = {...} }]`` (kinds: power, linear, exponential).
 
 from __future__ import annotations
 
-import copy
+import copy as _copy
 import functools
 import hashlib
 import math
@@ -174,14 +174,16 @@ def _loads(text: str) -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-def read_toml(path: Path) -> tuple[dict[str, Any], str]:
-    """A TOML file's content and the sha256 of its bytes."""
+def read_toml(path: Path, copy: bool = True) -> tuple[dict[str, Any], str]:
+    """A TOML file's content and the sha256 of its bytes. ``copy=False`` gives the kept content
+    itself, for callers that only look at it (listing the built-in drugs) and never change it."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         raise ParameterError(f"parameter file '{path}' does not exist; check the path or use a built-in name.") from None
     try:
-        return copy.deepcopy(_loads(data.decode("utf-8"))), hashlib.sha256(data).hexdigest()
+        content = _loads(data.decode("utf-8"))
+        return (_copy.deepcopy(content) if copy else content), hashlib.sha256(data).hexdigest()
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ParameterError(f"parameter file '{path}' is not valid TOML ({exc}); fix the syntax at that line.") from None
 

@@ -11,6 +11,7 @@ percentiles) and plain numbers. The web app's explainer draws it.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -133,13 +134,13 @@ class ExplainJob:
         until = f"{self.years} years"
         dis = self._disease()
         treated = SimulateRequest(drug=self.drug, regimen=self.regimen, n=self.n, seed=self.seed, until=until,
-                                  every="1 d", disease=True, disease_options=dis).resolve(API)
+                                  every="2 d", disease=True, disease_options=dis).resolve(API)
         counts = treated.run()
         disease = treated.attach_disease(counts)
-        untreated = SimulateRequest(untreated=True, n=self.n, seed=self.seed, until=until,
-                                    disease_options=dis).resolve(API).run()
+        untreated = _untreated(self.n, self.seed, self.years, dis)
+        # the first week only shows the first dose, which no rule can hold back
         first = SimulateRequest(drug=self.drug, regimen=self.regimen, n=self.n, seed=self.seed, until="8 days",
-                                every="2 h", disease=False).resolve(API).run()
+                                every="2 h", disease=False, no_rules=True).resolve(API).run()
         ok = np.asarray(counts.status) == 0
         return {
             "drug": self.drug, "regimen": self.regimen, "n": self.n, "seed": self.seed, "years": self.years,
@@ -153,6 +154,16 @@ class ExplainJob:
             "summary": {"treated": _summary(disease), "untreated": _summary(untreated)},
             "patients_failed": int((~ok).sum()),
         }
+
+
+@functools.lru_cache(maxsize=64)
+def _untreated(n: int, seed: int, years: int, disease: Any) -> Any:
+    """The cohort without chemotherapy: the same for every dose and schedule, so kept."""
+    from .base import API
+    from .simulate import SimulateRequest
+
+    return SimulateRequest(untreated=True, n=n, seed=seed, until=f"{years} years",
+                           disease_options=disease).resolve(API).run()
 
 
 def _round(a: np.ndarray, digits: int = 4) -> list[float | None]:

@@ -17,6 +17,8 @@ __all__ = ["PersonaliseRequest", "PersonaliseJob", "EXAMPLE_PATIENTS", "example_
 EXAMPLE_PATIENTS = {"cyclophosphamide": "cyclophosphamide.csv", "mitoxantrone": "mitoxantrone.csv",
                     "cladribine": "cladribine.json"}
 KINDS = ("wbc", "anc", "alc")
+#: the most posterior draws per candidate dose and samples of the posterior one request may ask for
+MAX_DRAWS, MAX_SAMPLES = 20_000, 20_000
 
 
 def example_patient_text(name: str, sp: Spelling) -> tuple[str, str]:
@@ -87,7 +89,13 @@ class PersonaliseRequest(Request):
         grade = int(choice(str(self.risk_grade), sp("risk_grade"), ("3", "4")))
         region = choice(self.cap_region, sp("cap_region"), REGIONS)
         samples = whole_number(self.samples, sp("samples"), 100, "1000")
+        if samples is not None and samples > MAX_SAMPLES:
+            raise OptionError(f"{sp('samples')} {samples} is more than {MAX_SAMPLES:,} posterior samples; give fewer, e.g. "
+                              f"{sp.eg('samples', '1000')}.")
         draws = whole_number(self.draws, sp("draws"), 20, "300")
+        if draws > MAX_DRAWS:
+            raise OptionError(f"{sp('draws')} {draws} is more than {MAX_DRAWS:,} posterior draws; give fewer, e.g. "
+                              f"{sp.eg('draws', '300')}.")
         seed = whole_number(self.seed, sp("seed"), 0, "1")
         seed = DEFAULT_SEED if seed is None else seed
         plot = output_path(self.plot, sp("plot"), PLOT_SUFFIXES)

@@ -42,9 +42,11 @@
     try { data = await ms.call("POST", "/simulate", body()); }
     catch (err) { if (ticket === pending) { ms.showError(form, err); $("status").textContent = ""; } return; }
     if (ticket !== pending) return;            // a newer choice is on its way
+    const t1 = performance.now();
     draw(data);
     const ms_ = Math.round(performance.now() - t0);
-    document.body.dataset.lastDrawMs = String(ms_);
+    document.body.dataset.lastDrawMs = String(ms_);                    // choice to pictures
+    document.body.dataset.lastAnswerMs = String(Math.round(t1 - t0));  // of which the server's answer
     $("status").textContent = "Updated in " + ms_ + " ms (" + data.n + " virtual patients, seed " + data.seed + ").";
   }
 

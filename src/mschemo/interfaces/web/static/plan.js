@@ -100,7 +100,7 @@
       + '<p><button type="button" id="open-sheet" class="secondary">Open the printable infusion-centre sheet</button></p>'
       + '<p class="small disclaimer">' + ms.esc(p.disclaimer) + "</p></div>"
       + '<div class="card"><h2>Predicted counts under the plan</h2><div id="plot-plan" class="plot" role="img" aria-label="Measured and predicted counts"></div></div>'
-      + '<div class="card"><h2>Checks</h2><div class="scroll"><table><thead><tr><th>Status</th><th>Check</th><th>Value</th><th>Why</th></tr></thead><tbody>' + checks + "</tbody></table></div></div>"
+      + '<div class="card"><h2>Checks</h2><div class="scroll"><table class="stack"><thead><tr><th>Status</th><th>Check</th><th>Value</th><th>Why</th></tr></thead><tbody>' + checks + "</tbody></table></div></div>"
       + '<div class="card"><h2>Candidate doses</h2><div class="scroll"><table id="candidates"><thead><tr><th>Dose (' + ms.esc(unitCol.replace("dose_", "").replace("_per_", "/")) + ')</th><th>mg</th><th>P(target)</th><th>P(grade ≥ 3)</th><th>within the limit</th></tr></thead><tbody>' + cands + "</tbody></table></div></div>"
       + '<div class="card"><h2>The patient\'s estimated parameters</h2><div class="scroll"><table><thead><tr><th>Parameter</th><th>Estimate</th><th>90 % interval</th><th>What it is</th></tr></thead><tbody>' + params + "</tbody></table></div></div>";
     const colors = { wbc: "rgb(36,86,166)", anc: "rgb(179,38,30)", alc: "rgb(27,122,58)" };
