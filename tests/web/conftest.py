@@ -18,7 +18,7 @@ def web_app():
     from mschemo.interfaces.web import create_app
     from mschemo.interfaces.web.settings import WebSettings
 
-    return create_app(WebSettings(trial_workers=1, trial_queue=2, trial_max_patients=600))
+    return create_app(WebSettings(compute_workers=0, trial_workers=1, trial_queue=2, trial_max_patients=600))
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +45,7 @@ def server():
     from mschemo.interfaces.web.settings import WebSettings
 
     port = _free_port()
-    app = create_app(WebSettings(trial_workers=1, trial_queue=4, trial_max_patients=2000))
+    app = create_app(WebSettings(compute_workers=1, trial_workers=1, trial_queue=4, trial_max_patients=2000))
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()

@@ -12,7 +12,7 @@ from mschemo.interfaces.web import create_app  # noqa: E402
 from mschemo.interfaces.web.settings import WebSettings  # noqa: E402
 
 # no trial worker: fuzzed trials queue (then 429), none runs
-APP = create_app(WebSettings(trial_workers=0, trial_queue=2, trial_max_patients=300))
+APP = create_app(WebSettings(compute_workers=0, trial_workers=0, trial_queue=2, trial_max_patients=300))
 schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", APP)
 
 

@@ -78,3 +78,34 @@ def test_serve_prints_its_address_and_serves_the_explainer() -> None:
         _, err = proc.communicate(timeout=20)
     # nothing a person asked for is logged: the server writes no access log
     assert "GET /" not in err
+
+
+def test_no_worker_outlives_a_killed_server() -> None:
+    """SIGKILL gives the server no shutdown: its compute workers and trial processes end by themselves
+    (they hold the server's output pipes, so the pipes close only when every one of them has ended)."""
+    import signal
+
+    import httpx2 as httpx
+
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "mschemo", "serve", "--port", str(port), "--trial-workers", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=subprocess_env())
+    try:
+        proc.stdout.readline()
+        for _ in range(200):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/api/v1/drugs", timeout=5)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        plan = httpx.post(f"http://127.0.0.1:{port}/api/v1/personalise", json={"example": "cyclophosphamide"}, timeout=120)
+        assert plan.status_code == 200
+        job = httpx.post(f"http://127.0.0.1:{port}/api/v1/trials", json={"example": "clarity", "n_per_arm": 500},
+                         timeout=30)
+        assert job.status_code == 202
+        time.sleep(1.0)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+    t0 = time.time()
+    proc.communicate(timeout=30)
+    assert time.time() - t0 < 15

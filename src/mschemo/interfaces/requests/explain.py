@@ -140,15 +140,16 @@ class ExplainJob:
         untreated = _untreated(self.n, self.seed, self.years, dis)
         # the first week only shows the first dose, which no rule can hold back
         first = SimulateRequest(drug=self.drug, regimen=self.regimen, n=self.n, seed=self.seed, until="8 days",
-                                every="2 h", disease=False, no_rules=True).resolve(API).run()
+                                every="30 min", disease=False, no_rules=True).resolve(API).run()
         ok = np.asarray(counts.status) == 0
         return {
             "drug": self.drug, "regimen": self.regimen, "n": self.n, "seed": self.seed, "years": self.years,
             "treatments": list(self.treatments),
-            "concentration": _bands(first, "conc_mg_per_L", np.asarray(first.status) == 0),
+            "concentration": _bands(first, "conc_mg_per_L", np.asarray(first.status) == 0, scale=1000.0,
+                                    unit="ug/L"),
             "counts": {k: {"label": label, **_bands(counts, f"{k}_1e9_per_L", ok)} for k, label in COUNTS},
             "toxicity": _toxicity(counts, ok),
-            "relapses": {"treated": _relapses(disease), "untreated": _relapses(untreated)},
+            "relapses": {"treated": _relapses(disease, self.seed), "untreated": _relapses(untreated, self.seed)},
             "edss": {"treated": _edss(disease), "untreated": _edss(untreated)},
             "symptoms": _symptoms(disease, untreated),
             "summary": {"treated": _summary(disease), "untreated": _summary(untreated)},
@@ -167,7 +168,8 @@ def _untreated(n: int, seed: int, years: int, disease: Any) -> Any:
 
 
 def _round(a: np.ndarray, digits: int = 4) -> list[float | None]:
-    return [None if not math.isfinite(x) else round(float(x), digits) for x in np.asarray(a, dtype=float)]
+    """Values to ``digits`` significant figures (JSON stays small; a log axis keeps its shape)."""
+    return [None if not math.isfinite(x) else float(f"{x:.{digits}g}") for x in np.asarray(a, dtype=float)]
 
 
 def _matrix(result: Any, column: str, ok: np.ndarray) -> np.ndarray:
@@ -175,11 +177,11 @@ def _matrix(result: Any, column: str, ok: np.ndarray) -> np.ndarray:
     return np.asarray(result.column(column), dtype=float)[ok]
 
 
-def _bands(result: Any, column: str, ok: np.ndarray) -> dict[str, Any]:
-    values = _matrix(result, column, ok)
+def _bands(result: Any, column: str, ok: np.ndarray, scale: float = 1.0, unit: str = "1e9/L") -> dict[str, Any]:
+    values = _matrix(result, column, ok) * scale
     q = np.percentile(values, QUANTILES, axis=0) if len(values) else np.full((3, values.shape[1]), np.nan)
-    return {"day": _round(np.asarray(result.times_d, dtype=float), 3), "p5": _round(q[0]), "median": _round(q[1]),
-            "p95": _round(q[2])}
+    return {"day": _round(np.asarray(result.times_d, dtype=float), 5), "unit": unit, "p5": _round(q[0]),
+            "median": _round(q[1]), "p95": _round(q[2])}
 
 
 def _toxicity(counts: Any, ok: np.ndarray) -> dict[str, Any]:
@@ -202,12 +204,24 @@ def _months(until_d: float) -> np.ndarray:
     return np.arange(0.0, until_d + 1e-9, 365.25 / 12)
 
 
-def _relapses(result: Any) -> dict[str, Any]:
+def _relapses(result: Any, seed: int) -> dict[str, Any]:
+    """Relapses per patient so far, by month: the cohort's mean and the 90 % interval of that mean
+    over resamples of its patients (the chance in a cohort this small)."""
     grid = _months(result.until_d)
-    days = np.sort(result.relapses["day"].to_numpy(dtype=float)) if len(result.relapses) else np.zeros(0)
-    n = max(int(result.n_patients), 1)
-    mean = np.searchsorted(days, grid, side="right") / n
-    return {"day": _round(grid, 1), "mean_cumulative": _round(mean)}
+    ids = np.asarray(result.ids)
+    rel = result.relapses
+    per = np.zeros((len(ids), len(grid)))
+    if len(rel):
+        index = {str(v): k for k, v in enumerate(ids)}
+        rows = np.array([index[str(v)] for v in rel["id"].to_numpy()])
+        days = rel["day"].to_numpy(dtype=float)
+        np.add.at(per, rows, days[:, None] <= grid[None, :])
+    mean = per.mean(axis=0) if len(ids) else np.zeros(len(grid))
+    rng = np.random.default_rng(seed)
+    draws = per[rng.integers(0, len(ids), size=(200, len(ids)))].mean(axis=1) if len(ids) else np.zeros((1, len(grid)))
+    lo, hi = np.percentile(draws, [5, 95], axis=0)
+    return {"day": _round(grid, 5), "mean_cumulative": _round(mean), "p5": _round(lo), "p95": _round(hi),
+            "median": _round(mean)}
 
 
 def _edss(result: Any) -> dict[str, Any]:

@@ -3,11 +3,8 @@ under /api/v1, the limits and the safety headers."""
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
-import json
-import math
 import re
+from collections import OrderedDict
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -24,6 +21,7 @@ import mschemo as ms
 from ..requests import API, EXAMPLE_PATIENTS, other_treatments
 from ..requests.explain import EVERY, EXPLAIN_DRUGS
 from ..requests.personalise import example_patient_text
+from .compute import Compute, explain_bytes, json_safe, plan_json, plan_sheet
 from .jobs import QueueFull, TrialJobs
 from .schemas import CheckBody, ErrorBody, ExplainBody, PersonaliseBody, TrialBody
 from .settings import WebSettings
@@ -143,11 +141,14 @@ class _TooBig(Exception):
 def build(settings: WebSettings | None = None) -> FastAPI:
     settings = settings or WebSettings.from_env()
     jobs = TrialJobs(settings.trial_workers, settings.trial_queue, settings.trial_keep)
+    compute = Compute(settings.compute_workers)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        compute.warm()
         yield
         jobs.close()
+        compute.close()
 
     app = FastAPI(title="mschemo", version=ms.__version__, lifespan=lifespan, docs_url="/api/v1/docs",
                   redoc_url=None, openapi_url="/api/v1/openapi.json",
@@ -189,7 +190,7 @@ def build(settings: WebSettings | None = None) -> FastAPI:
         return _error(exc.status_code, text)
 
     _pages(app)
-    app.include_router(_api(settings, jobs), prefix="/api/v1")
+    app.include_router(_api(settings, jobs, compute), prefix="/api/v1")
     return app
 
 
@@ -224,34 +225,10 @@ def _fields(request: Request, body: Any) -> None:
     request.state.sent = tuple(body.model_fields_set)
 
 
-def _json_safe(x: Any) -> Any:
-    if isinstance(x, float):
-        return x if math.isfinite(x) else None
-    if isinstance(x, dict):
-        return {str(k): _json_safe(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_json_safe(v) for v in x]
-    if isinstance(x, (dt.date, dt.datetime)):
-        return x.isoformat()
-    if hasattr(x, "item") and callable(x.item):
-        return _json_safe(x.item())
-    return x
-
-
-def _frame(df: Any) -> list[dict[str, Any]]:
-    return _json_safe(df.astype(object).where(df.notna(), None).to_dict("records"))
-
-
-def _api(settings: WebSettings, jobs: TrialJobs) -> APIRouter:
+def _api(settings: WebSettings, jobs: TrialJobs, compute: Compute) -> APIRouter:
     api = APIRouter(responses=_ERRORS)
 
-    @functools.lru_cache(maxsize=settings.explain_cache)
-    def explained(job: Any) -> bytes:
-        """The explainer's answer as JSON bytes (encoded once: FastAPI's encoder would walk every one
-        of its ~30,000 numbers on each request)."""
-        out = _json_safe(job.run())
-        out["disclaimer"] = ms.DISCLAIMER
-        return json.dumps(out, separators=(",", ":")).encode()
+    explained: OrderedDict[Any, bytes] = OrderedDict()   # the latest answers by choice (most recent last)
 
     @api.get("/drugs", summary="The explainer's drugs with their dose ranges, and the drugs with label rules")
     def drugs() -> dict[str, Any]:
@@ -266,14 +243,21 @@ def _api(settings: WebSettings, jobs: TrialJobs) -> APIRouter:
 
     @api.get("/treatments", summary="The treatments beside chemotherapy and the evidence behind each")
     def treatments() -> dict[str, Any]:
-        return {"treatments": _json_safe(other_treatments()), "disclaimer": ms.DISCLAIMER}
+        return {"treatments": json_safe(other_treatments()), "disclaimer": ms.DISCLAIMER}
 
     @api.post("/simulate", summary="The explainer's simulation: counts, relapses, EDSS and symptoms, treated "
                                    "and untreated", response_class=JSONResponse)
-    def simulate(body: ExplainBody, request: Request) -> Response:
+    async def simulate(body: ExplainBody, request: Request) -> Response:
         _fields(request, body)
         job = body.request().resolve(API)
-        return Response(explained(job), media_type="application/json")
+        answer = explained.get(job)
+        if answer is None:
+            answer = await compute(explain_bytes, job)
+            explained[job] = answer
+            while len(explained) > settings.explain_cache:
+                explained.popitem(last=False)
+        explained.move_to_end(job)
+        return Response(answer, media_type="application/json")
 
     @api.post("/check", summary="Give or hold today: every label rule checked on today's facts")
     def check(body: CheckBody, request: Request) -> dict[str, Any]:
@@ -282,15 +266,11 @@ def _api(settings: WebSettings, jobs: TrialJobs) -> APIRouter:
         d = r.decision
         checks = [{"rule": c.rule, "check": c.name, "kind": c.kind, "status": c.status, "value": c.value_text,
                    "limit": c.limit_text, "reason": c.reason, "action": c.action or None} for c in r.checks]
-        return _json_safe({"drug": r.drug, "date": r.date, "course": r.course, "dose": r.dose_text,
+        return json_safe({"drug": r.drug, "date": r.date, "course": r.course, "dose": r.dose_text,
                            "verdict": r.verdict, "verdict_text": r.verdict_text, "action": d.action,
                            "reason": d.reason, "recheck_date": r.recheck_date, "checks": checks,
                            "lifetime_before": d.lifetime_before, "lifetime_after": d.lifetime,
                            "lifetime_unit": d.lifetime_unit or None, "disclaimer": ms.DISCLAIMER})
-
-    def _plan(body: PersonaliseBody, request: Request) -> Any:
-        _fields(request, body)
-        return body.request().resolve(API).run()
 
     @api.get("/patients/examples/{name}", summary="A built-in example patient's file (its text)")
     def example_patient(name: str) -> dict[str, Any]:
@@ -298,15 +278,16 @@ def _api(settings: WebSettings, jobs: TrialJobs) -> APIRouter:
         return {"name": name, "format": fmt, "text": text, "disclaimer": ms.DISCLAIMER}
 
     @api.post("/personalise", summary="The next dose from a patient's own counts (Bayesian)")
-    def personalise(body: PersonaliseBody, request: Request) -> dict[str, Any]:
-        plan = _plan(body, request)
-        return _json_safe(_plan_json(plan))
+    async def personalise(body: PersonaliseBody, request: Request) -> dict[str, Any]:
+        _fields(request, body)
+        return await compute(plan_json, body.request())
 
     @api.post("/personalise/sheet", summary="The printable infusion-centre sheet of the plan (HTML)",
               response_class=HTMLResponse)
-    def sheet(body: PersonaliseBody, request: Request) -> HTMLResponse:
-        plan = _plan(body, request)
-        return HTMLResponse(plan.sheet_html(), headers={"Content-Disposition": "inline; filename=sheet.html"})
+    async def sheet(body: PersonaliseBody, request: Request) -> HTMLResponse:
+        _fields(request, body)
+        html = await compute(plan_sheet, body.request())
+        return HTMLResponse(html, headers={"Content-Disposition": "inline; filename=sheet.html"})
 
     @api.post("/trials", status_code=202, summary="Start a trial as a background job")
     def create_trial(body: TrialBody, request: Request) -> dict[str, Any]:
@@ -323,11 +304,11 @@ def _api(settings: WebSettings, jobs: TrialJobs) -> APIRouter:
             created = jobs.submit(fields, job.spec.name, job.n_per_arm, total)
         except QueueFull as exc:
             return JSONResponse({"error": str(exc), "field": None, "disclaimer": ms.DISCLAIMER}, status_code=429)
-        return created.public()
+        return created.public(ms.DISCLAIMER)
 
     @api.get("/trials", summary="The trial jobs of this server")
     def list_trials() -> dict[str, Any]:
-        return {"jobs": [j.public() for j in reversed(list(jobs.jobs.values()))],
+        return {"jobs": [j.public(ms.DISCLAIMER) for j in reversed(list(jobs.jobs.values()))],
                 "workers": settings.trial_workers, "queue": settings.trial_queue,
                 "max_patients": settings.trial_max_patients}
 
@@ -339,12 +320,12 @@ def _api(settings: WebSettings, jobs: TrialJobs) -> APIRouter:
 
     @api.get("/trials/{job_id}", summary="A trial job's state and progress")
     def trial_status(job_id: str) -> dict[str, Any]:
-        return _job(job_id).public()
+        return _job(job_id).public(ms.DISCLAIMER)
 
     @api.delete("/trials/{job_id}", summary="Cancel a trial job (its files are deleted)")
     def cancel_trial(job_id: str) -> dict[str, Any]:
         _job(job_id)
-        return jobs.cancel(job_id).public()
+        return jobs.cancel(job_id).public(ms.DISCLAIMER)
 
     def _done(job_id: str) -> Any:
         job = _job(job_id)
@@ -367,31 +348,3 @@ def _api(settings: WebSettings, jobs: TrialJobs) -> APIRouter:
                             filename=f"trial_{job.id}_{name}")
 
     return api
-
-
-def _plan_json(plan: Any) -> dict[str, Any]:
-    """A DosePlan as JSON, with the verdict a clinic reads first: "give" only when the decision is to
-    give and every check (the model's fit to the counts included) passes."""
-    checks = _frame(plan.checks)
-    statuses = {c.get("status") for c in checks}
-    if plan.decision == "give" and plan.gives_dose:
-        verdict = "give" if statuses <= {"pass"} else "give after checks"
-    else:
-        verdict = plan.decision
-    fit = next((c for c in checks if str(c.get("rule", "")).startswith("model fit")), None)
-    return {"patient_id": plan.patient_id, "drug": plan.drug, "decision": plan.decision, "verdict": verdict,
-            "reason": plan.reason, "dose_text": plan.dose_text(), "dose": plan.dose, "dose_unit": plan.dose_unit,
-            "mg": plan.mg, "date": plan.date, "administration": plan.administration,
-            "proposal": [{"label": k, "text": v} for k, v in plan.proposal_rows()],
-            "p_target": plan.p_target, "p_grade3": plan.p_grade3, "p_grade4": plan.p_grade4,
-            "nadir": {"kind": plan.kind, "median": plan.nadir_median, "p5": plan.nadir_p5, "p95": plan.nadir_p95,
-                      "day": plan.nadir_day},
-            "target": None if plan.target is None else {"kind": plan.target.kind, "low": plan.target.low,
-                                                         "high": plan.target.high},
-            "next_count_date": plan.next_count_date, "next_count_reason": plan.next_count_reason,
-            "checks": checks, "model_fit": fit, "candidates": _frame(plan.candidates),
-            "predicted": _frame(plan.predicted), "parameters": _frame(plan.parameters),
-            "measured": _frame(plan.record.counts[["date", "day", "kind", "value"]]) if plan.record is not None else [],
-            "doses": _frame(plan.record.doses[["date", "day", "amount", "unit"]]) if plan.record is not None else [],
-            "notes": list(plan.notes), "posterior_method": plan.posterior_method, "seed": plan.seed,
-            "disclaimer": plan.disclaimer}

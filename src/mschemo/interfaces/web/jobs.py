@@ -5,6 +5,7 @@ folder the server owns (never a path the user names), deleted when the job is ca
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import shutil
 import tempfile
 import threading
@@ -43,12 +44,12 @@ class Job:
     summary: list[dict[str, Any]] = field(default_factory=list)
     process: Any = field(default=None, repr=False)
 
-    def public(self) -> dict[str, Any]:
+    def public(self, disclaimer: str = "") -> dict[str, Any]:
         pct = 100.0 * self.done / self.total if self.total else 0.0
         out = {"id": self.id, "label": self.label, "state": self.state, "n_per_arm": self.n_per_arm,
                "patients_done": self.done, "patients_total": self.total, "progress_pct": round(pct, 1),
                "error": self.error or None, "created": self.created, "started": self.started,
-               "finished": self.finished}
+               "finished": self.finished, "disclaimer": disclaimer or None}
         if self.state == "done":
             base = f"/api/v1/trials/{self.id}"
             out["summary"] = self.summary
@@ -57,9 +58,12 @@ class Job:
         return out
 
 
-def _run(fields: dict[str, Any], folder: str, queue: Any) -> None:
+def _run(fields: dict[str, Any], folder: str, queue: Any, parent: int) -> None:
     """In the worker process: run the trial, writing its files into ``folder``; progress and the end
-    go to ``queue``."""
+    go to ``queue``. The process ends with the server's."""
+    from .compute import exit_with_parent
+
+    exit_with_parent(parent)
     try:
         from ..requests import API, TrialRequest
 
@@ -134,7 +138,7 @@ class TrialJobs:
         job.folder = self.root / job.id
         job.folder.mkdir()
         queue = self.ctx.Queue()
-        job.process = self.ctx.Process(target=_run, args=(job.fields, str(job.folder), queue), daemon=True)
+        job.process = self.ctx.Process(target=_run, args=(job.fields, str(job.folder), queue, os.getpid()), daemon=True)
         job.state, job.started = "running", time.time()
         job.process.start()
         threading.Thread(target=self._watch, args=(job, queue), daemon=True).start()

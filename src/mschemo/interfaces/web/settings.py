@@ -18,6 +18,8 @@ class WebSettings:
     """Limits of one server process.
 
     max_body_bytes: the largest request body (an uploaded patient file or trial spec included), bytes.
+    compute_workers: processes for the heavy answers (a new explainer choice, a dose plan; default: one per
+        core; 0: in the server's threads).
     trial_workers: trials running at once (default: one per core); trial_queue: trials waiting beyond them.
     trial_max_patients: the most patients one trial request may simulate (all arms).
     trial_keep: finished trials whose files are kept (the oldest are deleted first).
@@ -25,6 +27,7 @@ class WebSettings:
     """
 
     max_body_bytes: int = 1_000_000
+    compute_workers: int = field(default_factory=_cores)
     trial_workers: int = field(default_factory=_cores)
     trial_queue: int = 8
     trial_max_patients: int = 6_000

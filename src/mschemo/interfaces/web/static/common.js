@@ -34,16 +34,18 @@ const ms = {
   esc(s) { return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]); },
   pct(x) { return x === null || x === undefined ? "n/a" : Math.round(100 * x) + " %"; },
   // A median line with its 5th-95th percentile band.
-  band(x, b, name, color, yaxis) {
+  // words: what the line and the band are ("typical patient" and "90 % of patients" by default)
+  band(x, b, name, color, yaxis, words) {
     const fill = color.replace("rgb(", "rgba(").replace(")", ",0.18)");
+    const [line, area] = words ? [words.split(", ")[0], words.split(", ")[1]] : ["typical patient", "90 % of patients"];
     return [
       { x, y: b.p95, mode: "lines", line: { width: 0 }, hoverinfo: "skip", showlegend: false, yaxis },
-      { x, y: b.p5, mode: "lines", line: { width: 0 }, fill: "tonexty", fillcolor: fill, name: name + " (90 % of patients)", hoverinfo: "skip", yaxis },
-      { x, y: b.median, mode: "lines", line: { color, width: 2.5 }, name: name + " (typical patient)", yaxis },
+      { x, y: b.p5, mode: "lines", line: { width: 0 }, fill: "tonexty", fillcolor: fill, name: name + " (" + area + ")", hoverinfo: "skip", yaxis },
+      { x, y: b.median, mode: "lines", line: { color, width: 2.5 }, name: name + " (" + line + ")", yaxis },
     ];
   },
   layout(extra) {
-    return Object.assign({ margin: { l: 55, r: 10, t: 10, b: 40 }, legend: { orientation: "h", y: -0.3, yanchor: "top" }, font: { size: 12 },
+    return Object.assign({ margin: { l: 55, r: 10, t: 10, b: 45 }, legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" }, font: { size: 12 },
       paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff", hovermode: "x unified" }, extra || {});
   },
   plot(id, traces, layout) {

@@ -60,24 +60,23 @@
         + ". Each infusion is given at an infusion centre by an infusion nurse, after a blood count.";
     const c = d.concentration;
     ms.plot("plot-conc", ms.band(c.day, c, "drug level", "rgb(36,86,166)"),
-      { xaxis: { title: { text: "days after the first dose" } }, yaxis: { title: { text: "mg/L" }, type: "log" } });
+      { xaxis: { title: { text: "days after the first dose" } }, yaxis: { title: { text: "µg per litre" }, type: "log" } });
     let traces = [];
     for (const k of ["wbc", "anc", "alc"]) traces = traces.concat(ms.band(years(d.counts[k].day), d.counts[k], d.counts[k].label, COLORS[k]));
     ms.plot("plot-counts", traces, { xaxis: { title: { text: "years" } }, yaxis: { title: { text: "cells ×10⁹ per litre" } } });
     $("n-anc-g3").textContent = ms.pct(d.toxicity.anc.grade_3_or_worse);
     $("n-alc-low").textContent = d.toxicity.alc.lowest_median + " ×10⁹/L";
     const r = d.relapses;
-    ms.plot("plot-relapses", [
-      { x: years(r.treated.day), y: r.treated.mean_cumulative, name: "with " + d.drug, line: { color: "rgb(36,86,166)", width: 2.5 } },
-      { x: years(r.untreated.day), y: r.untreated.mean_cumulative, name: "without chemotherapy", line: { color: "rgb(154,103,0)", width: 2.5, dash: "dash" } },
-    ], { xaxis: { title: { text: "years" } }, yaxis: { title: { text: "relapses per patient so far" } } });
+    ms.plot("plot-relapses", ms.band(years(r.treated.day), r.treated, "with " + d.drug, "rgb(36,86,166)", undefined, "mean, 90 % interval")
+      .concat(ms.band(years(r.untreated.day), r.untreated, "without chemotherapy", "rgb(154,103,0)", undefined, "mean, 90 % interval")),
+      { xaxis: { title: { text: "years" } }, yaxis: { title: { text: "relapses per patient so far" } } });
     $("n-arr-treated").textContent = (d.summary.treated["annualised relapse rate"] ?? 0).toFixed(2);
     $("n-arr-untreated").textContent = (d.summary.untreated["annualised relapse rate"] ?? 0).toFixed(2);
     const s = d.symptoms;
     ms.plot("plot-symptoms", [
       { type: "bar", x: s.map((x) => x.symptom), y: s.map((x) => x.treated), name: "with " + d.drug, marker: { color: "rgb(36,86,166)" } },
       { type: "bar", x: s.map((x) => x.symptom), y: s.map((x) => x.untreated), name: "without chemotherapy", marker: { color: "rgb(154,103,0)" } },
-    ], { barmode: "group", yaxis: { title: { text: "share of patients" }, tickformat: ".0%", range: [0, 1] }, hovermode: "closest" });
+    ], { barmode: "group", xaxis: { automargin: true, tickangle: -35 }, yaxis: { title: { text: "share of patients" }, tickformat: ".0%", range: [0, 1] }, hovermode: "closest" });
     const e = d.edss;
     ms.plot("plot-edss", ms.band(years(e.treated.day), e.treated, "with " + d.drug, "rgb(36,86,166)")
       .concat(ms.band(years(e.untreated.day), e.untreated, "without chemotherapy", "rgb(154,103,0)")),

@@ -24,7 +24,7 @@
       + j.n_per_arm + " per arm, " + j.patients_total + " patients · " + ms.esc(j.state) + "</span>"
       + '<div class="progress" role="progressbar" aria-label="progress of ' + ms.esc(j.label) + '" aria-valuemin="0" aria-valuemax="100" aria-valuenow="'
       + j.progress_pct + '"><div style="width:' + j.progress_pct + '%"></div></div>'
-      + '<p class="small"><span class="pct">' + j.progress_pct.toFixed(0) + " %</span> (" + j.patients_done + " of " + j.patients_total + " patients)"
+      + '<p class="small"><span class="pct">' + j.progress_pct.toFixed(0) + ' %</span> (<span class="count">' + j.patients_done + " of " + j.patients_total + " patients</span>)"
       + (j.error ? ' · <span class="field-error">' + ms.esc(j.error) + "</span>" : "") + "</p>"
       + (active ? '<button type="button" class="danger cancel">Cancel</button>' : "")
       + (done ? '<p><a class="report" href="' + j.links.report + '" target="_blank" rel="noopener">Open the report</a> · <a href="' + j.links.patients
@@ -38,15 +38,39 @@
       + "</tbody></table></div>";
   }
 
+  // Update the list in place: a running job's bar and numbers change, the rest of the page (and the
+  // keyboard focus on a Cancel button) stays; a job whose state changed is drawn again.
+  function render(list) {
+    const box = $("jobs");
+    if (!list.length) { box.innerHTML = '<p class="muted">None yet.</p>'; return; }
+    if (!box.querySelector(".job")) box.innerHTML = "";
+    const seen = new Set();
+    list.forEach((j, k) => {
+      seen.add(j.id);
+      let el = box.querySelector('.job[data-id="' + CSS.escape(j.id) + '"]');
+      if (el && el.dataset.state === j.state) {
+        el.querySelector(".progress").setAttribute("aria-valuenow", j.progress_pct);
+        el.querySelector(".progress > div").style.width = j.progress_pct + "%";
+        el.querySelector(".pct").textContent = j.progress_pct.toFixed(0) + " %";
+        el.querySelector(".count").textContent = j.patients_done + " of " + j.patients_total + " patients";
+      } else {
+        const tmp = document.createElement("div");
+        tmp.innerHTML = row(j);
+        const fresh = tmp.firstElementChild;
+        if (el) el.replaceWith(fresh); else box.insertBefore(fresh, box.children[k] || null);
+        el = fresh;
+        const cancel = el.querySelector(".cancel");
+        if (cancel) cancel.addEventListener("click", async () => { await ms.call("DELETE", "/trials/" + j.id); refresh(); });
+      }
+    });
+    box.querySelectorAll(".job").forEach((el) => { if (!seen.has(el.dataset.id)) el.remove(); });
+  }
+
   async function refresh() {
     const d = await ms.call("GET", "/trials");
     $("t-limits").textContent = "This server runs " + d.workers + " trial(s) at once, queues " + d.queue + " more, and takes at most "
       + d.max_patients.toLocaleString() + " patients per trial.";
-    $("jobs").innerHTML = d.jobs.length ? d.jobs.map(row).join("") : '<p class="muted">None yet.</p>';
-    $("jobs").querySelectorAll(".cancel").forEach((b) => b.addEventListener("click", async () => {
-      const id = b.closest(".job").dataset.id;
-      await ms.call("DELETE", "/trials/" + id); refresh();
-    }));
+    render(d.jobs);
     const active = d.jobs.some((j) => j.state === "queued" || j.state === "running");
     clearTimeout(polling);
     if (active) polling = setTimeout(refresh, 500);

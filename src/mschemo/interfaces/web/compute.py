@@ -1,0 +1,143 @@
+"""The heavy answers (a new explainer choice, a dose plan, its sheet) computed in a pool of worker
+processes, one per core by default, so that several clinicians' requests use every core and the
+server's own process stays free to answer pages, progress and cached choices. With no worker
+(``compute_workers=0``) they run in the server's thread pool (tests, one-core machines).
+
+The functions here run in the workers: they take a checked request and give JSON-ready data."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import math
+import multiprocessing as mp
+import os
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+import mschemo as ms
+
+from ..requests import API
+
+__all__ = ["Compute", "explain_bytes", "plan_json", "plan_sheet", "json_safe", "frame"]
+
+
+class Compute:
+    """Where the heavy answers run: a process pool, or the server's threads when ``workers`` is 0."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.pool = self._new_pool() if workers > 0 else None
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("spawn"),
+                                   initializer=exit_with_parent, initargs=(os.getpid(),))
+
+    def warm(self) -> None:
+        """Start every worker now (each loads the compiled kernel once) instead of at its first request."""
+        if self.pool is not None:
+            for _ in range(self.workers):
+                self.pool.submit(_warm)
+
+    async def __call__(self, fn: Any, *args: Any) -> Any:
+        if self.pool is None:
+            from starlette.concurrency import run_in_threadpool
+
+            return await run_in_threadpool(fn, *args)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+        except BrokenProcessPool:
+            self.pool = self._new_pool()
+            raise ms.SolverError("a worker process of the server stopped while computing this answer; send the "
+                                 "request again.") from None
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def exit_with_parent(parent: int) -> None:
+    """In a worker: end this process when the server's process is gone (killed without its shutdown),
+    so that no worker outlives it."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
+
+
+def _warm() -> None:
+    import mschemo as ms
+
+    ms.simulate(ms.load_drug("cyclophosphamide").model, "800 mg/m2 over 1 h", n=1, seed=1)
+
+
+# -- JSON -------------------------------------------------------------------------------------------------
+def json_safe(x: Any) -> Any:
+    """Plain JSON values: NaN and infinity as null, dates as text, NumPy scalars as Python ones."""
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {str(k): json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [json_safe(v) for v in x]
+    if isinstance(x, (dt.date, dt.datetime)):
+        return x.isoformat()
+    if hasattr(x, "item") and callable(x.item):
+        return json_safe(x.item())
+    return x
+
+
+def frame(df: Any) -> list[dict[str, Any]]:
+    return json_safe(df.astype(object).where(df.notna(), None).to_dict("records"))
+
+
+# -- in the workers ---------------------------------------------------------------------------------------
+def explain_bytes(job: Any) -> bytes:
+    """The explainer's answer as JSON bytes (encoded once: FastAPI's encoder would walk every one of its
+    ~30,000 numbers on each request)."""
+    out = json_safe(job.run())
+    out["disclaimer"] = ms.DISCLAIMER
+    return json.dumps(out, separators=(",", ":")).encode()
+
+
+def plan_json(request: Any) -> dict[str, Any]:
+    """A dose plan as JSON, with the verdict a clinic reads first: "give" only when the decision is to
+    give and every check (the model's fit to the counts included) passes."""
+    plan = request.resolve(API).run()
+    checks = frame(plan.checks)
+    statuses = {c.get("status") for c in checks}
+    if plan.decision == "give" and plan.gives_dose:
+        verdict = "give" if statuses <= {"pass"} else "give after checks"
+    else:
+        verdict = plan.decision
+    fit = next((c for c in checks if str(c.get("rule", "")).startswith("model fit")), None)
+    record = plan.record
+    return json_safe({
+        "patient_id": plan.patient_id, "drug": plan.drug, "decision": plan.decision, "verdict": verdict,
+        "reason": plan.reason, "dose_text": plan.dose_text(), "dose": plan.dose, "dose_unit": plan.dose_unit,
+        "mg": plan.mg, "date": plan.date, "administration": plan.administration,
+        "proposal": [{"label": k, "text": v} for k, v in plan.proposal_rows()],
+        "p_target": plan.p_target, "p_grade3": plan.p_grade3, "p_grade4": plan.p_grade4,
+        "nadir": {"kind": plan.kind, "median": plan.nadir_median, "p5": plan.nadir_p5, "p95": plan.nadir_p95,
+                  "day": plan.nadir_day},
+        "target": None if plan.target is None else {"kind": plan.target.kind, "low": plan.target.low,
+                                                     "high": plan.target.high},
+        "next_count_date": plan.next_count_date, "next_count_reason": plan.next_count_reason,
+        "checks": checks, "model_fit": fit, "candidates": frame(plan.candidates),
+        "predicted": frame(plan.predicted), "parameters": frame(plan.parameters),
+        "measured": frame(record.counts[["date", "day", "kind", "value"]]) if record is not None else [],
+        "doses": frame(record.doses[["date", "day", "amount", "unit"]]) if record is not None else [],
+        "notes": list(plan.notes), "posterior_method": plan.posterior_method, "seed": plan.seed,
+        "disclaimer": plan.disclaimer})
+
+
+def plan_sheet(request: Any) -> str:
+    """The printable infusion-centre sheet of the plan (HTML text)."""
+    return request.resolve(API).run().sheet_html()
