@@ -22,6 +22,7 @@ from mschemo.dosing import (
     Course,
     PreDose,
     Reading,
+    checklist,
     decide,
     read_rules,
 )
@@ -181,3 +182,17 @@ def test_body_size_is_the_one_dose_unit_conversion():
     assert BODY.total([(12.0, "mg/m2"), (24.0, "mg")], "mg/m2") == 24.0
     with pytest.raises(Exception, match="dose unit 'mg/l' is unknown"):
         BODY.per("mg/l")
+
+
+def test_the_checklist_checks_every_rule_on_its_own():
+    """decide stops at the first failing rule; the give-or-hold list goes on: a low ANC does not hide
+    a missing LVEF or the lifetime dose, and the cap's check names the other region's cap it passes."""
+    all_rules = rules(LVEF, ANC_DELAY, CAP_US, CAP_EU, region="us")
+    f = facts(course=5, counts={"anc": Reading.measured(1.2, 0, "2026-03-31")}, given=[(64.0, "mg/m2")])
+    d = decide(all_rules, f)
+    assert d.action == "delay" and [c.status for c in d.checks] == ["to-check", "fail"]
+    listed = checklist(all_rules, f)
+    assert [(c.kind, c.status) for c in listed] == [("covariate", "to-check"), ("count", "fail"), ("cumulative", "pass")]
+    assert "the EU cap of 72 mg/m2 is passed" in listed[-1].reason
+    over = checklist(all_rules, facts(course=5, counts={"anc": SIM(2.0)}, given=[(132.0, "mg/m2")]))
+    assert [c.status for c in over] == ["to-check", "pass", "fail"]

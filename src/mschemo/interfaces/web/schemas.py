@@ -19,6 +19,11 @@ _LONG = 200_000      # characters of a pasted patient file or trial spec (the bo
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    def _text(self, *leave_out: str) -> dict[str, object]:
+        """The fields sent, numbers as text (the requests read text, as typed)."""
+        return {k: (str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
+                for k, v in self.model_dump(exclude_none=True).items() if k not in leave_out}
+
 
 class ExplainBody(_Body):
     """The explainer's choices (see GET /api/v1/drugs for each drug's range)."""
@@ -33,9 +38,7 @@ class ExplainBody(_Body):
     treatments: list[str] = Field(default_factory=list, max_length=20, examples=[["steroids", "exercise"]])
 
     def request(self) -> ExplainRequest:
-        return ExplainRequest(**{k: (str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
-                                 for k, v in self.model_dump(exclude_none=True).items() if k != "treatments"},
-                              treatments=tuple(self.treatments))
+        return ExplainRequest(**self._text("treatments"), treatments=tuple(self.treatments))
 
 
 class CheckBody(_Body):
@@ -58,8 +61,7 @@ class CheckBody(_Body):
     cap_region: str | None = Field(None, max_length=10, examples=["us"])
 
     def request(self) -> CheckRequest:
-        return CheckRequest(**{k: (str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
-                               for k, v in self.model_dump(exclude_none=True).items()})
+        return CheckRequest(**self._text())
 
 
 class PersonaliseBody(_Body):
@@ -80,9 +82,7 @@ class PersonaliseBody(_Body):
     seed: Text = Field(None, examples=[1])
 
     def request(self) -> PersonaliseRequest:
-        data = {k: (str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
-                for k, v in self.model_dump(exclude_none=True).items()}
-        return PersonaliseRequest(**data)
+        return PersonaliseRequest(**self._text())
 
 
 class TrialBody(_Body):
@@ -95,9 +95,7 @@ class TrialBody(_Body):
     seed: Text = Field(None, examples=[1])
 
     def request(self) -> TrialRequest:
-        data = {k: (str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
-                for k, v in self.model_dump(exclude_none=True).items()}
-        return TrialRequest(**data)
+        return TrialRequest(**self._text())
 
 
 class ErrorBody(BaseModel):
