@@ -6,7 +6,7 @@
 It starts ``mschemo serve`` on a free loopback port (one uvicorn process, as a clinic or a class would
 run it) and measures, from a second process (this one, asyncio + httpx2):
 
-1. the explainer's simulate endpoint (POST /api/v1/simulate) under ``--concurrency`` clients:
+1. the explainer's simulate endpoint (POST /api/v1/explain) under ``--concurrency`` clients:
    a. repeated choices (the 10 mitoxantrone doses of the slider, answered from the server's memory
       after their first time): requests/s, errors, p50/p99 latency;
    b. new choices (every request a combination not asked before): the same figures;
@@ -131,11 +131,11 @@ def main() -> None:
     out: dict = {"date": date.today().isoformat(), "cores": len(os.sched_getaffinity(0))}
     try:
         doses = [{"drug": "mitoxantrone", "dose": d} for d in range(5, 15)]
-        first = asyncio.run(hammer(base, [("POST", "/api/v1/simulate", b) for b in doses], 1))
+        first = asyncio.run(hammer(base, [("POST", "/api/v1/explain", b) for b in doses], 1))
         out["explain_first_time_each"] = first
-        bodies = [("POST", "/api/v1/simulate", doses[i % len(doses)]) for i in range(args.explain_requests)]
+        bodies = [("POST", "/api/v1/explain", doses[i % len(doses)]) for i in range(args.explain_requests)]
         out["explain_repeated_choices"] = asyncio.run(hammer(base, bodies, args.concurrency))
-        fresh = [("POST", "/api/v1/simulate", {"drug": "cyclophosphamide", "dose": 400 + 100 * (i % 13),
+        fresh = [("POST", "/api/v1/explain", {"drug": "cyclophosphamide", "dose": 400 + 100 * (i % 13),
                                                 "courses": 1 + i // 13 % 12, "seed": 100 + i})
                  for i in range(args.fresh_requests)]
         out["explain_new_choices"] = asyncio.run(hammer(base, fresh, args.concurrency))

@@ -38,8 +38,8 @@ def test_static_files_are_only_the_apps_own(client, name):
 
 
 def test_the_explainer_answers_follow_the_choices(client):
-    low = client.post("/api/v1/simulate", json={"drug": "mitoxantrone", "dose": 5, "courses": 2, "years": 2}).json()
-    high = client.post("/api/v1/simulate", json={"drug": "mitoxantrone", "dose": 14, "courses": 2, "years": 2}).json()
+    low = client.post("/api/v1/explain", json={"drug": "mitoxantrone", "dose": 5, "courses": 2, "years": 2}).json()
+    high = client.post("/api/v1/explain", json={"drug": "mitoxantrone", "dose": 14, "courses": 2, "years": 2}).json()
     assert low["disclaimer"] == DISCLAIMER
     assert low["regimen"] == "5 mg/m2 over 30 min every 3 months x 2"
     # more drug kills more neutrophils: a lower typical nadir and more grade >= 3
@@ -54,16 +54,16 @@ def test_the_explainer_answers_follow_the_choices(client):
 
 
 def test_the_explainer_is_reproducible_and_the_seed_matters(client):
-    a = client.post("/api/v1/simulate", json={"drug": "cyclophosphamide", "years": 1, "seed": 3}).json()
-    b = client.post("/api/v1/simulate", json={"drug": "cyclophosphamide", "years": 1, "seed": 3}).json()
-    c = client.post("/api/v1/simulate", json={"drug": "cyclophosphamide", "years": 1, "seed": 4}).json()
+    a = client.post("/api/v1/explain", json={"drug": "cyclophosphamide", "years": 1, "seed": 3}).json()
+    b = client.post("/api/v1/explain", json={"drug": "cyclophosphamide", "years": 1, "seed": 3}).json()
+    c = client.post("/api/v1/explain", json={"drug": "cyclophosphamide", "years": 1, "seed": 4}).json()
     assert a == b and a["counts"] != c["counts"]
 
 
 def test_cladribine_follows_its_label_and_says_so(client):
-    ok = client.post("/api/v1/simulate", json={"drug": "cladribine", "years": 2}).json()
+    ok = client.post("/api/v1/explain", json={"drug": "cladribine", "years": 2}).json()
     assert ok["regimen"] == "label tablets"
-    r = client.post("/api/v1/simulate", json={"drug": "cladribine", "dose": 5})
+    r = client.post("/api/v1/explain", json={"drug": "cladribine", "dose": 5})
     assert r.status_code == 400 and r.json()["field"] == "dose" and "follow the label" in r.json()["error"]
 
 
@@ -85,7 +85,7 @@ def test_the_other_treatments_carry_their_evidence_and_say_no_effect_found(clien
     ({"drug": ["mitoxantrone"]}, "drug", "drug"),
 ])
 def test_bad_explainer_input_is_one_sentence_about_its_field(client, body, field, words):
-    r = client.post("/api/v1/simulate", json=body)
+    r = client.post("/api/v1/explain", json=body)
     assert r.status_code in (400, 422)
     e = r.json()
     assert e["field"] == field and words in e["error"]
@@ -290,7 +290,56 @@ def test_the_queue_is_bounded(web_app):
 def test_the_openapi_schema_lists_the_api_and_names_no_server_path(client):
     schema = client.get("/api/v1/openapi.json").json()
     paths = set(schema["paths"])
-    assert {"/api/v1/simulate", "/api/v1/personalise", "/api/v1/check", "/api/v1/trials",
+    assert {"/api/v1/explain", "/api/v1/personalise", "/api/v1/check", "/api/v1/trials",
             "/api/v1/trials/{job_id}", "/api/v1/trials/{job_id}/report"} <= paths
     fields = {f for s in schema["components"]["schemas"].values() for f in s.get("properties", {})}
     assert not fields & {"path", "out", "outdir", "plot", "sheet", "report", "patient", "spec", "dask"}
+
+
+# -- simulate, as the command line runs it ---------------------------------------------------------------
+def test_simulate_gives_what_the_command_line_computes(client):
+    import mschemo as ms
+
+    r = client.post("/api/v1/simulate", json={"drug": "mitoxantrone", "n": 30, "seed": 4, "cap_region": "eu",
+                                              "disease": False})
+    assert r.status_code == 200
+    a = r.json()
+    assert a["n"] == 30 and a["disclaimer"] == DISCLAIMER and "EU" in a["rules_text"].upper()
+    local = ms.simulate(ms.load_drug("mitoxantrone"), n=30, seed=4,
+                        rules=ms.load_drug("mitoxantrone").rules.with_region("eu"))
+    grades = local.grades()
+    assert [g["worst_grade"] for g in a["grades"]] == grades["worst_grade"].tolist()
+    assert len(a["decisions"]) == len(local.decisions)
+    assert {row["output"] for row in a["summary"]} == {"wbc", "anc", "alc"}
+
+
+def test_simulate_with_the_disease_and_untreated(client):
+    d = client.post("/api/v1/simulate", json={"drug": "cladribine", "n": 20, "disease_until": "3 years"}).json()
+    assert any(row["quantity"] == "annualised relapse rate" for row in d["disease"])
+    u = client.post("/api/v1/simulate", json={"untreated": True, "n": 20, "until": "2 years", "steroids": True}).json()
+    assert u["kind"] == "untreated" and u["disease"]
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"drug": "mitoxantrone", "n": 10**30}, "n"),
+    ({"drug": "mitoxantrone", "n": 5000}, "n"),
+    ({"model": "../../params/mitox_2y.toml"}, "model"),
+    ({"example": "../../../docs/examples/my_trial"}, "example"),
+    ({"drug": "mitoxantrone", "regimen": "12 mg/m2 every 3 months x 99999999999"}, "regimen"),
+    ({"drug": "mitoxantrone", "population": "/etc/passwd"}, "population"),
+    ({"untreated": True, "drug": "mitoxantrone"}, "untreated"),
+])
+def test_simulate_refuses_paths_and_sizes(client, body, field):
+    r = client.post("/api/v1/simulate", json=body)
+    assert 400 <= r.status_code < 500, r.text
+    assert r.json()["field"] == field, r.json()
+
+
+def test_an_error_is_one_line_of_bounded_length_whatever_was_typed(client):
+    r = client.get("/api/v1/trials/ab%0Acd")
+    assert r.status_code == 404 and "\n" not in r.json()["error"] and "ab\\ncd" in r.json()["error"]
+    r = client.post("/api/v1/personalise", json={"example": "x" * 30 + "\n" + "y" * 5})
+    e = r.json()["error"]
+    assert r.status_code == 400 and "\n" not in e and "\\n" in e
+    long = client.post("/api/v1/trials", json={"spec_text": "name = '" + "z" * 5000 + "\n", "n_per_arm": 5})
+    assert long.status_code == 400 and len(long.json()["error"]) <= 600 and long.json()["error"].endswith(".")

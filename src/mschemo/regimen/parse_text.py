@@ -291,7 +291,19 @@ def _resolve_route(part: _Part, prev: _Part | None, err: _TextError) -> None:
         raise err(f"the infusion in part {_q(part.fragment)} has no duration", "add one, e.g. 'infusion over 30 min'")
 
 
+#: the most administrations one part of a regimen may give (a daily dose for 27 years): more is a typing
+#: slip, and would ask for memory without end
+MAX_ADMINISTRATIONS = 10_000
+
+
 def _resolve_count(part: _Part, err: _TextError) -> None:
+    _count(part, err)
+    if part.n > MAX_ADMINISTRATIONS:
+        raise err(f"part {_q(part.fragment)} gives {part.n:,} administrations, more than {MAX_ADMINISTRATIONS:,}",
+                  "check the count or the length, e.g. 'every 3 months x 8'")
+
+
+def _count(part: _Part, err: _TextError) -> None:
     frag = _q(part.fragment)
     if part.for_text and part.count_text:
         raise err(

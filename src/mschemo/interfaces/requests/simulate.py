@@ -245,6 +245,8 @@ class SimulationJob:
         """'dosing rules on (cap region us)' or 'dosing rules off'."""
         from ...dosing import CumulativeCap
 
+        if self.drug is None:
+            return "no dosing rules (a model, not a drug)"
         if not self.rules_on:
             return "dosing rules off"
         region = self.region or self.drug.rules.region

@@ -21,9 +21,9 @@ import mschemo as ms
 from ..requests import API, EXAMPLE_PATIENTS, other_treatments
 from ..requests.explain import EVERY, EXPLAIN_DRUGS
 from ..requests.personalise import example_patient_text
-from .compute import Compute, explain_bytes, json_safe, plan_json, plan_sheet
+from .compute import Compute, explain_bytes, json_safe, plan_json, plan_sheet, simulate_json, too_many
 from .jobs import QueueFull, TrialJobs
-from .schemas import CheckBody, ErrorBody, ExplainBody, PersonaliseBody, TrialBody
+from .schemas import CheckBody, ErrorBody, ExplainBody, PersonaliseBody, SimulateBody, TrialBody
 from .settings import WebSettings
 
 __all__ = ["build", "PAGES", "SECURITY_HEADERS"]
@@ -61,8 +61,22 @@ def _plotly_js() -> Path:
 
 
 # -- errors --------------------------------------------------------------------------------------------
+#: the longest message an answer carries: a message that echoes a large input is cut in its middle
+MAX_MESSAGE = 600
+
+
+def one_line(message: str) -> str:
+    """A message as one line of bounded length: control characters a person typed (a newline in a
+    field) are shown escaped, and a long echo of the input is cut in the middle."""
+    text = re.sub(r"[\x00-\x1f\x7f]", lambda m: repr(m.group())[1:-1], message)
+    if len(text) > MAX_MESSAGE:
+        text = text[: MAX_MESSAGE // 2] + " [...] " + text[-(MAX_MESSAGE // 2 - 10):]
+    return text
+
+
 def _error(status: int, message: str, field: str | None = None) -> JSONResponse:
-    return JSONResponse({"error": message, "field": field, "disclaimer": ms.DISCLAIMER}, status_code=status)
+    return JSONResponse({"error": one_line(message), "field": field, "disclaimer": ms.DISCLAIMER},
+                        status_code=status)
 
 
 def _field_of(message: str, names: tuple[str, ...], sent: tuple[str, ...] = ()) -> str | None:
@@ -245,9 +259,21 @@ def _api(settings: WebSettings, jobs: TrialJobs, compute: Compute) -> APIRouter:
     def treatments() -> dict[str, Any]:
         return {"treatments": json_safe(other_treatments()), "disclaimer": ms.DISCLAIMER}
 
-    @api.post("/simulate", summary="The explainer's simulation: counts, relapses, EDSS and symptoms, treated "
-                                   "and untreated", response_class=JSONResponse)
-    async def simulate(body: ExplainBody, request: Request) -> Response:
+    @api.post("/simulate", summary="A simulation as 'mschemo simulate' runs it (built-in drugs, models and "
+                                   "scenarios): summary, grades, nadirs, decisions, disease")
+    async def simulate(body: SimulateBody, request: Request) -> dict[str, Any]:
+        _fields(request, body)
+        try:
+            n = float(str(body.n)) if body.n is not None else 0.0
+        except ValueError:
+            n = 0.0                                   # the request's own check says what is wrong
+        if n == n and n > settings.simulate_max_patients:
+            too_many(int(min(n, 1e18)), settings.simulate_max_patients)
+        return await compute(simulate_json, body.request(), settings.simulate_max_patients)
+
+    @api.post("/explain", summary="The explainer's simulation: counts, relapses, EDSS and symptoms, treated "
+                                  "and untreated", response_class=JSONResponse)
+    async def explain(body: ExplainBody, request: Request) -> Response:
         _fields(request, body)
         job = body.request().resolve(API)
         answer = explained.get(job)

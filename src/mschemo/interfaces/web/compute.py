@@ -23,7 +23,7 @@ import mschemo as ms
 
 from ..requests import API
 
-__all__ = ["Compute", "explain_bytes", "plan_json", "plan_sheet", "json_safe", "frame"]
+__all__ = ["Compute", "explain_bytes", "simulate_json", "plan_json", "plan_sheet", "json_safe", "frame", "too_many"]
 
 
 class Compute:
@@ -105,6 +105,37 @@ def explain_bytes(job: Any) -> bytes:
     out = json_safe(job.run())
     out["disclaimer"] = ms.DISCLAIMER
     return json.dumps(out, separators=(",", ":")).encode()
+
+
+def simulate_json(request: Any, max_patients: int) -> dict[str, Any]:
+    """A simulation as ``mschemo simulate`` shows it: the counts' summary, each patient's worst grade and
+    nadirs, the dosing decisions, and the disease's summary (or the disease alone, untreated)."""
+    from ..requests import UntreatedJob
+
+    job = request.resolve(API)
+    n = len(job.population) if isinstance(job, UntreatedJob) else job.total
+    too_many(n, max_patients)
+    out: dict[str, Any] = {"n": n, "population": job.population_label, "seed": job.seed}
+    if isinstance(job, UntreatedJob):
+        dis = job.run()
+        out.update(kind="untreated", until_d=job.until_d, disease=frame(dis.summary()))
+        return json_safe(out | {"disclaimer": ms.DISCLAIMER})
+    result = job.run()
+    out.update(kind="drug" if job.drug is not None else "model", regimen=job.regimen_label,
+               rules=job.rules_in_force(), rules_text=job.rules_text(), summary=frame(result.summary()),
+               grades=frame(result.grades()), nadirs=frame(result.nadirs()),
+               decisions=frame(result.decisions) if result.decisions is not None else None,
+               failed=int((result.status != 0).sum()))
+    if job.disease is not None:
+        out["disease"] = frame(job.attach_disease(result).summary())
+    return json_safe(out | {"disclaimer": ms.DISCLAIMER})
+
+
+def too_many(n: int, max_patients: int) -> None:
+    """One simulate request lists every patient, so its size is capped (checked before any draw)."""
+    if n > max_patients:
+        raise ms.OptionError(f"n {n} is more patients than this server simulates in one request ({max_patients:,}); "
+                             f"give a smaller n, e.g. n = {min(100, max_patients)}, or use 'mschemo simulate'.")
 
 
 def plan_json(request: Any) -> dict[str, Any]:

@@ -8,9 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..requests import CheckRequest, ExplainRequest, PersonaliseRequest, TrialRequest
+from ..requests import CheckRequest, DiseaseRequest, ExplainRequest, PersonaliseRequest, SimulateRequest, TrialRequest
 
-__all__ = ["ExplainBody", "CheckBody", "PersonaliseBody", "TrialBody", "ErrorBody"]
+__all__ = ["ExplainBody", "SimulateBody", "CheckBody", "PersonaliseBody", "TrialBody", "ErrorBody"]
 
 Text = str | float | int | None
 _LONG = 200_000      # characters of a pasted patient file or trial spec (the body limit is in bytes, below it)
@@ -39,6 +39,48 @@ class ExplainBody(_Body):
 
     def request(self) -> ExplainRequest:
         return ExplainRequest(**self._text("treatments"), treatments=tuple(self.treatments))
+
+
+#: a built-in name: letters, digits and '-' or '_' (never a path on the server)
+BUILT_IN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"
+
+
+class SimulateBody(_Body):
+    """A simulation as ``mschemo simulate`` runs it, with built-in drugs, models and scenarios only:
+    the counts' summary, every patient's nadirs and grades, the dosing decisions and the disease."""
+
+    drug: str | None = Field(None, pattern=BUILT_IN, examples=["mitoxantrone"])
+    model: str | None = Field(None, pattern=BUILT_IN, examples=["mitox-2y"])
+    example: str | None = Field(None, pattern=BUILT_IN, examples=["mitox-2y"])
+    regimen: str | None = Field(None, max_length=300, examples=["12 mg/m2 over 30 min every 3 months x 4"])
+    n: Text = Field(None, examples=[100])
+    seed: Text = Field(None, examples=[1])
+    until: str | None = Field(None, max_length=40, examples=["2 years"])
+    every: str | None = Field(None, max_length=40, examples=["1 day"])
+    no_rules: bool = False
+    cap_region: str | None = Field(None, max_length=10, examples=["eu"])
+    options: list[str] = Field(default_factory=list, max_length=10)
+    disease: bool | None = None
+    untreated: bool = False
+    disease_until: str | None = Field(None, max_length=40, examples=["5 years"])
+    steroids: bool = False
+    plasma_exchange: bool = False
+    symptomatic: list[str] = Field(default_factory=list, max_length=10)
+    rehabilitation: bool = False
+    exercise: bool = False
+    diet: bool = False
+    dmt: str | None = Field(None, pattern=BUILT_IN)
+
+    def request(self) -> SimulateRequest:
+        disease_fields = ("disease_until", "steroids", "plasma_exchange", "symptomatic", "rehabilitation", "exercise",
+                          "diet", "dmt")
+        d = self._text()
+        dis = {k: d.pop(k) for k in disease_fields if k in d}
+        for k in ("symptomatic",):
+            if k in dis:
+                dis[k] = tuple(dis[k])
+        d["options"] = tuple(d.get("options", ()))
+        return SimulateRequest(**d, disease_options=DiseaseRequest(**dis))
 
 
 class CheckBody(_Body):

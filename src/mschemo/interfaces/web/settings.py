@@ -22,6 +22,7 @@ class WebSettings:
         core; 0: in the server's threads).
     trial_workers: trials running at once (default: one per core); trial_queue: trials waiting beyond them.
     trial_max_patients: the most patients one trial request may simulate (all arms).
+    simulate_max_patients: the most patients of one simulate request (its answer lists each one).
     trial_keep: finished trials whose files are kept (the oldest are deleted first).
     explain_cache: explainer answers kept in memory (the same choices give the same answer).
     """
@@ -31,6 +32,7 @@ class WebSettings:
     trial_workers: int = field(default_factory=_cores)
     trial_queue: int = 8
     trial_max_patients: int = 6_000
+    simulate_max_patients: int = 2_000
     trial_keep: int = 20
     explain_cache: int = 256
 

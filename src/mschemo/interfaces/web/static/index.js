@@ -39,7 +39,7 @@
     $("status").textContent = "Simulating…";
     ms.clearErrors(form);
     let data;
-    try { data = await ms.call("POST", "/simulate", body()); }
+    try { data = await ms.call("POST", "/explain", body()); }
     catch (err) { if (ticket === pending) { ms.showError(form, err); $("status").textContent = ""; } return; }
     if (ticket !== pending) return;            // a newer choice is on its way
     const t1 = performance.now();
