@@ -343,3 +343,17 @@ def test_an_error_is_one_line_of_bounded_length_whatever_was_typed(client):
     assert r.status_code == 400 and "\n" not in e and "\\n" in e
     long = client.post("/api/v1/trials", json={"spec_text": "name = '" + "z" * 5000 + "\n", "n_per_arm": 5})
     assert long.status_code == 400 and len(long.json()["error"]) <= 600 and long.json()["error"].endswith(".")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/trials", "/api/v1/personalise", "/api/v1/simulate"])
+def test_an_example_is_a_built_in_name_never_a_path(client, path):
+    body = {"example": "../../../../docs/examples/my_trial"} | ({"n_per_arm": 5} if "trials" in path else {})
+    r = client.post(path, json=body)
+    assert r.status_code == 422 and r.json()["field"] == "example"
+
+
+def test_the_trial_library_reads_only_its_own_examples():
+    import mschemo as ms
+
+    with pytest.raises(ms.InputError, match="no example trial named"):
+        ms.load_trial_example("../examples/mims")

@@ -20,8 +20,10 @@ def example_trials() -> list[str]:
 
 
 def load_trial_example(name: str) -> TrialSpec:
-    """A built-in example trial spec by name (see example_trials())."""
-    path = EXAMPLES_DIR / f"{name}.toml"
-    if not path.exists():
-        raise TrialSpecError(f"there is no example trial named '{name}'; use one of {', '.join(example_trials())}.")
-    return TrialSpec.from_file(path)
+    """A built-in example trial spec by name (see example_trials()); only those names are read, never
+    a path (``../my_trial`` is not an example)."""
+    names = example_trials()
+    if name not in names:
+        shown = name if len(name) <= 60 else name[:57] + "..."
+        raise TrialSpecError(f"there is no example trial named '{shown}'; use one of {', '.join(names)}.")
+    return TrialSpec.from_file(EXAMPLES_DIR / f"{name}.toml")

@@ -108,6 +108,9 @@ def _validation_message(errors: list[dict[str, Any]]) -> tuple[str, str | None]:
     shown = "" if isinstance(value, (dict, list)) or value is None or len(repr(value)) > 60 else f" (got {value!r})"
     if err.get("type") == "extra_forbidden":
         return f"{where} is not a field of this request{shown}; remove it (see /api/v1/openapi.json).", where
+    if err.get("type") == "string_pattern_mismatch":
+        return (f"{where}{shown} is not the name of a built-in; give a name of letters, digits and '-' (the lists "
+                "are at /api/v1/drugs).", where)
     if err.get("type") == "missing":
         return f"{where} is missing; add it (see /api/v1/openapi.json).", where
     if err.get("type") in ("json_invalid", "model_attributes_type", "dict_type"):

@@ -13,6 +13,8 @@ from ..requests import CheckRequest, DiseaseRequest, ExplainRequest, Personalise
 __all__ = ["ExplainBody", "SimulateBody", "CheckBody", "PersonaliseBody", "TrialBody", "ErrorBody"]
 
 Text = str | float | int | None
+#: a built-in name: letters, digits and '-' or '_' (never a path on the server)
+BUILT_IN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"
 _LONG = 200_000      # characters of a pasted patient file or trial spec (the body limit is in bytes, below it)
 
 
@@ -28,7 +30,7 @@ class _Body(BaseModel):
 class ExplainBody(_Body):
     """The explainer's choices (see GET /api/v1/drugs for each drug's range)."""
 
-    drug: str = Field("mitoxantrone", max_length=40, examples=["mitoxantrone"])
+    drug: str = Field("mitoxantrone", pattern=BUILT_IN, examples=["mitoxantrone"])
     dose: Text = Field(None, examples=[12])
     every: str | None = Field(None, max_length=40, examples=["3 months"])
     courses: Text = Field(None, examples=[4])
@@ -39,10 +41,6 @@ class ExplainBody(_Body):
 
     def request(self) -> ExplainRequest:
         return ExplainRequest(**self._text("treatments"), treatments=tuple(self.treatments))
-
-
-#: a built-in name: letters, digits and '-' or '_' (never a path on the server)
-BUILT_IN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"
 
 
 class SimulateBody(_Body):
@@ -87,7 +85,7 @@ class CheckBody(_Body):
     """Today's facts at the infusion chair: counts in 10^9/L (or with a unit: "1300 /uL"), LVEF in %,
     the lifetime dose so far and the planned dose with units ("108 mg/m2", "12 mg/m2")."""
 
-    drug: str = Field(..., max_length=40, examples=["mitoxantrone"])
+    drug: str = Field(..., pattern=BUILT_IN, examples=["mitoxantrone"])
     date: str | None = Field(None, max_length=20, examples=["2026-12-07"])
     dose: str | None = Field(None, max_length=40, examples=["12 mg/m2"])
     course: Text = Field(None, examples=[3])
@@ -110,7 +108,7 @@ class PersonaliseBody(_Body):
     """One patient (the text of a patient file, as for ``mschemo personalise``, or a built-in example)
     and the plan's settings."""
 
-    example: str | None = Field(None, max_length=40, examples=["mitoxantrone"])
+    example: str | None = Field(None, pattern=BUILT_IN, examples=["mitoxantrone"])
     patient_text: str | None = Field(None, max_length=_LONG)
     patient_format: Literal["csv", "json"] = "csv"
     on: str | None = Field(None, max_length=20, examples=["2026-07-08"])
@@ -130,7 +128,7 @@ class PersonaliseBody(_Body):
 class TrialBody(_Body):
     """A built-in trial (``example``) or a spec's text (TOML or YAML), patients per arm and the seed."""
 
-    example: str | None = Field(None, max_length=40, examples=["mims"])
+    example: str | None = Field(None, pattern=BUILT_IN, examples=["mims"])
     spec_text: str | None = Field(None, max_length=_LONG)
     spec_format: Literal["toml", "yaml"] = "toml"
     n_per_arm: Text = Field(None, examples=[50])

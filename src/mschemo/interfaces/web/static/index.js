@@ -78,9 +78,11 @@
       { type: "bar", x: s.map((x) => x.symptom), y: s.map((x) => x.untreated), name: "without chemotherapy", marker: { color: "rgb(154,103,0)" } },
     ], { barmode: "group", xaxis: { automargin: true, tickangle: -35 }, yaxis: { title: { text: "share of patients" }, tickformat: ".0%", range: [0, 1] }, hovermode: "closest" });
     const e = d.edss;
-    ms.plot("plot-edss", ms.band(years(e.treated.day), e.treated, "with " + d.drug, "rgb(36,86,166)")
-      .concat(ms.band(years(e.untreated.day), e.untreated, "without chemotherapy", "rgb(154,103,0)")),
-      { xaxis: { title: { text: "years" } }, yaxis: { title: { text: "EDSS (sustained)" }, range: [0, 10] } });
+    const meanBand = (b) => ({ p5: b.p5, p95: b.p95, median: b.mean });
+    const top = Math.min(10, Math.max(...e.treated.p95, ...e.untreated.p95) + 1);
+    ms.plot("plot-edss", ms.band(years(e.treated.day), meanBand(e.treated), "with " + d.drug, "rgb(36,86,166)", undefined, "mean, 90 % of patients")
+      .concat(ms.band(years(e.untreated.day), meanBand(e.untreated), "without chemotherapy", "rgb(154,103,0)", undefined, "mean, 90 % of patients")),
+      { xaxis: { title: { text: "years" } }, yaxis: { title: { text: "EDSS (sustained)" }, range: [0, top] } });
     const ch = (x) => (x >= 0 ? "+" : "") + (x ?? 0).toFixed(2);
     $("n-edss-treated").textContent = ch(d.summary.treated["mean EDSS change (sustained)"]);
     $("n-edss-untreated").textContent = ch(d.summary.untreated["mean EDSS change (sustained)"]);
