@@ -72,6 +72,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "read_patient": (".estimation.patient", "read_patient"),
     "patient_from_text": (".estimation.patient", "patient_from_text"),
     "estimate_map": (".estimation.map", "estimate_map"),
+    "estimate_map_many": (".estimation.batch", "estimate_map_many"),
     "sample_posterior": (".estimation.map", "sample_posterior"),
     "NadirTarget": (".planning", "NadirTarget"),
     "recommend_dose": (".planning", "recommend_dose"),
@@ -93,6 +94,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .drugs import Drug as Drug
     from .drugs import available_drugs as available_drugs
     from .drugs import load_drug as load_drug
+    from .estimation.batch import estimate_map_many as estimate_map_many
     from .estimation.map import estimate_map as estimate_map
     from .estimation.map import sample_posterior as sample_posterior
     from .estimation.patient import patient_from_text as patient_from_text
@@ -143,7 +145,7 @@ __all__ = [
     "Regimen", "Dose", "EventTable", "Population", "PopulationSpec", "OutputTimes", "SimulationResult",
     "body_surface_area", "ctcae_grade", "load_drug", "available_drugs", "Drug", "simulate_with_rules", "Course",
     "dosing", "DosingRules", "read_rules", "decide", "disease", "simulate_disease", "Treatments", "DiseaseResult", "plot_timeline", "plot_counts", "plot_drugs", "save_figure",
-    "trials", "TrialSpec", "run_trial", "load_trial_example", "read_patient", "patient_from_text", "estimate_map", "sample_posterior",
+    "trials", "TrialSpec", "run_trial", "load_trial_example", "read_patient", "patient_from_text", "estimate_map", "estimate_map_many", "sample_posterior",
     "NadirTarget", "recommend_dose",
     "MschemoError", "InputError", "UnitError", "RegimenError", "PopulationError", "ParameterError", "ModelError",
     "OptionError", "SolverError", "ConvergenceError", "ConvergenceWarning",

@@ -6,10 +6,11 @@ from ..errors import OptionError
 from .compiled import Compiled as Compiled
 from .problem import Problem as Problem
 from .problem import Solution as Solution
+from .problem import concat_problems as concat_problems
 from .problem import problem_for_params as problem_for_params
 from .scipy_backend import Scipy as Scipy
 
-__all__ = ["Compiled", "Scipy", "Problem", "Solution", "problem_for_params", "get_backend", "BACKENDS"]
+__all__ = ["Compiled", "Scipy", "Problem", "Solution", "problem_for_params", "concat_problems", "get_backend", "BACKENDS"]
 
 BACKENDS = {"compiled": Compiled, "scipy": Scipy}
 

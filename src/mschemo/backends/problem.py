@@ -7,6 +7,7 @@ eta vectors); a backend turns a :class:`Problem` into a :class:`Solution`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..models.chain import ChainedModel
     from ..population import Population
 
-__all__ = ["Problem", "Solution", "build_problem", "problem_for_params", "modal_decomposition", "STATUS_MESSAGES",
+__all__ = ["Problem", "Solution", "build_problem", "problem_for_params", "concat_problems", "modal_decomposition", "STATUS_MESSAGES",
            "AUC_COLUMN"]
 
 AUC_COLUMN = "auc_mg_d_per_L"
@@ -212,6 +213,23 @@ def problem_for_params(model: ChainedModel, regimen: Regimen, params: np.ndarray
         rec[k] = rec[k].astype(float)
     return Problem(model, params, np.arange(n), np.arange(n + 1, dtype=np.int64) * m, rec,
                    np.asarray(t_out, dtype=float))
+
+
+def concat_problems(problems: Sequence[Problem]) -> Problem:
+    """One Problem of the patients of several (same model and output times): a backend solves them in
+    one call, and each patient's solution is the one it has alone (patients do not interact and the
+    solver's steps do not depend on the others). Ids become 0..n-1 in order."""
+    if not problems:
+        raise ValueError("no problems to join")
+    first = problems[0]
+    for p in problems[1:]:
+        if p.model is not first.model or not np.array_equal(p.t_out, first.t_out) or p.record_states != first.record_states:
+            raise ValueError("problems to join need the same model, output times and record_states")
+    counts = np.concatenate([np.diff(p.rec_off) for p in problems])
+    rec = {k: np.concatenate([p.rec[k] for p in problems]) for k in first.rec}
+    params = np.vstack([p.params for p in problems])
+    return Problem(first.model, params, np.arange(params.shape[0]), np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+                   rec, first.t_out, first.record_states)
 
 
 def modal_decomposition(problem: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

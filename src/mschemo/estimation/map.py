@@ -172,7 +172,9 @@ def _observations(record: Any, sig: dict[str, float]) -> tuple[np.ndarray, np.nd
 
 
 class _Objective:
-    """J(eta) and its Gauss-Newton pieces for one patient's counts."""
+    """J(eta) and its Gauss-Newton pieces for one patient's counts. The ``*_from`` methods do the
+    arithmetic on predictions made elsewhere (a batch of patients solved together), so one patient
+    alone and many together give the same numbers."""
 
     def __init__(self, patient: PatientModel) -> None:
         self.p = patient
@@ -184,9 +186,13 @@ class _Objective:
 
     def residuals(self, etas: np.ndarray) -> np.ndarray:
         """(K, n_obs) weighted residuals (log y - log f) / sigma."""
-        pred = self.p.predict(etas, self.times)
-        self.evals += len(np.atleast_2d(etas))
-        f = np.empty((len(np.atleast_2d(etas)), self.logy.size))
+        etas = np.atleast_2d(etas)
+        return self.residuals_from(self.p.predict(etas, self.times), len(etas))
+
+    def residuals_from(self, pred: dict[str, np.ndarray], k: int) -> np.ndarray:
+        """Residuals from predictions at ``self.times`` (kind -> (k, T))."""
+        self.evals += k
+        f = np.empty((k, self.logy.size))
         for kind in np.unique(self.kinds):
             sel = self.kinds == kind
             if kind not in pred:
@@ -196,22 +202,102 @@ class _Objective:
 
     def value(self, etas: np.ndarray) -> np.ndarray:
         etas = np.atleast_2d(etas)
-        r = self.residuals(etas)
+        return self.value_from(etas, self.residuals(etas))
+
+    def value_from(self, etas: np.ndarray, r: np.ndarray) -> np.ndarray:
         prior = np.einsum("ki,ij,kj->k", etas, self.p.omega_inv, etas)
         return 0.5 * (np.sum(r * r, axis=1) + prior)
 
+    @staticmethod
+    def gn_batch(eta: np.ndarray) -> np.ndarray:
+        """The etas solved for the gradient: eta and one forward step in each direction."""
+        return np.vstack([eta[None, :], eta + FD_STEP * np.eye(eta.size)])
+
     def value_grad_gn(self, eta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         """J, its gradient and the Gauss-Newton Hessian at eta (forward differences, one batched solve)."""
-        e = eta.size
-        h = FD_STEP
-        batch = np.vstack([eta[None, :], eta + h * np.eye(e)])
-        r = self.residuals(batch)
+        return self.gn_from(eta, self.residuals(self.gn_batch(eta)))
+
+    def gn_from(self, eta: np.ndarray, r: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         r0 = r[0]
-        jac = (r[1:] - r0[None, :]).T / h                     # d r / d eta, (n_obs, e)
+        jac = (r[1:] - r0[None, :]).T / FD_STEP               # d r / d eta, (n_obs, e)
         j = 0.5 * (r0 @ r0 + eta @ self.p.omega_inv @ eta)
         grad = jac.T @ r0 + self.p.omega_inv @ eta
         hess = jac.T @ jac + self.p.omega_inv
         return float(j), grad, hess
+
+
+class _Fit:
+    """Levenberg-Marquardt on one patient's J, step by step: ``propose`` a damped step, ``judge`` its J,
+    ``update`` with J, gradient and Hessian at an accepted point, ``finish`` into a Posterior. The
+    evaluations are the caller's (one patient's solves, or many patients' in one batch)."""
+
+    def __init__(self, obj: _Objective, j: float, g: np.ndarray, h: np.ndarray) -> None:
+        self.obj = obj
+        self.eta = np.zeros(obj.p.n_eta)
+        self.j, self.g, self.h = j, g, h
+        self.bad = _unusable(j, g, h)
+        self.lam = 1e-3
+        self.it = 0
+        self.stopped = False
+        self.step = np.zeros(0)
+        self.trial = np.zeros(0)
+        self.j_old = math.nan
+
+    def active(self, max_iter: int) -> bool:
+        return self.bad is None and self.it < max_iter and not self.stopped
+
+    def propose(self) -> np.ndarray:
+        self.it += 1
+        self.step = np.linalg.solve(self.h + self.lam * np.diag(np.diag(self.h)), -self.g)
+        self.trial = self.eta + self.step
+        return self.trial
+
+    def judge(self, jt: float) -> bool:
+        """True when the trial lowers J (then ``update`` needs J, g and H at ``self.eta``)."""
+        if jt < self.j:
+            self.eta = self.trial
+            self.lam = max(self.lam / 10.0, 1e-9)
+            self.j_old = self.j
+            return True
+        self.lam *= 10.0
+        if self.lam > 1e8:
+            self.stopped = True
+        return False
+
+    def update(self, j: float, g: np.ndarray, h: np.ndarray, tol: float) -> None:
+        self.j, self.g, self.h = j, g, h
+        self.bad = _unusable(j, g, h)
+        if self.bad is None and (np.max(np.abs(self.step)) < tol or abs(self.j_old - j) < 1e-7):
+            self.stopped = True
+
+    def finish(self, tol: float, max_iter: int, on_failure: str) -> Posterior:
+        patient, obj, eta, j, g, h, bad = self.obj.p, self.obj, self.eta, self.j, self.g, self.h, self.bad
+        newton = math.nan if bad else float(np.linalg.norm(np.linalg.solve(np.linalg.cholesky(h), g)))
+        info = {"gradient_norm": float(np.linalg.norm(g)), "solves": obj.evals, "newton_step_sd": newton}
+        if bad is None:
+            cov = np.linalg.inv(h)
+            cov = 0.5 * (cov + cov.T)
+        else:
+            cov = np.full((patient.n_eta, patient.n_eta), np.nan)
+        if bad is not None:
+            failure = bad
+        elif not self.stopped:
+            failure = "iterations"
+        elif not newton < NEWTON_TOL:
+            failure = "stalled"
+        else:
+            return Posterior(patient, eta, cov, j, obj.logy.size, self.it, info=info)
+        message = _failure_message(failure, obj, eta, self.it, info, max_iter=max_iter, tol=tol, lam=self.lam)
+        if on_failure == "raise":
+            raise ConvergenceError(message, patient.patient_id)
+        warnings.warn(message, ConvergenceWarning, stacklevel=3)
+        return Posterior(patient, eta, cov, j, obj.logy.size, self.it, info=info, converged=False, message=message)
+
+
+def _check_on_failure(on_failure: str) -> None:
+    if on_failure not in ON_FAILURE:
+        raise OptionError(f"on_failure={on_failure!r} is not one of 'raise', 'warn'; give on_failure='warn' to get "
+                          "the best point with a warning instead of an error.")
 
 
 def estimate_map(drug: Any, record: Any, *, backend: Compiled | None = None, tol: float = 1e-4,
@@ -230,57 +316,17 @@ def estimate_map(drug: Any, record: Any, *, backend: Compiled | None = None, tol
     check. With ``on_failure="warn"`` it emits the same text as a
     :class:`~mschemo.errors.ConvergenceWarning` and returns the best point found, with
     ``converged=False`` and the text in ``message`` (``cov`` is NaN where the Hessian was not usable).
+    Many patients at once: :func:`mschemo.estimation.batch.estimate_map_many` (the same results).
     """
-    if on_failure not in ON_FAILURE:
-        raise OptionError(f"on_failure={on_failure!r} is not one of 'raise', 'warn'; give on_failure='warn' to get "
-                          "the best point with a warning instead of an error.")
+    _check_on_failure(on_failure)
     patient = drug if isinstance(drug, PatientModel) else PatientModel(drug, record, backend)
     obj = _Objective(patient)
-    eta = np.zeros(patient.n_eta)
-    j, g, h = obj.value_grad_gn(eta)
-    bad = _unusable(j, g, h)
-    lam = 1e-3
-    it = 0
-    stopped = False
-    while bad is None and it < max_iter:
-        it += 1
-        step = np.linalg.solve(h + lam * np.diag(np.diag(h)), -g)
-        trial = eta + step
-        jt = float(obj.value(trial)[0])
-        if jt < j:
-            eta = trial
-            lam = max(lam / 10.0, 1e-9)
-            j_old = j
-            j, g, h = obj.value_grad_gn(eta)
-            bad = _unusable(j, g, h)
-            if bad is None and (np.max(np.abs(step)) < tol or abs(j_old - j) < 1e-7):
-                stopped = True
-                break
-        else:
-            lam *= 10.0
-            if lam > 1e8:
-                stopped = True
-                break
-    newton = math.nan if bad else float(np.linalg.norm(np.linalg.solve(np.linalg.cholesky(h), g)))
-    info = {"gradient_norm": float(np.linalg.norm(g)), "solves": obj.evals, "newton_step_sd": newton}
-    if bad is None:
-        cov = np.linalg.inv(h)
-        cov = 0.5 * (cov + cov.T)
-    else:
-        cov = np.full((patient.n_eta, patient.n_eta), np.nan)
-    if bad is not None:
-        failure = bad
-    elif not stopped:
-        failure = "iterations"
-    elif not newton < NEWTON_TOL:
-        failure = "stalled"
-    else:
-        return Posterior(patient, eta, cov, j, obj.logy.size, it, info=info)
-    message = _failure_message(failure, obj, eta, it, info, max_iter=max_iter, tol=tol, lam=lam)
-    if on_failure == "raise":
-        raise ConvergenceError(message, patient.patient_id)
-    warnings.warn(message, ConvergenceWarning, stacklevel=2)
-    return Posterior(patient, eta, cov, j, obj.logy.size, it, info=info, converged=False, message=message)
+    fit = _Fit(obj, *obj.value_grad_gn(np.zeros(patient.n_eta)))
+    while fit.active(max_iter):
+        trial = fit.propose()
+        if fit.judge(float(obj.value(trial)[0])):
+            fit.update(*obj.value_grad_gn(fit.eta), tol)
+    return fit.finish(tol, max_iter, on_failure)
 
 
 def _unusable(j: float, g: np.ndarray, h: np.ndarray) -> str | None:
