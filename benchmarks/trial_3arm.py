@@ -33,7 +33,7 @@ def run(n: int, chunk: int, seed: int, spec: str | None = None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         what = ["--example", "mims"] if spec is None else [spec]
         cmd = [sys.executable, "-m", "mschemo", "trial", *what, "--n-per-arm", str(n),
-               "--chunk-size", str(chunk), "--seed", str(seed), "--out", str(Path(tmp) / "out"), "--quiet"]
+               "--chunk-size", str(chunk), "--seed", str(seed), "--outdir", str(Path(tmp) / "out"), "--quiet"]
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env)
         _, status, usage = os.wait4(proc.pid, 0)

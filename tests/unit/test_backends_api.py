@@ -68,3 +68,29 @@ def test_problem_for_params_needs_the_body_size_of_scaled_doses():
     params = ms.Population(pd.DataFrame({"id": [0], "height_cm": [165.0], "weight_kg": [62.0]})).individual_parameters(model)
     with pytest.raises(RegimenError, match="doses in mg/m2 but bsa_m2 is None"):
         problem_for_params(model, regimen, params, np.array([0.0, 1.0]))
+
+
+def test_an_event_table_builds_each_patients_records_as_it_would_alone():
+    """build_problem makes every patient's dose records in one pass; each patient's records (and the
+    order of patients) are those of that patient built alone, whatever the others' doses and units."""
+    import numpy as np
+
+    import mschemo as ms
+    from mschemo.backends.problem import build_problem, concat_problems
+    from mschemo.regimen import EventTable, Regimen
+
+    drug = ms.load_drug("cladribine")            # oral: the depot's F and lag are read per patient
+    pop = drug.population_spec().sample(5, 3, drug.model)
+    texts = ["10 mg daily x 5", "", "0.35 mg/kg daily x 5 starting day 30", "20 mg once", "1 mg/m2 every 2 days x 3"]
+    regimens = {pid: (Regimen.parse(t) if t else Regimen.empty()) for pid, t in zip(pop.ids, texts)}
+    t = np.arange(0.0, 40.0)
+    whole = build_problem(drug.model, EventTable(regimens, {}), pop, t)
+    alone = [build_problem(drug.model, EventTable({pid: regimens[pid]}, {}), pop.subset(i, i + 1), t)
+             for i, pid in enumerate(pop.ids)]
+    joined = concat_problems(alone)
+    assert np.array_equal(whole.rec_off, joined.rec_off)
+    for k in whole.rec:
+        assert whole.rec[k].dtype == joined.rec[k].dtype and np.array_equal(whole.rec[k], joined.rec[k]), k
+    assert np.array_equal(whole.params, joined.params)
+    sol_whole, sol_joined = ms.backends.Compiled().solve(whole), ms.backends.Compiled().solve(joined)
+    assert np.array_equal(sol_whole.values, sol_joined.values, equal_nan=True)

@@ -99,8 +99,12 @@ def _amount_scale(unit: np.ndarray, sizes: _Sizes, rows: slice) -> np.ndarray:
 
 
 def _template(model: ChainedModel, regimen: Regimen) -> dict[str, np.ndarray]:
+    return _template_of(model, regimen.doses)
+
+
+def _template_of(model: ChainedModel, doses: Sequence[Any]) -> dict[str, np.ndarray]:
+    """Record arrays of a list of doses (one patient's, or many patients' one after another)."""
     pk = model.pk
-    doses = regimen.doses
     cmt = np.array([pk.compartment_index(d.cmt) for d in doses], dtype=np.int64)
     for d in doses:
         if d.amount == 0 and d.rate_per_d > 0 and not (d.ss and d.ii_d == 0):
@@ -147,6 +151,32 @@ def _records_for(model: ChainedModel, tpl: dict[str, np.ndarray], scale: np.ndar
     }
 
 
+def _records_flat(model: ChainedModel, tpl: dict[str, np.ndarray], scale: np.ndarray,
+                  params: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`_records_for` for many patients' records in one row: ``params`` (m, P) is each record's
+    patient's row; the same elementwise arithmetic, so each record gets the numbers it gets alone."""
+    m = tpl["time"].size
+    depot = (tpl["cmt"] == 0) & model.pk.has_depot
+    if model.pk.has_depot:
+        f_model = params[:, model.parameters.index("F")][None, :]
+        lag_model = params[:, model.parameters.index("TLAG")][None, :]
+    else:
+        f_model = np.ones((1, m))
+        lag_model = np.zeros((1, m))
+    f = np.where(depot[None, :], f_model, 1.0) * np.ones((1, m))
+    lag = np.where(depot[None, :], lag_model, 0.0) * np.ones((1, m))
+    f = np.where(np.isnan(tpl["f_override"])[None, :], f, tpl["f_override"][None, :])
+    lag = np.where(np.isnan(tpl["lag_override"])[None, :], lag, tpl["lag_override"][None, :])
+    if np.any(f < 0) or np.any(lag < 0):
+        raise ModelError("a patient has a negative bioavailability F or lag time TLAG; check the parameter file and IIV.")
+    row = lambda a: a[None, :]  # noqa: E731
+    return {
+        "time": row(tpl["time"]), "evid": row(tpl["evid"]), "cmt": row(tpl["cmt"]),
+        "amt": row(tpl["amt"]) * scale, "rate": row(tpl["rate"]) * scale, "dur": row(tpl["dur"]),
+        "ii": row(tpl["ii"]), "addl": row(tpl["addl"]), "ss": row(tpl["ss"]), "f": f, "lag": lag,
+    }
+
+
 RegimenLike = Union[Regimen, EventTable]
 
 
@@ -162,16 +192,20 @@ def build_problem(model: ChainedModel, regimen: RegimenLike, population: Populat
         rec = {k: np.ascontiguousarray(v).reshape(n * m) for k, v in recs.items()}
         rec_off = np.arange(n + 1, dtype=np.int64) * m
     else:
-        parts: dict[str, list[np.ndarray]] = {k: [] for k in _RECORD_FIELDS}
-        counts = []
+        # every patient's doses in one template, built at once (not patient by patient); record r
+        # belongs to patient patient_of[r], and gets the same numbers it would get alone
+        doses = [regimen.for_id(pid).doses for pid in population.ids]
+        counts = np.array([len(d) for d in doses], dtype=np.int64)
+        tpl = _template_of(model, [d for ds in doses for d in ds])
+        patient_of = np.repeat(np.arange(n), counts)
         sizes = _Sizes(population)
-        for i, pid in enumerate(population.ids):
-            tpl = _template(model, regimen.for_id(pid))
-            recs = _records_for(model, tpl, _amount_scale(tpl["unit"], sizes, slice(i, i + 1)), params[i:i + 1])
-            for k in _RECORD_FIELDS:
-                parts[k].append(recs[k][0])
-            counts.append(recs["time"].shape[1])
-        rec = {k: np.concatenate(v) if v else np.empty(0) for k, v in parts.items()}
+        scale = np.ones(patient_of.size)
+        for u, measure in PER_BODY.items():
+            sel = tpl["unit"] == u
+            if measure is not None and np.any(sel):
+                scale[sel] = sizes.get(measure, slice(0, n))[patient_of[sel]]
+        recs = _records_flat(model, tpl, scale[None, :], params[patient_of])
+        rec = {k: np.ascontiguousarray(v).reshape(-1) for k, v in recs.items()}
         rec_off = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     for k in ("evid", "cmt", "addl", "ss"):
         rec[k] = rec[k].astype(np.int64)
