@@ -131,40 +131,46 @@ class ExplainJob:
         from .base import API
         from .simulate import SimulateRequest
 
-        until = f"{self.years} years"
         dis = self._disease()
-        treated = SimulateRequest(drug=self.drug, regimen=self.regimen, n=self.n, seed=self.seed, until=until,
-                                  every="2 d", disease=True, disease_options=dis).resolve(API)
+        treated = SimulateRequest(drug=self.drug, regimen=self.regimen, n=self.n, seed=self.seed,
+                                  until=f"{self.years} years", disease=True, disease_options=dis).resolve(API)
+        # one solve gives both pictures: counts every 2 days, the drug level every 30 minutes in the first
+        # week (where its peaks are); the disease does not depend on the output times
+        end = float(treated.output.until)
+        every_2d = np.arange(0.0, end + 1e-9, 2.0)
+        first_week = np.arange(0.0, 8.0 + 1e-9, 1.0 / 48.0)
+        treated.output = np.union1d(every_2d, first_week)
         counts = treated.run()
         disease = treated.attach_disease(counts)
-        untreated = _untreated(self.n, self.seed, self.years, dis)
-        # the first week only shows the first dose, which no rule can hold back
-        first = SimulateRequest(drug=self.drug, regimen=self.regimen, n=self.n, seed=self.seed, until="8 days",
-                                every="30 min", disease=False, no_rules=True).resolve(API).run()
+        untreated = _untreated(self.n, self.seed, self.years, dis)   # (relapses, edss, summary), kept
         ok = np.asarray(counts.status) == 0
+        summary = _summary(disease)
+        t = np.asarray(counts.times_d)
+        grid2, week = np.isin(t, every_2d), np.isin(t, first_week)
         return {
             "drug": self.drug, "regimen": self.regimen, "n": self.n, "seed": self.seed, "years": self.years,
             "treatments": list(self.treatments),
-            "concentration": _bands(first, "conc_mg_per_L", np.asarray(first.status) == 0, scale=1000.0,
-                                    unit="ug/L"),
-            "counts": {k: {"label": label, **_bands(counts, f"{k}_1e9_per_L", ok)} for k, label in COUNTS},
+            "concentration": _bands(counts, "conc_mg_per_L", ok, scale=1000.0, unit="ug/L", times=week),
+            "counts": {k: {"label": label, **_bands(counts, f"{k}_1e9_per_L", ok, times=grid2)} for k, label in COUNTS},
             "toxicity": _toxicity(counts, ok),
-            "relapses": {"treated": _relapses(disease, self.seed), "untreated": _relapses(untreated, self.seed)},
-            "edss": {"treated": _edss(disease), "untreated": _edss(untreated)},
-            "symptoms": _symptoms(disease, untreated),
-            "summary": {"treated": _summary(disease), "untreated": _summary(untreated)},
+            "relapses": {"treated": _relapses(disease, self.seed), "untreated": untreated[0]},
+            "edss": {"treated": _edss(disease), "untreated": untreated[1]},
+            "symptoms": _symptoms(summary, untreated[2]),
+            "summary": {"treated": summary, "untreated": untreated[2]},
             "patients_failed": int((~ok).sum()),
         }
 
 
 @functools.lru_cache(maxsize=64)
-def _untreated(n: int, seed: int, years: int, disease: Any) -> Any:
-    """The cohort without chemotherapy: the same for every dose and schedule, so kept."""
+def _untreated(n: int, seed: int, years: int, disease: Any) -> tuple[dict, dict, dict]:
+    """The cohort without chemotherapy, the same for every dose and schedule, so kept: its relapses,
+    EDSS and summary."""
     from .base import API
     from .simulate import SimulateRequest
 
-    return SimulateRequest(untreated=True, n=n, seed=seed, until=f"{years} years",
-                           disease_options=disease).resolve(API).run()
+    result = SimulateRequest(untreated=True, n=n, seed=seed, until=f"{years} years",
+                             disease_options=disease).resolve(API).run()
+    return _relapses(result, seed), _edss(result), _summary(result)
 
 
 def _round(a: np.ndarray, digits: int = 4) -> list[float | None]:
@@ -177,10 +183,13 @@ def _matrix(result: Any, column: str, ok: np.ndarray) -> np.ndarray:
     return np.asarray(result.column(column), dtype=float)[ok]
 
 
-def _bands(result: Any, column: str, ok: np.ndarray, scale: float = 1.0, unit: str = "1e9/L") -> dict[str, Any]:
-    values = _matrix(result, column, ok) * scale
+def _bands(result: Any, column: str, ok: np.ndarray, scale: float = 1.0, unit: str = "1e9/L",
+           times: np.ndarray | None = None) -> dict[str, Any]:
+    """Median and 5-95 % of patients at each output time (``times``: a mask of the times to keep)."""
+    keep = np.ones(len(result.times_d), dtype=bool) if times is None else times
+    values = _matrix(result, column, ok)[:, keep] * scale
     q = np.percentile(values, QUANTILES, axis=0) if len(values) else np.full((3, values.shape[1]), np.nan)
-    return {"day": _round(np.asarray(result.times_d, dtype=float), 5), "unit": unit, "p5": _round(q[0]),
+    return {"day": _round(np.asarray(result.times_d, dtype=float)[keep], 5), "unit": unit, "p5": _round(q[0]),
             "median": _round(q[1]), "p95": _round(q[2])}
 
 
@@ -239,8 +248,8 @@ def _summary(result: Any) -> dict[str, float]:
     return {str(r.quantity): round(float(r.value), 4) for r in s.itertuples(index=False) if math.isfinite(r.value)}
 
 
-def _symptoms(treated: Any, untreated: Any) -> list[dict[str, Any]]:
-    a, b = _summary(treated), _summary(untreated)
+def _symptoms(a: dict[str, float], b: dict[str, float]) -> list[dict[str, Any]]:
+    """Each symptom's share at the end, treated and untreated (from the two summaries)."""
     return [{"symptom": k.removesuffix(" at the end"), "treated": a[k], "untreated": b.get(k)}
             for k in a if k.endswith(" at the end")]
 
