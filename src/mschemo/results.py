@@ -20,7 +20,7 @@ from .regimen import EventTable, Regimen
 if TYPE_CHECKING:  # pragma: no cover
     from .models.chain import ChainedModel
 
-__all__ = ["SimulationResult", "ctcae_grade", "CTCAE_TERMS"]
+__all__ = ["SimulationResult", "ctcae_grade", "CTCAE_TERMS", "count_summary"]
 
 
 @cache
@@ -188,25 +188,7 @@ class SimulationResult:
     def summary(self) -> pd.DataFrame:
         """Population summary per count output: median and 5-95 % of the first nadir and its day,
         and the share of patients with worst grade >= 3."""
-        rows = []
-        nad = self.nadirs()
-        gr = self.grades()
-        for out in self.count_outputs:
-            kind = out.split("_")[0]
-            first = nad[(nad["output"] == kind) & (nad["interval"] == 1)]
-            overall = nad[nad["output"] == kind].groupby("id")["nadir_1e9_per_L"].min()
-            g = gr[gr["output"] == kind]
-            base = self.column(out)[:, 0]
-            q = lambda s: np.percentile(s, [50, 5, 95])  # noqa: E731
-            rows.append({
-                "output": kind,
-                "baseline_1e9_per_L": _fmt(q(base)),
-                "first_nadir_1e9_per_L": _fmt(q(first["nadir_1e9_per_L"])),
-                "first_nadir_day": _fmt(q(first["nadir_day"]), digits=0),
-                "lowest_nadir_1e9_per_L": _fmt(q(overall)),
-                "grade_3_or_worse_pct": f"{100 * np.mean(g['worst_grade'] >= 3):.1f}" if len(g) else "",
-            })
-        return pd.DataFrame(rows)
+        return count_summary(self.nadirs(), self.grades(), {o: self.column(o)[:, 0] for o in self.count_outputs})
 
     # -- writers ------------------------------------------------------------------------------
     def write(self, path: str | Path, kind: str = "wide") -> Path:
@@ -239,6 +221,27 @@ class SimulationResult:
         from .presentation.counts import plot_counts
 
         return plot_counts(self, output=output, **kwargs)
+
+
+def count_summary(nadirs: pd.DataFrame, grades: pd.DataFrame, baselines: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The summary table of :meth:`SimulationResult.summary` from its pieces: every patient's nadirs
+    and grades, and each count output's baseline values (a streamed run keeps only these)."""
+    rows = []
+    for out, base in baselines.items():
+        kind = out.split("_")[0]
+        first = nadirs[(nadirs["output"] == kind) & (nadirs["interval"] == 1)]
+        overall = nadirs[nadirs["output"] == kind].groupby("id")["nadir_1e9_per_L"].min()
+        g = grades[grades["output"] == kind]
+        q = lambda s: np.percentile(s, [50, 5, 95])  # noqa: E731
+        rows.append({
+            "output": kind,
+            "baseline_1e9_per_L": _fmt(q(base)),
+            "first_nadir_1e9_per_L": _fmt(q(first["nadir_1e9_per_L"])),
+            "first_nadir_day": _fmt(q(first["nadir_day"]), digits=0),
+            "lowest_nadir_1e9_per_L": _fmt(q(overall)),
+            "grade_3_or_worse_pct": f"{100 * np.mean(g['worst_grade'] >= 3):.1f}" if len(g) else "",
+        })
+    return pd.DataFrame(rows)
 
 
 def _split_unit(col: str) -> tuple[str, str]:

@@ -39,7 +39,7 @@ from .relapse_course import relapse_courses
 from .relapses import RelapseModel, combine_multipliers, dmt_multiplier, immune_multiplier, simulate_relapses
 from .symptoms import SymptomTimeline, SymptomTreatments, relapse_sites, symptom_timeline
 
-__all__ = ["Treatments", "DiseaseResult", "simulate_disease", "attach_disease"]
+__all__ = ["Treatments", "DiseaseResult", "simulate_disease", "attach_disease", "disease_summary"]
 
 
 @dataclass(frozen=True)
@@ -159,22 +159,11 @@ class DiseaseResult:
 
     def summary(self) -> pd.DataFrame:
         """Cohort figures: relapse rate, relapse-free share, EDSS change, milestones, symptom prevalence."""
-        p = self.patients()
-        years = self.until_d / YEAR
-        rows = [("annualised relapse rate", p["relapses"].sum() / (len(p) * years), "1/year"),
-                ("relapse-free", float(np.mean(p["relapses"] == 0)), "share"),
-                ("mean EDSS change (sustained)", float(np.mean(p["edss_end"] - p["edss_start"])), "EDSS"),
-                ("sustained EDSS lower at the end than at the start", float(np.mean(p["edss_end"] < p["edss_start"])), "share"),
-                ("converted to SPMS", float(np.mean(np.isfinite(p["spms_day"]) & (p["spms_day"] > 0))), "share")]
-        for lv in MILESTONES:
-            d = p[f"edss_{lv:g}_day"]
-            rows.append((f"newly reached sustained EDSS {lv:g}", float(np.mean(np.isfinite(d) & (d > 0))), "share"))
-        gained = p["edss_points_pira"].sum() + p["edss_points_relapses"].sum()
-        rows.append(("EDSS worsening independent of relapses", float(p["edss_points_pira"].sum() / gained) if gained else float("nan"), "share of points gained"))
-        prev = self.symptoms.prevalence().iloc[-1]
-        for s in self.symptoms.present:
-            rows.append((f"{s.replace('_', ' ')} at the end", float(prev[s]), "share"))
-        return pd.DataFrame(rows, columns=["quantity", "value", "unit"])
+        return disease_summary(self.patients(), self.until_d, self.symptoms_at_end())
+
+    def symptoms_at_end(self) -> dict[str, np.ndarray]:
+        """Each symptom's presence (bool per patient) at the end of the window."""
+        return {s: a[:, -1] for s, a in self.symptoms.present.items()}
 
     def patient(self, pid: Any) -> dict[str, Any]:
         """One patient's tables: relapses, edss (long), symptoms (wide), events."""
@@ -199,6 +188,26 @@ class DiseaseResult:
             with atomic_path(d / f"disease_{name}.parquet") as tmp:
                 frame.to_parquet(tmp, index=False)
         return d
+
+
+def disease_summary(p: pd.DataFrame, until_d: float, at_end: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The table of :meth:`DiseaseResult.summary` from its pieces: the per-patient table (``patients()``),
+    the window (days) and each symptom's presence at the end (a streamed run keeps only these)."""
+    years = until_d / YEAR
+    rows = [("annualised relapse rate", p["relapses"].sum() / (len(p) * years), "1/year"),
+            ("relapse-free", float(np.mean(p["relapses"] == 0)), "share"),
+            ("mean EDSS change (sustained)", float(np.mean(p["edss_end"] - p["edss_start"])), "EDSS"),
+            ("sustained EDSS lower at the end than at the start", float(np.mean(p["edss_end"] < p["edss_start"])), "share"),
+            ("converted to SPMS", float(np.mean(np.isfinite(p["spms_day"]) & (p["spms_day"] > 0))), "share")]
+    for lv in MILESTONES:
+        d = p[f"edss_{lv:g}_day"]
+        rows.append((f"newly reached sustained EDSS {lv:g}", float(np.mean(np.isfinite(d) & (d > 0))), "share"))
+    gained = p["edss_points_pira"].sum() + p["edss_points_relapses"].sum()
+    rows.append(("EDSS worsening independent of relapses", float(p["edss_points_pira"].sum() / gained) if gained else float("nan"), "share of points gained"))
+    for s, present in at_end.items():
+        share = float(np.mean(present)) if len(present) else float("nan")
+        rows.append((f"{s.replace('_', ' ')} at the end", share, "share"))
+    return pd.DataFrame(rows, columns=["quantity", "value", "unit"])
 
 
 def _duration_days(population, relapse_model: RelapseModel) -> np.ndarray:

@@ -121,10 +121,11 @@ class Drug:
                 own.pop(c.name, None)
         return PopulationSpec(covs + tuple(own.values()), base.bsa_formula, base.iiv, base.name)
 
-    def complete(self, population: Population, seed: int = 0) -> Population:
+    def complete(self, population: Population, seed: int = 0, start: int = 0) -> Population:
         """A patient table with this drug's covariates filled in where a column is missing, drawn
         from the drug's distributions, patient i from its own stream (root ``seed`` + 7919, child i:
-        apart from the streams that drew the cohort itself)."""
+        apart from the streams that drew the cohort itself). ``start``: the run-wide index of the
+        table's first patient (a chunk of a larger run)."""
         from .._internal.rng import patient_rng
 
         missing = [c for c in self.covariates if c.name not in population.table.columns]
@@ -132,7 +133,7 @@ class Drug:
             return population
         table = population.table.copy()
         for c in missing:
-            table[c.name] = [c.draw(patient_rng(seed + 7919, i)) for i in range(len(table))]
+            table[c.name] = [c.draw(patient_rng(seed + 7919, start + i)) for i in range(len(table))]
         return Population(table, population.bsa_formula, population.description, population.meta)
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._internal.files import atomic_path
+from .._internal.files import TableSink
 from .._internal.meta import __version__
 from .._internal.progress import progress_callback
 from .._internal.rng import root_seed
@@ -66,37 +66,6 @@ class TrialResult:
         return write_report(self.patients, self.visits, path, title=self.spec.name,
                             reference=self.spec.reference_arm, provenance=self.provenance,
                             endpoints=self.spec.all_endpoints())
-
-
-class _ParquetSink:
-    """Appends chunks to a Parquet file (a temporary file, renamed when the run ends)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._ctx = atomic_path(path)
-        self.tmp = self._ctx.__enter__()
-        self.writer = None
-        self.schema = None
-
-    def write(self, frame: pd.DataFrame) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        if self.writer is None:
-            self.schema = table.schema
-            self.writer = pq.ParquetWriter(self.tmp, self.schema)
-        self.writer.write_table(table.cast(self.schema))
-
-    def close(self, ok: bool) -> None:
-        if self.writer is not None:
-            self.writer.close()
-        if ok:
-            self._ctx.__exit__(None, None, None)
-        else:
-            try:
-                raise RuntimeError("trial run failed")
-            except RuntimeError as exc:
-                self._ctx.__exit__(type(exc), exc, exc.__traceback__)
 
 
 def _local(spec: TrialSpec, seed: int, bounds: Iterable[tuple[int, int]]) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
@@ -165,7 +134,7 @@ def run_trial(spec: TrialSpec, n_per_arm: int | None = None, *, seed: int | None
     if out is not None:
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
-        sinks = {"patients": _ParquetSink(folder / "patients.parquet"), "visits": _ParquetSink(folder / "visits.parquet")}
+        sinks = {"patients": TableSink(folder / "patients.parquet"), "visits": TableSink(folder / "visits.parquet")}
     callback = progress_callback(progress, total, "trial")
     patients, traces = [], []
     kept: dict[str, int] = {}

@@ -79,6 +79,10 @@ def simulate_command(
                                                      rich_help_panel=_OUTPUT,
                                                      help="Write the dosing decisions (one row per course and check: "
                                                           "action, dose, rule, reason); with --drug.")] = None,
+    stream: Annotated[bool, typer.Option("--stream", rich_help_panel=_OUTPUT,
+                                         help="Write --out chunk by chunk and keep only each patient's nadirs and "
+                                              "grades in memory, for populations larger than memory (the same file "
+                                              "and summaries).")] = False,
     quiet: c.Quiet = False,
     disease: Annotated[bool | None, typer.Option("--disease/--no-disease", rich_help_panel=dz.PANEL,
                                                     help="Also simulate relapses, symptoms and EDSS of the same "
@@ -126,7 +130,7 @@ def simulate_command(
                               example=example, population=population, n=n, seed=seed, until=until, every=every,
                               backend=backend, threads=threads, no_rules=no_rules, cap_region=cap_region,
                               options=tuple(option or ()), disease=disease, untreated=untreated, disease_options=dopts,
-                              out=out, table=table, plot=plot, decisions=decisions)
+                              out=out, table=table, plot=plot, decisions=decisions, stream=stream)
     run_simulate(request, quiet)
 
 
@@ -135,6 +139,9 @@ def run_simulate(request: SimulateRequest, quiet: bool = False) -> None:
     job = request.resolve(c.CLI)
     if isinstance(job, UntreatedJob):
         _run_untreated(job, quiet)
+        return
+    if job.stream:
+        _run_streamed(job, quiet)
         return
     show = not quiet and job.total >= c.PROGRESS_MIN_PATIENTS
     with c.progress_bar(job.total, show, label="deciding courses" if job.drug is not None else "simulating") as bar:
@@ -153,6 +160,28 @@ def run_simulate(request: SimulateRequest, quiet: bool = False) -> None:
         if dres is not None and job.disease.out_dir is not None:
             written.append(dz.write(dres, job.disease.out_dir, stage))
     if not quiet:
+        show_result(result, job, written, disease=(dres, job.disease) if job.disease is not None else None)
+    _warn_failures(result)
+
+
+def _run_streamed(job: SimulationJob, quiet: bool) -> None:
+    """--stream: the time courses go to --out chunk by chunk; the summaries come from what is kept."""
+    if quiet:
+        job.disease = None       # nothing would show it (--disease-outdir does not stream)
+    show = not quiet and job.total >= c.PROGRESS_MIN_PATIENTS
+    written: list[str] = []
+    with c.staged_outputs() as stage:
+        tmp = stage(job.out_path)
+        with c.progress_bar(job.total, show, label="simulating, streamed") as bar:
+            result = job.run_to(tmp, bar, chunk_size=c.chunk_size_for(job.total, show))
+        rows = result.n_patients * result.times_d.size * (1 if (job.table_kind or "wide") == "wide"
+                                                          else len(result.columns))
+        written.append(f"{c.fmt_path(job.out_path)} ({job.table_kind or 'wide'} table, {rows:,} rows, written "
+                       "chunk by chunk)")
+        if job.decisions_path is not None and result.decisions is not None:
+            written.append(write_decisions(result.decisions, job.decisions_path, stage))
+    if not quiet:
+        dres = result.disease if job.disease is not None and result.all_ok else None
         show_result(result, job, written, disease=(dres, job.disease) if job.disease is not None else None)
     _warn_failures(result)
 

@@ -4,6 +4,7 @@ whole before anything runs, then resolved into a :class:`SimulationJob` (or an
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,7 @@ class SimulateRequest(Request):
     table: str | None = None
     plot: str | None = None
     decisions: str | None = None
+    stream: bool = False
 
     def resolve(self, sp: Spelling) -> SimulationJob | UntreatedJob:
         """Check every field and say what to run (nothing heavy is run)."""
@@ -112,11 +114,16 @@ class SimulateRequest(Request):
             raise OptionError(f"{sp('table')} sets the layout of {sp('out')}; give {sp.eg('out', 'FILE.csv')} or "
                               f"leave {sp('table')} out.")
         output = output_times(self.until, self.every, sp)
+        if self.stream:
+            _check_stream(self, sp, out_path, plot_path, dopts, disease_on)
         djob = dopts.resolve(sp) if disease_on else None
         job = _Resolver(self, sp, n_val, seed_val, output, backend_name, threads_val, tu or "d", region, rule_opts,
                         decisions_path is not None, disease_on).job()
         job.disease, job.out_path, job.plot_path, job.decisions_path, job.table_kind = \
             djob, out_path, plot_path, decisions_path, table_kind
+        job.stream = self.stream
+        if not self.stream:
+            _fits_in_memory(job, self, sp)
         if djob is not None:
             djob.check_population(job.population, f"'{self.population}'")
         return job
@@ -146,6 +153,63 @@ class SimulateRequest(Request):
                                                      DEFAULT_N, sp)
         djob.check_population(pop, f"'{self.population}'")
         return UntreatedJob(pop, seed_used, label, until_d, djob)
+
+
+#: the share of this machine's memory an in-memory result may take before the run asks for --stream
+MEMORY_SHARE = 0.5
+
+
+def _memory_bytes() -> int:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):   # pragma: no cover - not POSIX
+        return 16 * 2**30
+
+
+def _fits_in_memory(job: SimulationJob, req: SimulateRequest, sp: Spelling) -> None:
+    """Stop before the run, with one sentence, when the result would not fit in memory (estimated from
+    patients x output times x columns); the fix is a streamed run into a file."""
+    from ...simulation.stream import estimate_bytes
+
+    until = getattr(job.output, "until", None)
+    every = float(getattr(job.output, "every", 1.0) or 1.0)
+    n_times = int(float(until) / every) + 1 if until is not None else int(731 / every) + 1   # default: about 2 years
+    need = estimate_bytes(job.total, n_times, len(job.model.outputs) + 1)
+    have = _memory_bytes()
+    if need <= MEMORY_SHARE * have:
+        return
+    gib = lambda b: f"{b / 2**30:,.0f} GiB"  # noqa: E731
+    window = "" if job.drug is None or req.no_rules or req.until is not None else f" {sp.eg('until', repr('2 years'))}"
+    raise OptionError(f"{sp('n')} {job.total:,} patients x {n_times:,} output times would need about {gib(need)} in "
+                      f"memory, more than half of this machine's {gib(have)}; write the time courses chunk by chunk "
+                      f"with {sp.eg('out', 'FILE.parquet')} {sp('stream')}{window}, or give fewer patients or a "
+                      f"longer {sp('every')}.")
+
+
+def _check_stream(req: SimulateRequest, sp: Spelling, out_path: Path | None, plot_path: Path | None,
+                  dopts: DiseaseRequest, disease_on: bool) -> None:
+    """What a streamed run needs: a file to stream into, a fixed window under rules, and no output
+    that needs the time courses in memory."""
+    flag = sp("stream")
+    if out_path is None:
+        raise OptionError(f"{flag} writes the time courses chunk by chunk into a file; add {sp.eg('out', 'FILE.parquet')}.")
+    if plot_path is not None:
+        raise OptionError(f"{sp('plot')} needs every time course in memory, which {flag} does not keep; leave "
+                          f"{sp('plot')} out (plot a sample from {sp('out')} later) or drop {flag}.")
+    if req.example is not None:
+        raise OptionError(f"{flag} applies to --drug and --model runs; the example's {sp('out')} is a per-patient table "
+                          f"that fits in memory, so drop {flag}.")
+    if req.events is not None:
+        raise OptionError(f"{sp('events')} gives each patient's own records, which {flag} does not read chunk by chunk "
+                          f"yet; drop {flag} (an event table's patients fit in memory).")
+    if disease_on and dopts.dmt is not None:
+        raise OptionError(f"{sp('dmt')} is not available with {flag} yet; drop one of them.")
+    if disease_on and dopts.disease_outdir is not None:
+        raise OptionError(f"{sp('disease_outdir')} writes every patient's disease tables, which {flag} does not keep; "
+                          f"leave it out (the disease's summary is shown) or drop {flag}.")
+    if req.drug is not None and not req.no_rules and req.until is None:
+        raise OptionError(f"{flag} under dosing rules needs a fixed window (in memory it ends 13 weeks after the last "
+                          f"dose any patient was given, which a chunk cannot know); add {sp.eg('until', repr('2 years'))}.")
 
 
 def output_times(until: str | None, every: str | None, sp: Spelling) -> Any:
@@ -207,6 +271,7 @@ class SimulationJob:
     plot_path: Path | None = None
     decisions_path: Path | None = None
     table_kind: str | None = None
+    stream: bool = False
 
     @property
     def total(self) -> int:
@@ -235,6 +300,22 @@ class SimulationJob:
                             immune=immune)
         return simulate(self.model, self.regimen, self.population, n=self.n, output=self.output, backend=self.backend,
                         seed=self.seed, progress=progress, throw=False, chunk_size=chunk_size, immune=immune)
+
+    def run_to(self, path: Path, progress: Any = False, chunk_size: int = 10_000) -> Any:
+        """Simulate chunk by chunk into ``path`` (.parquet or .csv), keeping only each patient's small
+        tables in memory: a StreamedResult (the same summaries as ``run``)."""
+        from ...simulation.stream import simulate_to
+
+        treatments = self.disease.treatments if self.disease is not None else False
+        until = self.disease.until_d if self.disease is not None else None
+        if self.drug is not None:
+            return simulate_to(path, self.drug, self.regimen_text, self.population, n=self.n, rules=self.rules(),
+                               seed=self.seed, output=self.output, backend=self.backend, chunk_size=chunk_size,
+                               kind=self.table_kind or "wide", disease=treatments, disease_until=until,
+                               progress=progress)
+        return simulate_to(path, self.model, self.regimen, self.population, n=self.n, seed=self.seed,
+                           output=self.output, backend=self.backend, chunk_size=chunk_size,
+                           kind=self.table_kind or "wide", disease=treatments, disease_until=until, progress=progress)
 
     def rules_in_force(self) -> list[str]:
         """Labels of the rules that act in this run."""
