@@ -11,7 +11,7 @@ const ms = {
     return data;
   },
   clearErrors(form) {
-    form.querySelectorAll(".field-error").forEach((e) => e.remove());
+    form.querySelectorAll(".error-row, .field-error").forEach((e) => e.remove());
     form.querySelectorAll("[aria-invalid]").forEach((e) => { e.removeAttribute("aria-invalid"); e.removeAttribute("aria-describedby"); });
     const box = form.querySelector(".error-box"); if (box) { box.hidden = true; box.textContent = ""; }
   },
@@ -25,7 +25,15 @@ const ms = {
       msg.className = "field-error"; msg.id = "err-" + (el.id || el.name || "field"); msg.setAttribute("role", "alert");
       msg.textContent = err.message;
       el.setAttribute("aria-invalid", "true"); el.setAttribute("aria-describedby", msg.id);
-      el.insertAdjacentElement("afterend", msg); el.focus();
+      const tr = el.closest("tr");
+      if (tr) {            // a row of a table: the message gets a full-width row below it
+        const row = document.createElement("tr"), td = document.createElement("td");
+        row.className = "error-row"; td.colSpan = tr.children.length; td.appendChild(msg); row.appendChild(td);
+        tr.insertAdjacentElement("afterend", row);
+      } else {
+        el.insertAdjacentElement("afterend", msg);
+      }
+      el.focus();
     } else {
       const box = form.querySelector(".error-box");
       box.textContent = err.message; box.hidden = false; box.setAttribute("role", "alert");
