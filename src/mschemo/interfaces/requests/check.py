@@ -124,13 +124,14 @@ def _date(text: str | None, option: str, sp: Spelling) -> dt.date | None:
 
 
 def _label_dose(drug: Any, sp: Spelling) -> tuple[float, str]:
-    from ...units import parse_dose
+    """The first dose of the drug's label regimen (amount, unit)."""
+    from ...regimen import Regimen
 
-    first = drug.default_regimen.split(" over ")[0].split(" every ")[0].strip()
     try:
-        return parse_dose(first, sp("dose"))
-    except MschemoError:
+        first = Regimen.parse(drug.default_regimen).doses[0]
+    except (MschemoError, IndexError):
         raise OptionError(f"{drug.name}'s label dose is built per patient; give {sp.eg('dose', '1.75 mg/kg')}.") from None
+    return first.amount, first.unit
 
 
 @dataclass

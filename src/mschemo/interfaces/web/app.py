@@ -332,7 +332,7 @@ def _api(settings: WebSettings, jobs: TrialJobs, compute: Compute) -> APIRouter:
         try:
             created = jobs.submit(fields, job.spec.name, job.n_per_arm, total)
         except QueueFull as exc:
-            return JSONResponse({"error": str(exc), "field": None, "disclaimer": ms.DISCLAIMER}, status_code=429)
+            return _error(429, str(exc))
         return created.public(ms.DISCLAIMER)
 
     @api.get("/trials", summary="The trial jobs of this server")
