@@ -126,17 +126,20 @@ def _template_of(model: ChainedModel, doses: Sequence[Any]) -> dict[str, np.ndar
 
 
 def _records_for(model: ChainedModel, tpl: dict[str, np.ndarray], scale: np.ndarray,
-                 params: np.ndarray) -> dict[str, np.ndarray]:
+                 params: np.ndarray, per_record: bool = False) -> dict[str, np.ndarray]:
     """Per-patient (n, n_records) record arrays from one template, vectorised; ``scale`` (n, m)
-    turns the template's amounts into mg (from :func:`_amount_scale`), ``params`` (n, P)."""
-    n, m = params.shape[0], tpl["time"].size
+    turns the template's amounts into mg (from :func:`_amount_scale`), ``params`` (n, P).
+    ``per_record``: the template holds many patients' records one after another, ``params`` (m, P)
+    is each record's patient's row and the arrays come back as one row (1, m); the arithmetic is the
+    same elementwise, so each record gets the numbers it gets alone."""
+    m = tpl["time"].size
+    n = 1 if per_record else params.shape[0]
     depot = (tpl["cmt"] == 0) & model.pk.has_depot
     if model.pk.has_depot:
-        f_model = params[:, model.parameters.index("F")][:, None]
-        lag_model = params[:, model.parameters.index("TLAG")][:, None]
+        f_col, lag_col = params[:, model.parameters.index("F")], params[:, model.parameters.index("TLAG")]
+        f_model, lag_model = (f_col[None, :], lag_col[None, :]) if per_record else (f_col[:, None], lag_col[:, None])
     else:
-        f_model = np.ones((n, 1))
-        lag_model = np.zeros((n, 1))
+        f_model, lag_model = np.ones((n, 1)), np.zeros((n, 1))
     f = np.where(depot[None, :], f_model, 1.0) * np.ones((n, m))
     lag = np.where(depot[None, :], lag_model, 0.0) * np.ones((n, m))
     f = np.where(np.isnan(tpl["f_override"])[None, :], f, tpl["f_override"][None, :])
@@ -148,32 +151,6 @@ def _records_for(model: ChainedModel, tpl: dict[str, np.ndarray], scale: np.ndar
         "time": rep(tpl["time"]), "evid": rep(tpl["evid"]), "cmt": rep(tpl["cmt"]),
         "amt": rep(tpl["amt"]) * scale, "rate": rep(tpl["rate"]) * scale, "dur": rep(tpl["dur"]),
         "ii": rep(tpl["ii"]), "addl": rep(tpl["addl"]), "ss": rep(tpl["ss"]), "f": f, "lag": lag,
-    }
-
-
-def _records_flat(model: ChainedModel, tpl: dict[str, np.ndarray], scale: np.ndarray,
-                  params: np.ndarray) -> dict[str, np.ndarray]:
-    """:func:`_records_for` for many patients' records in one row: ``params`` (m, P) is each record's
-    patient's row; the same elementwise arithmetic, so each record gets the numbers it gets alone."""
-    m = tpl["time"].size
-    depot = (tpl["cmt"] == 0) & model.pk.has_depot
-    if model.pk.has_depot:
-        f_model = params[:, model.parameters.index("F")][None, :]
-        lag_model = params[:, model.parameters.index("TLAG")][None, :]
-    else:
-        f_model = np.ones((1, m))
-        lag_model = np.zeros((1, m))
-    f = np.where(depot[None, :], f_model, 1.0) * np.ones((1, m))
-    lag = np.where(depot[None, :], lag_model, 0.0) * np.ones((1, m))
-    f = np.where(np.isnan(tpl["f_override"])[None, :], f, tpl["f_override"][None, :])
-    lag = np.where(np.isnan(tpl["lag_override"])[None, :], lag, tpl["lag_override"][None, :])
-    if np.any(f < 0) or np.any(lag < 0):
-        raise ModelError("a patient has a negative bioavailability F or lag time TLAG; check the parameter file and IIV.")
-    row = lambda a: a[None, :]  # noqa: E731
-    return {
-        "time": row(tpl["time"]), "evid": row(tpl["evid"]), "cmt": row(tpl["cmt"]),
-        "amt": row(tpl["amt"]) * scale, "rate": row(tpl["rate"]) * scale, "dur": row(tpl["dur"]),
-        "ii": row(tpl["ii"]), "addl": row(tpl["addl"]), "ss": row(tpl["ss"]), "f": f, "lag": lag,
     }
 
 
@@ -204,7 +181,7 @@ def build_problem(model: ChainedModel, regimen: RegimenLike, population: Populat
             sel = tpl["unit"] == u
             if measure is not None and np.any(sel):
                 scale[sel] = sizes.get(measure, slice(0, n))[patient_of[sel]]
-        recs = _records_flat(model, tpl, scale[None, :], params[patient_of])
+        recs = _records_for(model, tpl, scale[None, :], params[patient_of], per_record=True)
         rec = {k: np.ascontiguousarray(v).reshape(-1) for k, v in recs.items()}
         rec_off = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     for k in ("evid", "cmt", "addl", "ss"):

@@ -20,8 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backends import Compiled, concat_problems, problem_for_params
-from ..regimen import Regimen
+from ..backends import Compiled, concat_problems
 from .map import PatientModel, Posterior, _check_on_failure, _Fit, _Objective
 
 __all__ = ["estimate_map_many"]
@@ -66,21 +65,16 @@ class _Batch:
         self.backend = backend
         self.times = np.unique(np.concatenate([o.times for o in objs]))
         self.at = [np.searchsorted(self.times, o.times) for o in objs]
-        self.regimens = []
-        for o in objs:
-            reg = o.p.record.regimen()
-            self.regimens.append(reg if reg is not None and len(reg.doses) else Regimen.empty())
+        self.regimens = [o.p.regimen_of() for o in objs]
 
     def _predict(self, etas: dict[int, np.ndarray]) -> dict[int, dict[str, np.ndarray]]:
         """Counts at each patient's own count days for its rows of etas (patient -> kind -> (k, T_i))."""
         order = list(etas)
         problems, params = [], []
         for i in order:
-            p = self.objs[i].p
-            par = p.params(etas[i])
+            problem, par = self.objs[i].p.problem(etas[i], self.times, self.regimens[i])
+            problems.append(problem)
             params.append(par)
-            problems.append(problem_for_params(p.model, self.regimens[i], par, self.times, bsa_m2=p.bsa,
-                                               weight_kg=p.weight))
         model = self.objs[order[0]].p.model
         sol = self.backend.solve(concat_problems(problems))
         values, columns = model.add_derived(sol.values, list(sol.columns), np.vstack(params))
@@ -88,8 +82,7 @@ class _Batch:
         for i, par in zip(order, params):
             k = par.shape[0]
             self.objs[i].p.last_status = sol.status[row:row + k]
-            out[i] = {kind: values[row:row + k][:, self.at[i], columns.index(f"{kind}_1e9_per_L")]
-                      for kind in ("wbc", "anc", "alc") if f"{kind}_1e9_per_L" in columns}
+            out[i] = self.objs[i].p.counts(values[row:row + k], columns, self.at[i])
             row += k
         return out
 

@@ -85,16 +85,28 @@ class PatientModel:
         out[:, self.cols] *= np.exp(etas)
         return out
 
+    def regimen_of(self, regimen: Regimen | None = None) -> Regimen:
+        """``regimen``, or the record's doses (an empty regimen when there are none)."""
+        regimen = self.record.regimen() if regimen is None else regimen
+        return Regimen.empty() if regimen is None or not len(regimen.doses) else regimen
+
+    def problem(self, etas: np.ndarray, times_d: np.ndarray, regimen: Regimen) -> tuple[Any, np.ndarray]:
+        """The backend problem of this patient for each row of ``etas`` at ``times_d`` (ascending), and
+        the rows' parameters."""
+        params = self.params(etas)
+        return problem_for_params(self.model, regimen, params, times_d, bsa_m2=self.bsa, weight_kg=self.weight), params
+
+    def counts(self, values: np.ndarray, columns: list[str], at: np.ndarray) -> dict[str, np.ndarray]:
+        """The count outputs of solved rows (after ``add_derived``) at the time indices ``at``: kind -> (K, T)."""
+        return {kind: values[:, at, columns.index(f"{kind}_1e9_per_L")] for kind in _KINDS
+                if f"{kind}_1e9_per_L" in columns}
+
     def predict(self, etas: np.ndarray, times_d: np.ndarray, regimen: Regimen | None = None) -> dict[str, np.ndarray]:
         """Counts (10^9/L) of this patient for each row of ``etas`` at ``times_d``: kind -> (K, T)."""
         etas = np.atleast_2d(np.asarray(etas, dtype=float))
-        regimen = self.record.regimen() if regimen is None else regimen
-        if regimen is None or not len(regimen.doses):
-            regimen = Regimen.empty()
-        params = self.params(etas)
         t = np.maximum(np.asarray(times_d, dtype=float), 0.0)
         order = np.argsort(t, kind="stable")
-        problem = problem_for_params(self.model, regimen, params, t[order], bsa_m2=self.bsa, weight_kg=self.weight)
+        problem, params = self.problem(etas, t[order], self.regimen_of(regimen))
         k = etas.shape[0]
         backend = self.backend or (self._serial if k <= 32 else self._parallel)
         sol = backend.solve(problem)
@@ -102,12 +114,7 @@ class PatientModel:
         values, columns = self.model.add_derived(sol.values, list(sol.columns), params)
         inv = np.empty_like(order)
         inv[order] = np.arange(order.size)
-        out = {}
-        for kind in _KINDS:
-            col = f"{kind}_1e9_per_L"
-            if col in columns:
-                out[kind] = values[:, inv, columns.index(col)]
-        return out
+        return self.counts(values, columns, inv)
 
 
 @dataclass
