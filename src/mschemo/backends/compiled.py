@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,7 +14,7 @@ from ._events import expand_actions
 from ._modal import action_increments
 from .problem import Problem, Solution, modal_decomposition
 
-__all__ = ["Compiled", "block_arrays"]
+__all__ = ["Compiled", "block_arrays", "run_in_threads"]
 
 
 def block_arrays(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
@@ -128,25 +129,30 @@ class Compiled:
         args = (c(lam), icv, initial_transit_states(bint, bpar),
                 acts.off, acts.time, acts.kind, acts.rec, c(action_increments(acts, lam, vinv, ii, lag)),
                 bint, bpar, general, c(problem.t_out), float(self.rtol), float(self.atol), int(self.max_steps),
-                bool(problem.record_states), out, status, steps)
-        threads = min(self.n_threads, problem.n)
+                bool(problem.record_states), out, status, steps, None, None, None, None, None)
         n_pk = lam.shape[1]
-        if threads <= 1:
-            solve_population(0, problem.n, *args, *workspace(n_pk, bint, problem.record_states))
-        else:
-            from concurrent.futures import ThreadPoolExecutor
-
-            block = max(1, min(64, problem.n // (4 * threads)))
-            starts = range(0, problem.n, block)
-            with ThreadPoolExecutor(max_workers=threads) as pool:
-                list(pool.map(lambda s: solve_population(s, min(s + block, problem.n), *args,
-                                                          *workspace(n_pk, bint, problem.record_states)), starts))
+        run_in_threads(problem.n, self.n_threads,
+                       lambda a, b: solve_population(a, b, *args, *workspace(n_pk, bint, problem.record_states)))
         if problem.record_states:
             # the kernel records modal amounts w; the compartments hold A = V w
             first = len(cols) - len(problem.model.states)
             pk = slice(first, first + lam.shape[1])
             out[:, :, pk] = np.einsum("pij,ptj->pti", vm, out[:, :, pk])
         return Solution(out, status, steps, cols, self.settings())
+
+
+def run_in_threads(n: int, threads: int, call: Callable[[int, int], None]) -> None:
+    """``call(first, last)`` over 0..n-1 in blocks of at most 64 patients on ``threads`` threads (the
+    kernel releases the GIL; each patient's result is independent of the blocks)."""
+    threads = min(threads, n)
+    if threads <= 1:
+        call(0, n)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    block = max(1, min(64, n // (4 * threads)))
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        list(pool.map(lambda s: call(s, min(s + block, n)), range(0, n, block)))
 
 
 def initial_transit_states(bint: np.ndarray, bpar: np.ndarray) -> np.ndarray:

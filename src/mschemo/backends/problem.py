@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..models.chain import ChainedModel
     from ..population import Population
 
-__all__ = ["Problem", "Solution", "build_problem", "problem_for_params", "concat_problems", "modal_decomposition", "STATUS_MESSAGES",
+__all__ = ["Problem", "Solution", "build_problem", "records_of", "problem_for_params", "concat_problems", "modal_decomposition", "STATUS_MESSAGES",
            "AUC_COLUMN"]
 
 AUC_COLUMN = "auc_mg_d_per_L"
@@ -169,26 +169,33 @@ def build_problem(model: ChainedModel, regimen: RegimenLike, population: Populat
         rec = {k: np.ascontiguousarray(v).reshape(n * m) for k, v in recs.items()}
         rec_off = np.arange(n + 1, dtype=np.int64) * m
     else:
-        # every patient's doses in one template, built at once (not patient by patient); record r
-        # belongs to patient patient_of[r], and gets the same numbers it would get alone
-        doses = [regimen.for_id(pid).doses for pid in population.ids]
-        counts = np.array([len(d) for d in doses], dtype=np.int64)
-        tpl = _template_of(model, [d for ds in doses for d in ds])
-        patient_of = np.repeat(np.arange(n), counts)
-        sizes = _Sizes(population)
-        scale = np.ones(patient_of.size)
-        for u, measure in PER_BODY.items():
-            sel = tpl["unit"] == u
-            if measure is not None and np.any(sel):
-                scale[sel] = sizes.get(measure, slice(0, n))[patient_of[sel]]
-        recs = _records_for(model, tpl, scale[None, :], params[patient_of], per_record=True)
-        rec = {k: np.ascontiguousarray(v).reshape(-1) for k, v in recs.items()}
-        rec_off = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        rec, rec_off = records_of(model, [regimen.for_id(pid).doses for pid in population.ids], population, params)
     for k in ("evid", "cmt", "addl", "ss"):
         rec[k] = rec[k].astype(np.int64)
     for k in ("time", "amt", "rate", "dur", "ii", "f", "lag"):
         rec[k] = rec[k].astype(float)
     return Problem(model, params, population.ids, rec_off, rec, np.asarray(t_out, dtype=float), record_states)
+
+
+def records_of(model: ChainedModel, doses: Sequence[Sequence[Any]], population: Population,
+               params: np.ndarray, rows: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Record arrays (flattened patient by patient) and their offsets for each patient's own doses:
+    ``doses[j]`` of patient ``rows[j]`` of ``population`` (default: patient j), ``params`` the
+    population's individual parameters (n, P). All patients' doses make one template, built at once;
+    record r belongs to patient patient_of[r] and gets the numbers it would get alone."""
+    rows = np.arange(len(doses)) if rows is None else np.asarray(rows, dtype=np.int64)
+    counts = np.array([len(d) for d in doses], dtype=np.int64)
+    tpl = _template_of(model, [d for ds in doses for d in ds])
+    patient_of = rows[np.repeat(np.arange(len(doses)), counts)]
+    sizes = _Sizes(population)
+    scale = np.ones(patient_of.size)
+    for u, measure in PER_BODY.items():
+        sel = tpl["unit"] == u
+        if measure is not None and np.any(sel):
+            scale[sel] = sizes.get(measure, slice(0, len(population)))[patient_of[sel]]
+    recs = _records_for(model, tpl, scale[None, :], params[patient_of], per_record=True)
+    rec = {k: np.ascontiguousarray(v).reshape(-1) for k, v in recs.items()}
+    return rec, np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
 
 def problem_for_params(model: ChainedModel, regimen: Regimen, params: np.ndarray, t_out: np.ndarray, *,

@@ -19,6 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..backends import Compiled, get_backend
+from ..backends.problem import STATUS_MESSAGES
+from ..backends.resumable import Resumable
 from ..dosing import (
     BodySize,
     CountRule,
@@ -31,8 +34,9 @@ from ..dosing import (
     courses_of,
     decide,
 )
-from ..errors import OptionError, PopulationError, RegimenError
+from ..errors import OptionError, PopulationError, RegimenError, SolverError
 from ..models.chain import ChainedModel
+from ..output import OutputTimes
 from ..population import Population
 from ..regimen import EventTable, Regimen
 from ..results import SimulationResult
@@ -113,43 +117,148 @@ def simulate_adaptive(
             raise RegimenError(f"the rule '{r.label}' reads the {r.output.upper()} count, which model {model.name} "
                                "does not simulate; use a model with that output or drop the rule.")
     needs_counts = any(isinstance(r, (CountRule, NadirTitration)) for r in in_force)
+    watch = any(isinstance(r, NadirTitration) for r in in_force)
     ids = population.ids
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise OptionError(f"chunk_size = {chunk_size!r}; give a whole number of patients >= 1.")
     per_patient: list[list[dict]] = [[] for _ in range(n)]
-    for start in range(0, n, chunk_size):       # patients are decided chunk by chunk: bounded memory
-        chunk = range(start, min(n, start + chunk_size))
-        rounds = 0
-        while True:
-            active = [i for i in chunk if pts[i].pending]
-            if not active:
-                break
-            rounds += 1
-            if rounds > 10_000:  # pragma: no cover - a guard against a rule set that never decides
-                raise RegimenError("the dosing rules did not reach a decision after 10000 rounds; check recheck and max_delay.")
-            counts, nadirs = ({}, {})
-            if needs_counts:
-                counts, nadirs = _observe(model, population, pts, active, ids, backend, throw)
-            for i in active:
-                _apply(pts[i], ids[i], rules, counts.get(i, {}), nadirs.get(i, {}), per_patient[i])
-            if callable(progress):
-                progress(sum(not p.pending for p in pts), n)
-    rows = [row for patient_rows in per_patient for row in patient_rows]   # patient by patient, in order
+    be = get_backend(backend)
+    with_immune = immune or (disease is not False and disease is not None)
+    common = dict(output=output if output is not None else "daily", until=until, backend=be, seed=seed,
+                  progress=progress if isinstance(progress, bool) else False, throw=throw, chunk_size=chunk_size,
+                  immune=with_immune, disease_until=disease_until)
+    decided = "doses decided by the dosing rules"
 
-    regimens = {ids[i]: (Regimen.from_doses(p.given, text=f"doses given to patient {ids[i]}") if p.given
-                         else Regimen.empty()) for i, p in enumerate(pts)}
-    table = EventTable(regimens, {}, source="doses decided by the dosing rules")
-    result = simulate_plain(model, table, population, output=output if output is not None else "daily", until=until,
-                            backend=backend, seed=seed, progress=progress if isinstance(progress, bool) else False,
-                            throw=throw, chunk_size=chunk_size,
-                            immune=immune or (disease is not False and disease is not None), disease_until=disease_until)
-    result.decisions = pd.DataFrame(rows, columns=DECISION_COLUMNS)
+    def table() -> EventTable:
+        regimens = {ids[i]: (Regimen.from_doses(p.given, text=f"doses given to patient {ids[i]}") if p.given
+                             else Regimen.empty()) for i, p in enumerate(pts)}
+        return EventTable(regimens, {}, source=decided)
+
+    if isinstance(be, Compiled) and _known_end(common["output"], until):
+        # each chunk decided while it is solved, once, on the output grid (see backends/resumable.py)
+        index = {pid: i for i, pid in enumerate(ids)}
+
+        def solver(problem, pop):
+            rows = [index[pid] for pid in pop.ids]
+            run = Resumable(be, model, pop, problem.t_out, watch=watch)
+            _decide(rows, pts, ids, rules, per_patient, _Resuming(run, rows, pts, needs_counts, throw))
+            run.run(np.arange(len(rows)))
+            return run.solution()
+
+        placeholder = EventTable({pid: Regimen.empty() for pid in ids}, {}, source=decided)
+        result = simulate_plain(model, placeholder, population, solver=solver, **common)
+        result.regimen = table()
+    else:
+        for start in range(0, n, chunk_size):       # patients are decided chunk by chunk: bounded memory
+            rows = list(range(start, min(n, start + chunk_size)))
+            if isinstance(be, Compiled):
+                # the end of the outputs depends on the last dose given: decide first, on no output grid
+                sub = Population(population.table.iloc[rows].reset_index(drop=True), population.bsa_formula,
+                                 population.description, population.meta)
+                observer = _Resuming(Resumable(be, model, sub, np.zeros(1), watch=watch), rows, pts, needs_counts, throw)
+            else:
+                observer = _Reexamining(model, population, pts, ids, be, needs_counts, throw)
+            _decide(rows, pts, ids, rules, per_patient, observer)
+            if callable(progress):
+                progress(rows[-1] + 1, n)
+        result = simulate_plain(model, table(), population, **common)
+    result.decisions = pd.DataFrame([row for rows_ in per_patient for row in rows_], columns=DECISION_COLUMNS)
     result.provenance["dosing_rules"] = rules.describe()
     result.provenance["cap_region"] = rules.region
     if disease is not False and disease is not None:
         from ..disease import attach_disease
         attach_disease(result, disease, until=disease_until)
     return result
+
+
+def _known_end(output: Any, until: Any) -> bool:
+    """Whether the output times end without knowing the doses (else they end 13 weeks after the last)."""
+    try:
+        OutputTimes.parse(output, until).times_d(default_until=None)
+    except OptionError:
+        return False
+    return True
+
+
+def _decide(rows: list[int], pts: list[_Patient], ids: Any, rules: DosingRules, per_patient: list[list[dict]],
+            observer: Any) -> None:
+    """Decide the courses of patients ``rows`` round by round: the pending patients' counts on their
+    decision days (``observer.observe``), the decision of each, then what was given (``observer.decided``)."""
+    rounds = 0
+    while True:
+        active = [i for i in rows if pts[i].pending]
+        if not active:
+            return
+        rounds += 1
+        if rounds > 10_000:  # pragma: no cover - a guard against a rule set that never decides
+            raise RegimenError("the dosing rules did not reach a decision after 10000 rounds; check recheck and max_delay.")
+        counts, nadirs = observer.observe(active)
+        active = [i for i in active if pts[i].pending]     # a failed solve stops a patient
+        before = [len(pts[i].given) for i in active]
+        for i in active:
+            _apply(pts[i], ids[i], rules, counts.get(i, {}), nadirs.get(i, {}), per_patient[i])
+        observer.decided(active, [pts[i].given[b:] for i, b in zip(active, before)])
+
+
+class _Resuming:
+    """The counts on each decision day from one integration per patient that pauses there
+    (:class:`~mschemo.backends.resumable.Resumable`); ``rows`` are the patients (global indices) of
+    the run's chunk, in its order."""
+
+    def __init__(self, run: Resumable, rows: list[int], pts: list[_Patient], needs_counts: bool, throw: bool) -> None:
+        self.run = run
+        self.local = {i: j for j, i in enumerate(rows)}
+        self.pts = pts
+        self.needs_counts = needs_counts
+        self.throw = throw
+
+    def _rows(self, patients: list[int]) -> np.ndarray:
+        return np.array([self.local[i] for i in patients], dtype=np.int64)
+
+    def observe(self, active: list[int]) -> tuple[dict, dict]:
+        if not self.needs_counts:
+            return {}, {}
+        run, rows = self.run, self._rows(active)
+        run.run(rows, np.array([self.pts[i].t for i in active]))
+        bad = run.status[rows] != 0
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            pid = run.population.ids[rows[k]]
+            if self.throw:
+                raise SolverError(f"patient {pid}: {STATUS_MESSAGES.get(int(run.status[rows[k]]), 'solver failed')}.",
+                                  patient_id=pid)
+            for j in np.flatnonzero(bad):
+                self.pts[active[j]].stopped = True
+        values = run.held_counts(rows)
+        lows = run.nadirs(rows) if run.n_watched else {}
+        counts = {i: {k: float(v[j]) for k, v in values.items()} for j, i in enumerate(active)}
+        nadirs = {i: {k: float(v[j]) for k, v in lows.items()} for j, i in enumerate(active)
+                  if lows and math.isfinite(self.pts[i].last_start)}
+        return counts, nadirs
+
+    def decided(self, active: list[int], new_doses: list[list]) -> None:
+        rows = self._rows(active)
+        if self.needs_counts:
+            self.run.go_on(rows, np.array([len(d) > 0 for d in new_doses], dtype=bool))
+        self.run.give(rows, new_doses)
+
+
+class _Reexamining:
+    """The counts on each decision day from a simulation of the doses given so far from day 0 (for
+    backends that cannot pause a patient and go on: each round solves the pending patients again)."""
+
+    def __init__(self, model: ChainedModel, population: Population, pts: list[_Patient], ids: Any, backend: Any,
+                 needs_counts: bool, throw: bool) -> None:
+        self.args = (model, population, pts, ids, backend, throw)
+        self.needs_counts = needs_counts
+
+    def observe(self, active: list[int]) -> tuple[dict, dict]:
+        if not self.needs_counts:
+            return {}, {}
+        return _observe(*self.args[:3], active, *self.args[3:])
+
+    def decided(self, active: list[int], new_doses: list[list]) -> None:
+        pass
 
 
 def _observe(model, population, pts, active, ids, backend, throw):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from .._internal.meta import __version__
 from .._internal.progress import ProgressCallback, progress_callback
 from .._internal.rng import root_seed
 from ..backends import get_backend
-from ..backends.problem import STATUS_MESSAGES, build_problem
+from ..backends.problem import STATUS_MESSAGES, Problem, Solution, build_problem
 from ..errors import OptionError, PopulationError, RegimenError, SolverError
 from ..models.chain import ChainedModel
 from ..models.library import load_model
@@ -69,6 +70,7 @@ def simulate_plain(
     disease: Any = False,
     disease_until: float | str | None = None,
     immune: bool = False,
+    solver: Callable[[Problem, Population], Solution] | None = None,
 ) -> SimulationResult:
     """Simulate ``regimen`` in ``population`` with ``model``.
 
@@ -90,6 +92,8 @@ def simulate_plain(
         solution on its own weekly grid (``result.immune``), so the disease does not depend on ``output``.
     immune: record that memory compartment (``result.immune``) without simulating the disease (for
         a disease attached later, e.g. with other patient indices).
+    solver: how each chunk's problem (its patients, at the solve times) becomes a solution; default
+        the backend's ``solve``. Dosing rules pass one that decides the doses while it solves.
 
     >>> res = simulate("mitox-2y", "12 mg/m2 over 30 min every 91 days x 2", 2, seed=1, until="120 days")
     >>> res.nadirs().shape[0]
@@ -152,7 +156,7 @@ def simulate_plain(
             stop = min(total, start + chunk_size)
             pop = spec.sample(stop - start, seed_used, model, start=start) if spec is not None else table.subset(start, stop)
             problem = build_problem(model, regimen, pop, t_solve, record_states)
-            sol = be.solve(problem)
+            sol = be.solve(problem) if solver is None else solver(problem, pop)
             if throw and np.any(sol.status != 0):
                 k = int(np.flatnonzero(sol.status != 0)[0])
                 raise SolverError(f"patient {pop.ids[k]}: {STATUS_MESSAGES.get(int(sol.status[k]), 'solver failed')}.",

@@ -33,6 +33,12 @@ stage made it three times as long, and the two helpers of the per-output path st
 allocates nothing: its scratch arrays come from the caller (:func:`workspace`), so it compiles without
 numba's reference counting, and no helper carries a wrapper it does not need (see ``KERNEL``).
 
+A call can also go on from saved states and stop each patient at a given day, before anything is
+given there, keeping the state at that day and at the start of the segment before it (the arguments
+``rows``, ``hold``, ``state``, ``ck``, ``nadw``; None in a plain call, and numba then compiles none of
+it): dosing rules decide a course from the counts of its day and go on from one state or the other,
+so each patient is integrated once (``backends/resumable.py``).
+
 The kernel's modules, by responsibility (the entry points and the block layout are imported here):
 
 - :mod:`.layout`: the PD block layout (columns of ``bint`` and ``bpar``), status codes, numba

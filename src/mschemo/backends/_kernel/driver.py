@@ -51,10 +51,48 @@ def _record(out, i_out, c, auc, y, w, bint, record_states):
             out[i_out, first + i] = w[i] if i < n_pk else y[i - n_pk]
 
 
+@nb.njit(**HELPER)
+def _nadir_at(y, nadw, bint, mins, scratch):
+    """Lower the running minima ``mins`` of the watched counts (each a weighted sum of the blocks'
+    counts, weights ``nadw`` flattened (n_watched, n_blocks)) to their values at the states ``y``."""
+    n_blocks = bint.shape[0]
+    off = 0
+    for b in range(n_blocks):
+        off += bint[b, BI_SITE]
+        scratch[b] = y[off + bint[b, BI_NTRANSIT] + 1]
+        off += bint[b, BI_NTRANSIT] + 2
+    for q in range(mins.size):
+        v = 0.0
+        for b in range(n_blocks):
+            v += nadw[q * n_blocks + b] * scratch[b]
+        if v < mins[q]:
+            mins[q] = v
+
+
+@nb.njit(**HELPER)
+def _save(row, t, auc, n_inf, min_rec, i_act, i_out, n_acc, n_rej, next_day, mins, w, beta, y):
+    """A patient's state at the start of a segment, before its actions, into ``row`` (layout: see
+    :func:`solve_population`)."""
+    row[0] = t
+    row[1] = auc
+    row[2] = n_inf
+    row[3] = min_rec
+    row[4] = i_act
+    row[5] = i_out
+    row[6] = n_acc
+    row[7] = n_rej
+    row[8] = next_day
+    o = 9
+    for v in (mins, w, beta, y):
+        for i in range(v.size):
+            row[o + i] = v[i]
+        o += v.size
+
+
 @nb.njit(nogil=True, **KERNEL)
 def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_dw,
                      bint, bpar, general, t_out, rtol, atol, max_steps, record_states, out, status, steps,
-                     work, k, capped, dense_idx):
+                     rows, hold, state, ck, nadw, work, k, capped, dense_idx):
     """Solve patients first..last-1; fill out[i] (n_out, n_cols), status[i] and steps[i] (accepted,
     rejected). Releases the GIL, so threads can run disjoint ranges at once; each patient's result is
     independent of the others.
@@ -68,6 +106,18 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
     second of the first compilation; for any other layout pass an empty array. ``work``, ``k``,
     ``capped`` and ``dense_idx`` are this call's scratch arrays, from :func:`workspace` (one set per
     thread).
+
+    Resuming (``state`` not None; all five of ``rows``, ``hold``, ``state``, ``ck``, ``nadw`` given, else
+    all None, and numba compiles none of this): patient p of this call is row ``rows[p]`` of ``out``,
+    ``status``, ``steps``, ``hold``, ``state`` and ``ck``. It starts from ``state[r]`` (from time 0 when its
+    first value is NaN) and stops at the start of the segment that begins at ``hold[r]`` (inf: at the last
+    output), before any action there; ``ck[r, 1]`` gets the state there and ``ck[r, 0]`` the state at the
+    start of the segment before, from which the patient resumes when nothing is given at the hold. A
+    hold after the last output integrates on past it, recording nothing more (the last output is still a
+    segment end, as without a hold). State row: t, AUC, running infusions, the last reset's record,
+    actions done, outputs done, accepted and rejected steps, the next whole day of the running minima,
+    the running minima of the watched counts (weights ``nadw`` (n, n_watched * n_blocks)) over whole days
+    from that day up to the hold (exclusive), the modal amounts w, the modal rates beta, the transit states.
     """
     n_pk = lam.shape[1]
     n_pd = y0.shape[1]
@@ -91,12 +141,26 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
     o += 4 * n_pd
     cst = work[o:o + 7]                   # the concentration at each stage
     est = work[o + 7:o + 14]              # the drug effect at each stage (of one block)
+    o += 14
+    mins = work[o:o + 0]                  # the running minima of the watched counts (resuming only)
+    blk = work[o:o + 0]
+    if state is not None:
+        n_q = nadw.shape[1] // max(1, n_blocks)
+        mins = work[o:o + n_q]
+        blk = work[o + n_q:o + n_q + n_blocks]
 
     for p in range(first, last):
+        r = p
+        t_hold = math.inf
+        next_day = math.inf
+        if rows is not None:
+            r = rows[p]
+        if state is not None:
+            t_hold = hold[r]
         lam_p = lam[p]
         icv_p = icv[p]
         bpar_p = bpar[p]
-        out_p = out[p]
+        out_p = out[r]
         a0 = a_off[p]
         n_act = a_off[p + 1] - a0
         for j in range(n_pk):
@@ -119,8 +183,39 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
         n_acc = 0
         n_rej = 0
         st = OK
+        t_last_out = t_end
+        if state is not None:
+            srow = state[r]
+            for q in range(mins.size):
+                mins[q] = srow[9 + q]
+            if not math.isnan(srow[0]):
+                t = srow[0]
+                auc = srow[1]
+                n_inf = np.int64(srow[2])
+                min_rec = np.int64(srow[3])
+                i_act = np.int64(srow[4])
+                i_out = np.int64(srow[5])
+                n_acc = np.int64(srow[6])
+                n_rej = np.int64(srow[7])
+                o = 9 + mins.size
+                for j in range(n_pk):
+                    w[j] = srow[o + j]
+                    beta[j] = srow[o + n_pk + j]
+                for i in range(n_pd):
+                    y[i] = srow[o + 2 * n_pk + i]
+            next_day = srow[8]
+            if t_end < t_hold < math.inf:
+                t_end = t_hold
+            _save(ck[r, 1], t, auc, n_inf, min_rec, i_act, i_out, n_acc, n_rej, next_day, mins, w, beta, y)
 
         while True:
+            if state is not None:
+                # the last two segment starts; stop at the hold, before its actions
+                for c in range(ck.shape[2]):
+                    ck[r, 0, c] = ck[r, 1, c]
+                _save(ck[r, 1], t, auc, n_inf, min_rec, i_act, i_out, n_acc, n_rej, next_day, mins, w, beta, y)
+                if t >= t_hold:
+                    break
             # 1. actions at time t
             t_eps = t + TIME_EPS * max(1.0, abs(t))
             while i_act < n_act and a_time[a0 + i_act] <= t_eps:
@@ -158,14 +253,26 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
             while i_out < n_out and t_out[i_out] <= t_eps:
                 _record(out_p, i_out, c0, auc, y, w, bint, record_states)
                 i_out += 1
+            if state is not None:
+                while next_day <= t_eps:
+                    if next_day >= t - TIME_EPS * max(1.0, abs(t)):
+                        _nadir_at(y, nadw[p], bint, mins, blk)
+                    next_day += 1.0
             if i_out >= n_out:
-                break
+                if state is None:
+                    break
+                if t >= t_end:   # resuming with a hold after the last output: on to the hold
+                    break
             t_stop = t_end
+            if state is not None and t < t_last_out:
+                t_stop = t_last_out   # the last output ends a segment, as it does without a hold
             if i_act < n_act and a_time[a0 + i_act] < t_stop:
                 t_stop = a_time[a0 + i_act]
+            if t_hold < t_stop:
+                t_stop = t_hold
             seg_len = t_stop - t
             # outputs within rounding of the segment's end belong to its end (after its actions)
-            t_stop_out = t_stop - TIME_EPS * max(1.0, abs(t_stop)) if t_stop < t_end else t_stop
+            t_stop_out = t_stop - TIME_EPS * max(1.0, abs(t_stop)) if t_stop < t_last_out else t_stop
 
             # 3. transit states over [t, t_stop] with the closed-form concentration (PK only: one
             # exact step over the whole segment)
@@ -296,6 +403,12 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
                         advance_modes(wt, beta, lam_p, tau_o, icv_p)
                     _record(out_p, i_out, c_o, auc + a_, dtmp, wt, bint, record_states)
                     i_out += 1
+                if state is not None:
+                    while next_day < t_new and next_day < t_stop_out and next_day < t_hold:
+                        if next_day >= t:
+                            _dp_dense(y, h_eff, (next_day - t) / h_eff, k, dense_idx, dtmp)
+                            _nadir_at(dtmp, nadw[p], bint, mins, blk)
+                        next_day += 1.0
                 if n_pd > 0:
                     n_acc += 1
                 for i in range(n_pd):
@@ -321,6 +434,6 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
             # advance PK exactly to the end of the segment
             auc += advance_modes(w, beta, lam_p, seg_len, icv_p)
             t = t_stop
-        status[p] = st
-        steps[p, 0] = n_acc
-        steps[p, 1] = n_rej
+        status[r] = st
+        steps[r, 0] = n_acc
+        steps[r, 1] = n_rej
