@@ -96,6 +96,32 @@ class SimulationResult:
     def all_ok(self) -> bool:
         return bool(np.all(self.status == 0))
 
+    @classmethod
+    def concat(cls, parts: list[SimulationResult]) -> SimulationResult:
+        """Results of consecutive chunks of patients of one run (same model, output times and columns)
+        as one, in order; the provenance is the first chunk's. Event tables (each patient's doses, e.g.
+        the doses the dosing rules gave) are merged; a disease is not carried (attach it to the whole)."""
+        first = parts[0]
+        if len(parts) == 1:
+            return first
+        for p in parts[1:]:
+            if p.columns != first.columns or not np.array_equal(p.times_d, first.times_d):
+                raise OptionError("the chunks have different output times or columns; give every chunk the same "
+                                  "output and until.")
+        regimen = first.regimen
+        if isinstance(regimen, EventTable):
+            regimen = EventTable({k: v for p in parts for k, v in p.regimen.regimens.items()},
+                                 {k: v for p in parts for k, v in p.regimen.observation_times_d.items()},
+                                 source=regimen.source)
+        decisions = (pd.concat([p.decisions for p in parts], ignore_index=True)
+                     if first.decisions is not None else None)
+        immune = type(first.immune).concat([p.immune for p in parts]) if first.immune is not None else None
+        return cls(model=first.model, regimen=regimen,
+                   patients=pd.concat([p.patients for p in parts], ignore_index=True), times_d=first.times_d,
+                   columns=list(first.columns), values=np.concatenate([p.values for p in parts], axis=0),
+                   status=np.concatenate([p.status for p in parts]), steps=np.concatenate([p.steps for p in parts]),
+                   provenance=dict(first.provenance), decisions=decisions, immune=immune)
+
     # -- tables -------------------------------------------------------------------------------
     def to_pandas(self, kind: str = "wide") -> pd.DataFrame:
         """Tidy table. ``wide``: one row per patient and time (id, time_d, one column per output);

@@ -30,6 +30,7 @@ from ..population import Population, PopulationSpec
 from ..regimen import EventTable, Regimen
 from ..results import SimulationResult
 from .adaptive import simulate_adaptive
+from .chunks import ChunkedRun, population_source, simulate_on_cluster
 from .plain import simulate_plain
 
 __all__ = ["simulate", "simulate_with_rules", "DRUG_DEFAULT_N"]
@@ -58,6 +59,7 @@ def simulate(
     disease: Any = False,
     disease_until: float | str | None = None,
     immune: bool = False,
+    dask: Any = None,
 ) -> SimulationResult:
     """Simulate ``regimen`` in ``population`` with ``model``, or a drug's regimen under its rules.
 
@@ -84,11 +86,19 @@ def simulate(
         relapse rate follows the memory compartment the drug's lymphocyte kill depletes, read from the
         solution on its own weekly grid (``result.immune``), so the disease does not depend on ``output``.
     immune: record that memory compartment (``result.immune``) without simulating the disease.
+    dask: run the chunks of ``chunk_size`` patients on a Dask cluster: a ``distributed.Client``, a
+        scheduler address ("tcp://host:8786") or "local" (a cluster on this machine); the chunks are
+        joined in order into the same result, bit for bit. Under dosing rules give the window (``until``).
 
     >>> res = simulate("mitox-2y", "12 mg/m2 over 30 min every 91 days x 2", 2, seed=1, until="120 days")
     >>> res.nadirs().shape[0]
     4
     """
+    if dask is not None:
+        return _on_cluster(model, regimen, population, rules=rules, n=n, seed=seed, chunk_size=chunk_size,
+                           dask=dask, progress=progress, disease=disease, disease_until=disease_until,
+                           options=dict(output=output, until=until, backend=backend, throw=throw,
+                                        record_states=record_states, immune=immune))
     common = dict(output=output, until=until, backend=backend, progress=progress, throw=throw, chunk_size=chunk_size,
                   disease=disease, disease_until=disease_until, immune=immune)
     if isinstance(model, Drug):
@@ -138,25 +148,29 @@ def _as_plan(regimen: Any) -> Regimen | Plan:
 def _as_table(population: Any, n: int | None, seed: int, model: ChainedModel,
               spec_of: Callable[[PopulationSpec | None], PopulationSpec] | None = None) -> Population:
     """A table of patients: drawn from a spec (``spec_of`` adapts it, e.g. to a drug's cohort)."""
-    spec_of = spec_of or (lambda s: s if s is not None else PopulationSpec())
-    if isinstance(population, Population):
-        return population
-    if isinstance(population, (int, np.integer)) and not isinstance(population, bool):
-        n, population = int(population), spec_of(None)
-    elif isinstance(population, PopulationSpec):
-        population = spec_of(population)
-    elif population is None and n is not None:
-        population = spec_of(None)
-    elif population is None:
-        return Population.typical(1)
-    elif isinstance(population, (str, Path)):
-        return Population.from_csv(population)
+    source = population_source(population, n, spec_of)
+    return source if isinstance(source, Population) else source[0].sample(source[1], seed, model)
+
+
+def _on_cluster(model: Any, regimen: Any, population: Any, *, rules: Any, n: int | None, seed: int | None,
+                chunk_size: int, dask: Any, progress: bool | ProgressCallback, disease: Any,
+                disease_until: float | str | None, options: dict[str, Any]) -> SimulationResult:
+    """simulate() with its chunks on a Dask cluster: each chunk is this door's local run of those patients."""
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise OptionError(f"chunk_size = {chunk_size!r}; give a whole number of patients >= 1.")
+    with_disease = disease is not False and disease is not None
+    options |= dict(rules=rules, disease_until=disease_until, immune=options["immune"] or with_disease)
+    if isinstance(model, Drug):
+        if population is None and n is None:
+            population = DRUG_DEFAULT_N
+        source = population_source(population, n, model.population_spec)
     else:
-        raise PopulationError(f"population {population!r} is not a population; give a Population, a PopulationSpec "
-                              "with n, a number of patients or a CSV path.")
-    if n is None or isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise PopulationError(f"a PopulationSpec needs the number of patients n (got {n!r}); give n >= 1.")
-    return population.sample(int(n), seed, model)
+        model = _as_model(model)
+        source = population_source(population, n)
+    spec = None if isinstance(source, Population) else source[0]
+    run = ChunkedRun(simulate, model, regimen, spec, root_seed(seed), options)
+    return simulate_on_cluster(run, source, chunk_size=chunk_size, dask=dask, progress=progress, disease=disease,
+                               disease_until=disease_until)
 
 
 def _simulate_drug(drug: Drug, regimen: Any, population: Any, rules: DosingRules | bool | None, n: int | None,

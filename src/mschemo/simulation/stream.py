@@ -32,6 +32,8 @@ from ..errors import OptionError
 from ..models.chain import ChainedModel
 from ..population import Population, PopulationSpec
 from ..results import count_summary
+from .chunks import ChunkedRun
+from .cluster import connected, describe, in_order
 from .dispatch import _as_model, simulate
 
 __all__ = ["simulate_to", "StreamedResult", "estimate_bytes"]
@@ -146,13 +148,16 @@ def simulate_to(
     disease: Any = False,
     disease_until: float | str | None = None,
     progress: bool | ProgressCallback = False,
+    dask: Any = None,
 ) -> StreamedResult:
     """:func:`mschemo.simulate` written to ``path`` (.parquet or .csv; ``kind`` "wide" or "long")
     ``chunk_size`` patients at a time, with memory bounded by the chunk, not by ``n``. The arguments
     are simulate()'s; ``population`` is a PopulationSpec (drawn chunk by chunk, ``n`` patients) or a
     Population (a table, read chunk by chunk); None draws ``n`` from the default (or the drug's) cohort.
     Under dosing rules the window must be given (``until``, or ``output`` as times): in memory it ends 13
-    weeks after the last dose any patient got, which no chunk knows."""
+    weeks after the last dose any patient got, which no chunk knows. ``dask`` (a Client, a scheduler
+    address or "local") computes the chunks on a Dask cluster; they are written here in order as they
+    arrive, a few in flight at a time, and the file is the same, bit for bit."""
     path = Path(path)
     if path.suffix.lower() not in (".parquet", ".csv"):
         raise OptionError(f"output file '{path}' has suffix {path.suffix or '(none)'}; use .parquet or .csv.")
@@ -162,12 +167,6 @@ def simulate_to(
         raise OptionError(f"chunk_size = {chunk_size!r}; give a whole number of patients >= 1.")
     seed_used = root_seed(seed)
     drug = model if isinstance(model, Drug) else None
-    decided = drug is not None and rules is not False or rules not in (None, False)
-    window = until is not None or isinstance(output, np.ndarray) or getattr(output, "until", None) is not None
-    if decided and not window:
-        raise OptionError("a streamed run under dosing rules needs a fixed window (in memory it ends 13 weeks after "
-                          "the last dose any patient was given, which a chunk cannot know); give until, e.g. "
-                          "until='2 years'.")
     mdl = drug.model if drug is not None else _as_model(model)
     table: Population | None = population if isinstance(population, Population) else None
     spec: PopulationSpec | None = None
@@ -181,57 +180,52 @@ def simulate_to(
             spec = drug.population_spec(population)
     total = len(table) if table is not None else int(n)
     with_disease = disease is not False and disease is not None
-    callback = progress_callback(progress, total)
-    sink = TableSink(path)
+    run = ChunkedRun(simulate, drug if drug is not None else mdl, regimen, spec, seed_used,
+                     dict(rules=rules, output=output, until=until, backend=backend, immune=with_disease,
+                          disease_until=disease_until))
+    run.check_window("a streamed run")
+    chunk = _StreamChunk(kind, disease if with_disease else None, disease_until)
     keep: dict[str, list] = {"ids": [], "status": [], "steps": [], "nadirs": [], "grades": [],
                              "decisions": [], "disease": [], "end": []}
     disease_prov: dict[str, Any] = {}
     baselines: dict[str, list] = {}
-    first = None
-    ok = False
-    try:
-        for start in range(0, total, chunk_size):
-            stop = min(total, start + chunk_size)
-            pop = table.subset(start, stop) if table is not None else spec.sample(stop - start, seed_used, mdl, start=start)
-            if drug is not None:
-                pop = drug.complete(pop, seed_used, start=start)
-            res = simulate(model if drug is not None else mdl, regimen, pop, rules=rules, seed=seed_used,
-                           output=output, until=until, backend=backend, immune=with_disease,
-                           disease_until=disease_until)
-            if with_disease:
-                from ..disease import attach_disease
-
-                dis = attach_disease(res, disease if not isinstance(disease, bool) else None, until=disease_until,
-                                     start=start)
-                keep["disease"].append(dis.patients().copy(deep=True))
-                keep["end"].append({k: v.copy() for k, v in dis.symptoms_at_end().items()})
-                until_d = dis.until_d
-                disease_prov = disease_prov or dict(dis.provenance or {})
-            if first is None:
-                prov = dict(res.provenance) | {"n_patients": total, "chunk_size": chunk_size, "streamed": True}
-                sink.metadata = {b"mschemo.provenance": json.dumps(prov, default=str).encode()}
-            sink.write(res.to_pandas(kind))
-            # copies: a view into a chunk's arrays would keep the whole chunk (its values) alive
-            keep["ids"].append(np.array(res.ids, copy=True))
-            keep["status"].append(np.array(res.status, copy=True))
-            keep["steps"].append(np.array(res.steps, copy=True))
-            keep["nadirs"].append(_compact_nadirs(res.nadirs()))
-            keep["grades"].append(res.grades()[["id", "output", "worst_grade"]].astype({"output": "category"}))
-            if res.decisions is not None:
-                keep["decisions"].append(res.decisions.copy(deep=True))
-            for o in res.count_outputs:
-                baselines.setdefault(o, []).append(res.column(o)[:, 0].copy())
-            if first is None:     # what the result needs of the first chunk (not its values)
-                first = {"times_d": res.times_d, "columns": list(res.columns), "count_outputs": list(res.count_outputs),
-                         "provenance": dict(res.provenance), "model": res.model}
-            callback(stop, total)
-        ok = True
-    finally:
-        callback(-1, total)
-        sink.close(ok)
+    first: dict[str, Any] | None = None
+    until_d = None
+    with connected(dask) as client:      # first: a bad address leaves no file
+        callback = progress_callback(progress, total)
+        sink = TableSink(path)
+        ok = False
+        try:
+            for piece in in_order(chunk, run.tasks(total, chunk_size, table), client):
+                if first is None:     # what the result needs of the first chunk (not its values)
+                    first = piece.first
+                    prov = dict(first["provenance"]) | {"n_patients": total, "chunk_size": chunk_size, "streamed": True}
+                    if dask is not None:
+                        prov["dask"] = describe(dask)
+                    sink.metadata = {b"mschemo.provenance": json.dumps(prov, default=str).encode()}
+                sink.write(piece.frame)
+                for key in ("ids", "status", "steps", "nadirs", "grades"):
+                    keep[key].append(getattr(piece, key))
+                if piece.decisions is not None:
+                    keep["decisions"].append(piece.decisions)
+                for o, v in piece.baselines.items():
+                    baselines.setdefault(o, []).append(v)
+                if with_disease:
+                    keep["disease"].append(piece.disease)
+                    keep["end"].append(piece.end)
+                    until_d = piece.until_d
+                    disease_prov = disease_prov or piece.disease_provenance
+                callback(piece.stop, total)
+                del piece     # the chunk's table goes once written, before the next one arrives
+            ok = True
+        finally:
+            callback(-1, total)
+            sink.close(ok)
     assert first is not None
     prov = dict(first["provenance"]) | {"n_patients": total, "seed": seed_used, "chunk_size": chunk_size,
                                      "streamed_to": str(path)}
+    if dask is not None:
+        prov["dask"] = describe(dask)
     end = None
     if with_disease:
         end = {s: np.concatenate([e[s] for e in keep["end"]]) for s in keep["end"][0]}
@@ -245,6 +239,61 @@ def simulate_to(
         disease_at_end=end, disease_until_d=until_d if with_disease else None,
         provenance=json.loads(json.dumps(prov, default=str)), model=first["model"], steps=np.concatenate(keep["steps"]),
         disease_provenance=disease_prov)
+
+
+@dataclass
+class _Piece:
+    """What a streamed run takes from one chunk: the table to write and each patient's small tables."""
+
+    stop: int
+    frame: pd.DataFrame
+    ids: np.ndarray
+    status: np.ndarray
+    steps: np.ndarray
+    nadirs: pd.DataFrame
+    grades: pd.DataFrame
+    decisions: pd.DataFrame | None
+    baselines: dict[str, np.ndarray]
+    disease: pd.DataFrame | None = None
+    end: dict[str, np.ndarray] | None = None
+    until_d: float | None = None
+    disease_provenance: dict[str, Any] = field(default_factory=dict)
+    first: dict[str, Any] | None = None     # of the first chunk: output times, columns, provenance, model
+
+
+@dataclass(frozen=True)
+class _StreamChunk:
+    """One chunk of a streamed run, here or on a Dask worker: simulated (with its disease), then cut
+    down to the table to write and what the summaries read."""
+
+    kind: str
+    disease: Any            # None, True or a Treatments
+    disease_until: float | str | None
+
+    def __call__(self, run: ChunkedRun, start: int, stop: int, table: Population | None) -> _Piece:
+        res = run.result(start, stop, table)
+        # copies: a view into a chunk's arrays would keep the whole chunk (its values) alive
+        piece = _Piece(
+            stop=stop, frame=res.to_pandas(self.kind), ids=np.array(res.ids, copy=True),
+            status=np.array(res.status, copy=True), steps=np.array(res.steps, copy=True),
+            nadirs=_compact_nadirs(res.nadirs()),
+            grades=res.grades()[["id", "output", "worst_grade"]].astype({"output": "category"}),
+            decisions=res.decisions.copy(deep=True) if res.decisions is not None else None,
+            baselines={o: res.column(o)[:, 0].copy() for o in res.count_outputs})
+        if self.disease is not None:
+            from ..disease import attach_disease
+
+            dis = attach_disease(res, self.disease if not isinstance(self.disease, bool) else None,
+                                 until=self.disease_until, start=start)
+            piece.disease = dis.patients().copy(deep=True)
+            piece.end = {k: v.copy() for k, v in dis.symptoms_at_end().items()}
+            piece.until_d = dis.until_d
+            piece.disease_provenance = dict(dis.provenance or {})
+        if start == 0:
+            piece.first = {"times_d": res.times_d, "columns": list(res.columns),
+                           "count_outputs": list(res.count_outputs), "provenance": dict(res.provenance),
+                           "model": res.model}
+        return piece
 
 
 def _compact_nadirs(nadirs: pd.DataFrame) -> pd.DataFrame:

@@ -12,9 +12,7 @@ data do not depend on the chunk size or on the number of workers.
 
 from __future__ import annotations
 
-import os
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from .._internal.meta import __version__
 from .._internal.progress import progress_callback
 from .._internal.rng import root_seed
 from ..errors import OptionError
+from ..simulation.cluster import connected, describe, in_order
 from .run import chunks, run_chunk
 from .spec import TrialSpec
 
@@ -68,51 +67,6 @@ class TrialResult:
                             endpoints=self.spec.all_endpoints())
 
 
-def _local(spec: TrialSpec, seed: int, bounds: Iterable[tuple[int, int]]) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
-    for a, b in bounds:
-        yield run_chunk(spec, seed, a, b)
-
-
-def _remote(client, spec: TrialSpec, seed: int, bounds: list[tuple[int, int]]) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
-    """Chunks on Dask workers, yielded in order, with a bounded number in flight."""
-    workers = max(1, len(client.scheduler_info().get("workers", {})))
-    window = 2 * workers
-    queue: deque = deque()
-    todo = iter(bounds)
-    for a, b in todo:
-        queue.append(client.submit(run_chunk, spec, seed, a, b, pure=False))
-        if len(queue) >= window:
-            break
-    while queue:
-        fut = queue.popleft()
-        result = fut.result()
-        fut.release()
-        nxt = next(todo, None)
-        if nxt is not None:
-            queue.append(client.submit(run_chunk, spec, seed, *nxt, pure=False))
-        yield result
-
-
-def _client(dask: Any):
-    """A Dask client: an existing Client, a scheduler address, or "local" (a local cluster)."""
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:  # pragma: no cover - the dask extra is installed with dev
-        raise OptionError("--dask needs the 'distributed' package; install mschemo[dask].") from None
-    if hasattr(dask, "submit"):
-        return dask, None
-    if dask == "local":
-        cluster = LocalCluster(n_workers=max(1, (os.cpu_count() or 2)), threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-        return Client(cluster), cluster
-    if isinstance(dask, str) and dask:
-        try:
-            return Client(dask, timeout="10s"), None
-        except OSError as exc:
-            raise OptionError(f"no Dask scheduler answers at '{dask}' ({exc}); give a running scheduler's address or 'local'.") from None
-    raise OptionError(f"dask {dask!r} is not a cluster; give a scheduler address such as tcp://host:8786, 'local' or a Client.")
-
-
 def run_trial(spec: TrialSpec, n_per_arm: int | None = None, *, seed: int | None = None, chunk_size: int = 1000,
               out: str | Path | None = None, dask: Any = None,
               progress: bool | Callable[[int, int], None] = False) -> TrialResult:
@@ -127,47 +81,41 @@ def run_trial(spec: TrialSpec, n_per_arm: int | None = None, *, seed: int | None
     seed_used = spec.seed if seed is None else root_seed(seed)
     total = int(n_per_arm) * sum(a.ratio for a in spec.arms)
     bounds = list(chunks(total, int(chunk_size)))
-    client = cluster = None
-    if dask is not None:
-        client, cluster = _client(dask)
-    sinks = {}
-    if out is not None:
-        folder = Path(out)
-        folder.mkdir(parents=True, exist_ok=True)
-        sinks = {"patients": TableSink(folder / "patients.parquet"), "visits": TableSink(folder / "visits.parquet")}
-    callback = progress_callback(progress, total, "trial")
-    patients, traces = [], []
-    kept: dict[str, int] = {}
-    ok = False
-    try:
-        stream = _remote(client, spec, seed_used, bounds) if client is not None else _local(spec, seed_used, bounds)
-        done = 0
-        for p, v in stream:
-            patients.append(p)
-            if sinks:
-                sinks["patients"].write(p)
-                sinks["visits"].write(v)
-            keep = []
-            for arm, ids in p.groupby("arm", sort=False)["id"]:
-                room = TRACE_PATIENTS_PER_ARM - kept.get(arm, 0)
-                if room > 0:
-                    keep.extend(ids.iloc[:room])
-                    kept[arm] = kept.get(arm, 0) + min(room, len(ids))
-            traces.append(v[v["id"].isin(keep)])
-            done += len(p)
-            callback(done, total)
-        ok = True
-    finally:
-        callback(-1, total)
-        for s in sinks.values():
-            s.close(ok)
-        if client is not None and cluster is not None:
-            client.close()
-            cluster.close()
+    with connected(dask) as client:      # first: a bad address leaves no folder
+        sinks = {}
+        if out is not None:
+            folder = Path(out)
+            folder.mkdir(parents=True, exist_ok=True)
+            sinks = {"patients": TableSink(folder / "patients.parquet"), "visits": TableSink(folder / "visits.parquet")}
+        callback = progress_callback(progress, total, "trial")
+        patients, traces = [], []
+        kept: dict[str, int] = {}
+        ok = False
+        try:
+            done = 0
+            for p, v in in_order(run_chunk, ((spec, seed_used, a, b) for a, b in bounds), client):
+                patients.append(p)
+                if sinks:
+                    sinks["patients"].write(p)
+                    sinks["visits"].write(v)
+                keep = []
+                for arm, ids in p.groupby("arm", sort=False)["id"]:
+                    room = TRACE_PATIENTS_PER_ARM - kept.get(arm, 0)
+                    if room > 0:
+                        keep.extend(ids.iloc[:room])
+                        kept[arm] = kept.get(arm, 0) + min(room, len(ids))
+                traces.append(v[v["id"].isin(keep)])
+                done += len(p)
+                callback(done, total)
+            ok = True
+        finally:
+            callback(-1, total)
+            for s in sinks.values():
+                s.close(ok)
     prov = {"spec_name": spec.name, "spec_sha256": spec.sha256(), "seed": seed_used, "mschemo_version": __version__,
             "n_per_arm": int(n_per_arm), "n_patients": total, "chunk_size": int(chunk_size),
             "reference_arm": spec.reference_arm, "duration": spec.duration,
-            "dask": None if dask is None else (dask if isinstance(dask, str) else "client")}
+            "dask": describe(dask)}
     order = [a.name for a in spec.arms]
     table, visits = pd.concat(patients, ignore_index=True), pd.concat(traces, ignore_index=True)
     table["arm"] = pd.Categorical(table["arm"], categories=order)        # the spec's arm order

@@ -38,6 +38,13 @@ Seed = Annotated[str | None, typer.Option(
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no tables; errors only.")]
 
 
+def dask_option(panel: str) -> Any:
+    """``--dask ADDRESS``, worded alike in every command that runs chunks of patients (shown in ``panel``)."""
+    return typer.Option("--dask", metavar="ADDRESS", rich_help_panel=panel,
+                        help="Run the chunks on a Dask cluster: a scheduler address (tcp://host:8786) or 'local'. "
+                             "Same results as without it.")
+
+
 # -- consoles ---------------------------------------------------------------------------------
 #: the width text is written at when the output is not a terminal (a pipe or a file): wide enough
 #: that no table cell and no line is wrapped
@@ -190,7 +197,8 @@ def progress_bar(total: int, enabled: bool, label: str = "simulating") -> Iterat
 
 
 def chunk_size_for(n: int, progress: bool) -> int:
-    """Patients per chunk: the engine's default, or about 20 steps of the progress bar."""
+    """Patients per chunk: the engine's default, or about 20 chunks (the steps of the progress bar, or the
+    tasks of a run on Dask)."""
     if not progress:
         return 10_000
     return int(min(10_000, max(50, math.ceil(n / 20))))

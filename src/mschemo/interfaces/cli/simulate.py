@@ -67,6 +67,7 @@ def simulate_command(
     threads: Annotated[str | None, typer.Option("--threads", metavar="INTEGER", rich_help_panel=_RUN,
                                                    help="Worker threads of the compiled backend \\[default: all "
                                                         "cores].")] = None,
+    dask: Annotated[str | None, c.dask_option(_RUN)] = None,
     out: Annotated[str | None, typer.Option("--out", metavar="FILE.csv|FILE.parquet", rich_help_panel=_OUTPUT,
                                                help="Write the results table (with --example: the per-patient "
                                                     "nadir table, unless --table is given).")] = None,
@@ -116,6 +117,8 @@ def simulate_command(
 
       mschemo simulate --drug mitox-2y --regimen "12 mg/m2 over 30 min every 3 months x 8" --n 500 --seed 1 --out res.parquet
 
+      mschemo simulate --drug mitoxantrone --n 1000000 --until "2 years" --out counts.parquet --stream --dask tcp://scheduler:8786
+
       mschemo simulate --model mitox-2y --events doses.csv --time-unit h --population patients.csv --plot counts.png
 
       mschemo simulate --example mitox-2y --n 1000 --out nadirs.csv
@@ -130,7 +133,7 @@ def simulate_command(
                               example=example, population=population, n=n, seed=seed, until=until, every=every,
                               backend=backend, threads=threads, no_rules=no_rules, cap_region=cap_region,
                               options=tuple(option or ()), disease=disease, untreated=untreated, disease_options=dopts,
-                              out=out, table=table, plot=plot, decisions=decisions, stream=stream)
+                              out=out, table=table, plot=plot, decisions=decisions, stream=stream, dask=dask)
     run_simulate(request, quiet)
 
 
@@ -145,7 +148,7 @@ def run_simulate(request: SimulateRequest, quiet: bool = False) -> None:
         return
     show = not quiet and job.total >= c.PROGRESS_MIN_PATIENTS
     with c.progress_bar(job.total, show, label="deciding courses" if job.drug is not None else "simulating") as bar:
-        result = job.run(bar, chunk_size=c.chunk_size_for(job.total, show))
+        result = job.run(bar, chunk_size=c.chunk_size_for(job.total, show or job.dask is not None))
     dres = None
     if job.disease is not None and (not quiet or job.disease.out_dir is not None) and result.all_ok:
         dres = job.attach_disease(result)
@@ -173,7 +176,7 @@ def _run_streamed(job: SimulationJob, quiet: bool) -> None:
     with c.staged_outputs() as stage:
         tmp = stage(job.out_path)
         with c.progress_bar(job.total, show, label="simulating, streamed") as bar:
-            result = job.run_to(tmp, bar, chunk_size=c.chunk_size_for(job.total, show))
+            result = job.run_to(tmp, bar, chunk_size=c.chunk_size_for(job.total, show or job.dask is not None))
         rows = result.n_patients * result.times_d.size * (1 if (job.table_kind or "wide") == "wide"
                                                           else len(result.columns))
         written.append(f"{c.fmt_path(job.out_path)} ({job.table_kind or 'wide'} table, {rows:,} rows, written "
@@ -255,6 +258,10 @@ def show_result(result: Any, job: SimulationJob, written: list[str], disease: tu
     con.print(f"patients: {job.population_label}{seed}")
     con.print(f"solver: {backend.get('backend', '?')} (rtol {backend.get('rtol', '?')}); output: "
               f"{prov.get('output_times', '')}")
+    if prov.get("dask"):
+        size = int(prov.get("chunk_size") or result.n_patients)
+        chunks = -(-result.n_patients // size)
+        con.print(f"{chunks} chunk(s) of up to {size} patients run on Dask ({escape(str(prov['dask']))})")
     if job.drug is not None:
         con.print(f"dosing rules: {job.rules_text()[len('dosing rules '):]}")
         for label in job.rules_in_force():

@@ -38,9 +38,7 @@ def trial_command(
     chunk_size: Annotated[str | None, typer.Option("--chunk-size", metavar="INTEGER", rich_help_panel=_RUN,
                                                    help="Patients simulated together (memory is bounded by it) "
                                                         "\\[default: 1000].")] = None,
-    dask: Annotated[str | None, typer.Option("--dask", metavar="ADDRESS", rich_help_panel=_RUN,
-                                             help="Run the chunks on a Dask cluster: a scheduler address "
-                                                  "(tcp://host:8786) or 'local'. Same results as without it.")] = None,
+    dask: Annotated[str | None, c.dask_option(_RUN)] = None,
     quiet: c.Quiet = False,
 ) -> None:
     """Run an in-silico trial: randomised arms, visits, outcomes, an HTML report and Parquet files.

@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict
 from ...errors import OptionError
 
 __all__ = ["Request", "Spelling", "CLI", "API", "whole_number", "number", "choice", "output_path", "input_file",
-           "output_folder", "duration_days", "patients_from_file", "TABLE_SUFFIXES", "PLOT_SUFFIXES", "DEFAULT_SEED"]
+           "output_folder", "duration_days", "patients_from_file", "dask_address", "TABLE_SUFFIXES", "PLOT_SUFFIXES",
+           "DEFAULT_SEED"]
 
 TABLE_SUFFIXES = (".csv", ".parquet")
 #: the seed of an interface's run when none is given and the input names none (an example's or a trial
@@ -149,6 +150,15 @@ def input_file(text: str, option: str, suffixes: tuple[str, ...] | None = None) 
     if not path.is_file():
         raise OptionError(f"{option} '{text}' is not a file; give the path of a file.")
     return path
+
+
+def dask_address(text: str | None, option: str) -> str | None:
+    """A Dask scheduler address or 'local', stripped (None stays None: run here); it is tried when the run starts."""
+    if text is None:
+        return None
+    if not text.strip():
+        raise OptionError(f"{option} is empty; give a scheduler address such as tcp://host:8786, or 'local'.")
+    return text.strip()
 
 
 def duration_days(text: str | None, option: str, example: str = "'2 years'") -> float | None:

@@ -17,6 +17,7 @@ from .base import (
     Request,
     Spelling,
     choice,
+    dask_address,
     duration_days,
     input_file,
     output_path,
@@ -61,6 +62,7 @@ class SimulateRequest(Request):
     plot: str | None = None
     decisions: str | None = None
     stream: bool = False
+    dask: str | None = None
 
     def resolve(self, sp: Spelling) -> SimulationJob | UntreatedJob:
         """Check every field and say what to run (nothing heavy is run)."""
@@ -79,6 +81,7 @@ class SimulateRequest(Request):
             return self._untreated(n_val, seed_val, sp)
         disease_on = self.disease is True or (self.disease is None and (self.example is None or bool(dopts.given(sp))))
         threads_val = whole_number(self.threads, sp("threads"), 1, "2")
+        dask = dask_address(self.dask, sp("dask"))
         backend_name = choice(self.backend, sp("backend"), ("compiled", "scipy")) or "compiled"
         table_kind = choice(self.table, sp("table"), ("wide", "long"))
         tu = choice(self.time_unit, sp("time_unit"), TIME_UNITS)
@@ -121,7 +124,8 @@ class SimulateRequest(Request):
                         decisions_path is not None, disease_on).job()
         job.disease, job.out_path, job.plot_path, job.decisions_path, job.table_kind = \
             djob, out_path, plot_path, decisions_path, table_kind
-        job.stream = self.stream
+        job.stream, job.dask = self.stream, dask
+        _check_window(job, self, sp)
         if not self.stream:
             _fits_in_memory(job, self, sp)
         if djob is not None:
@@ -134,7 +138,8 @@ class SimulateRequest(Request):
                                     ("every", self.every), ("backend", self.backend), ("threads", self.threads),
                                     ("out", self.out), ("table", self.table), ("plot", self.plot),
                                     ("decisions", self.decisions), ("cap_region", self.cap_region),
-                                    ("options", self.options or None), ("no_rules", self.no_rules or None))
+                                    ("options", self.options or None), ("no_rules", self.no_rules or None),
+                                    ("dask", self.dask))
                  if v is not None]
         if given:
             fix = (f" (write the disease tables with {sp.eg('disease_outdir', 'FOLDER')})"
@@ -188,8 +193,8 @@ def _fits_in_memory(job: SimulationJob, req: SimulateRequest, sp: Spelling) -> N
 
 def _check_stream(req: SimulateRequest, sp: Spelling, out_path: Path | None, plot_path: Path | None,
                   dopts: DiseaseRequest, disease_on: bool) -> None:
-    """What a streamed run needs: a file to stream into, a fixed window under rules, and no output
-    that needs the time courses in memory."""
+    """What a streamed run needs: a file to stream into, and no output that needs the time courses in
+    memory (the window a drug's run needs: :func:`_check_window`)."""
     flag = sp("stream")
     if out_path is None:
         raise OptionError(f"{flag} writes the time courses chunk by chunk into a file; add {sp.eg('out', 'FILE.parquet')}.")
@@ -207,9 +212,18 @@ def _check_stream(req: SimulateRequest, sp: Spelling, out_path: Path | None, plo
     if disease_on and dopts.disease_outdir is not None:
         raise OptionError(f"{sp('disease_outdir')} writes every patient's disease tables, which {flag} does not keep; "
                           f"leave it out (the disease's summary is shown) or drop {flag}.")
-    if req.drug is not None and not req.no_rules and req.until is None:
-        raise OptionError(f"{flag} under dosing rules needs a fixed window (in memory it ends 13 weeks after the last "
-                          f"dose any patient was given, which a chunk cannot know); add {sp.eg('until', repr('2 years'))}.")
+
+
+def _check_window(job: SimulationJob, req: SimulateRequest, sp: Spelling) -> None:
+    """A drug's run in chunks (streamed, or on Dask) needs a window all chunks share: its courses are
+    decided one by one, and in memory the window ends 13 weeks after the last dose any patient got."""
+    if job.drug is None or req.until is not None or not (req.stream or req.dask is not None):
+        return
+    flag = sp("stream") if req.stream else sp("dask")
+    rules = "under dosing rules" if job.rules_on else "of a drug's planned courses"
+    raise OptionError(f"a run in chunks ({flag}) {rules} needs a fixed window (in memory it ends 13 weeks after the "
+                      "last dose any patient was given, which a chunk cannot know); add "
+                      f"{sp.eg('until', repr('2 years'))}.")
 
 
 def output_times(until: str | None, every: str | None, sp: Spelling) -> Any:
@@ -272,6 +286,7 @@ class SimulationJob:
     decisions_path: Path | None = None
     table_kind: str | None = None
     stream: bool = False
+    dask: str | None = None          # a Dask scheduler address or "local": the chunks run there
 
     @property
     def total(self) -> int:
@@ -290,16 +305,19 @@ class SimulationJob:
         return rules
 
     def run(self, progress: Any = False, chunk_size: int = 10_000) -> Any:
-        """Simulate; with the disease asked for, the memory compartment the disease reads is recorded."""
+        """Simulate; with the disease asked for, the memory compartment the disease reads is recorded.
+        On Dask each chunk of ``chunk_size`` patients is a task."""
         from ...simulation import simulate
 
         immune = self.disease is not None
         if self.drug is not None:
+            sized = {"chunk_size": chunk_size} if self.dask is not None else {}
             return simulate(self.drug, self.regimen_text, self.population, rules=self.rules(), n=self.n,
                             seed=self.seed, output=self.output, backend=self.backend, progress=progress, throw=False,
-                            immune=immune)
+                            immune=immune, dask=self.dask, **sized)
         return simulate(self.model, self.regimen, self.population, n=self.n, output=self.output, backend=self.backend,
-                        seed=self.seed, progress=progress, throw=False, chunk_size=chunk_size, immune=immune)
+                        seed=self.seed, progress=progress, throw=False, chunk_size=chunk_size, immune=immune,
+                        dask=self.dask)
 
     def run_to(self, path: Path, progress: Any = False, chunk_size: int = 10_000) -> Any:
         """Simulate chunk by chunk into ``path`` (.parquet or .csv), keeping only each patient's small
@@ -312,10 +330,11 @@ class SimulationJob:
             return simulate_to(path, self.drug, self.regimen_text, self.population, n=self.n, rules=self.rules(),
                                seed=self.seed, output=self.output, backend=self.backend, chunk_size=chunk_size,
                                kind=self.table_kind or "wide", disease=treatments, disease_until=until,
-                               progress=progress)
+                               progress=progress, dask=self.dask)
         return simulate_to(path, self.model, self.regimen, self.population, n=self.n, seed=self.seed,
                            output=self.output, backend=self.backend, chunk_size=chunk_size,
-                           kind=self.table_kind or "wide", disease=treatments, disease_until=until, progress=progress)
+                           kind=self.table_kind or "wide", disease=treatments, disease_until=until, progress=progress,
+                           dask=self.dask)
 
     def rules_in_force(self) -> list[str]:
         """Labels of the rules that act in this run."""

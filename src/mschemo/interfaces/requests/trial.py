@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import OptionError
-from .base import Request, Spelling, choice, input_file, output_path, whole_number
+from .base import Request, Spelling, choice, dask_address, input_file, output_path, whole_number
 
 __all__ = ["TrialRequest", "TrialJob", "DEFAULT_N_PER_ARM", "default_folder"]
 
@@ -40,8 +40,7 @@ class TrialRequest(Request):
         n = whole_number(DEFAULT_N_PER_ARM if self.n_per_arm is None else self.n_per_arm, sp("n_per_arm"), 1, "200")
         size = whole_number(1000 if self.chunk_size is None else self.chunk_size, sp("chunk_size"), 1, "1000")
         seed = whole_number(self.seed, sp("seed"), 0, "1")
-        if self.dask is not None and not self.dask.strip():
-            raise OptionError(f"{sp('dask')} is empty; give a scheduler address such as tcp://host:8786, or 'local'.")
+        dask = dask_address(self.dask, sp("dask"))
         if self.spec_text is not None:
             fmt = choice(self.spec_format, sp("spec_format"), ("toml", "yaml"))
             if not self.spec_text.strip():
@@ -60,7 +59,7 @@ class TrialRequest(Request):
         if folder.exists() and not folder.is_dir():
             raise OptionError(f"{sp('out')} '{folder}' is a file; give a folder for the trial's files.")
         report = output_path(self.report, sp("report"), (".html",)) if self.report is not None else None
-        return TrialJob(spec, label, n, seed, size, self.dask, folder, report)
+        return TrialJob(spec, label, n, seed, size, dask, folder, report)
 
 
 def default_folder(name: str) -> Path:

@@ -1,0 +1,109 @@
+"""Chunks of patients on a Dask cluster: the client, and the chunks' results in the run's order.
+
+``dask`` is what a user gives: a ``distributed.Client``, a scheduler address ("tcp://host:8786") or
+"local" (a cluster of one worker process per core on this machine, closed when the run ends).
+:func:`in_order` runs one function over a run's chunks, here or on the workers, and hands the
+results back in chunk order, with at most a few chunks in flight, so the caller's memory holds a
+bounded number of chunks whatever the run's size. The workers run the same function as a local run,
+so the results are the same, bit for bit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+from ..errors import OptionError
+
+__all__ = ["connected", "in_order", "describe", "CONNECT_TIMEOUT_S", "CHUNKS_PER_WORKER"]
+
+T = TypeVar("T")
+
+#: s: how long a scheduler address is tried before the run stops with an error
+CONNECT_TIMEOUT_S = 10
+#: chunks in flight per worker: one computing, one waiting (the caller holds at most this many per worker)
+CHUNKS_PER_WORKER = 2
+
+
+def describe(dask: Any) -> str | None:
+    """What ran the chunks, for provenance: None (here), "local", the address, or "client"."""
+    if dask is None:
+        return None
+    return dask if isinstance(dask, str) else "client"
+
+
+@contextlib.contextmanager
+def connected(dask: Any) -> Iterator[Any]:
+    """A Dask client for ``dask`` (None yields None: run here); a client or local cluster opened here
+    is closed on leaving, a Client given is left open."""
+    if dask is None:
+        yield None
+        return
+    if hasattr(dask, "submit"):
+        yield dask
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:  # pragma: no cover - the dask extra is installed with dev
+        raise OptionError("running on Dask needs the 'distributed' package; install mschemo[dask].") from None
+    if not isinstance(dask, str) or not dask.strip():
+        raise OptionError(f"dask {dask!r} is not a cluster; give a scheduler address such as tcp://host:8786, "
+                          "'local' or a distributed.Client.")
+    address = dask.strip()
+    cluster = None
+    if address == "local":
+        # ":0": any free port (the scheduler's web server starts even without a dashboard, and two
+        # clusters on the default port would clash)
+        cluster = LocalCluster(n_workers=max(1, os.cpu_count() or 2), threads_per_worker=1, processes=True,
+                               dashboard_address=":0")
+        client = Client(cluster)
+    else:
+        try:
+            client = Client(address, timeout=f"{CONNECT_TIMEOUT_S}s")
+        except ValueError as exc:
+            raise OptionError(f"dask address '{address}' is not a scheduler address ({exc}); give one such as "
+                              "tcp://host:8786, or 'local' for a cluster on this machine.") from None
+        except OSError:
+            raise OptionError(f"no Dask scheduler answers at '{address}' within {CONNECT_TIMEOUT_S} s; give a running "
+                              "scheduler's address, or 'local' for a cluster on this machine.") from None
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def in_order(fn: Callable[..., T], tasks: Iterable[tuple], client: Any = None) -> Iterator[T]:
+    """``fn(*task)`` for each task, yielded in the tasks' order: one after another here (client None),
+    or on the client's workers with at most :data:`CHUNKS_PER_WORKER` per worker in flight. Tasks are
+    read lazily; chunks still in flight are cancelled when the caller stops early or a chunk fails."""
+    if client is None:
+        for task in tasks:
+            yield fn(*task)
+        return
+    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    window = CHUNKS_PER_WORKER * workers
+    todo = iter(tasks)
+    queue: deque = deque(client.submit(fn, *task, pure=False) for task in itertools.islice(todo, max(1, window - 1)))
+    try:
+        while queue:
+            fut = queue.popleft()     # awaited below, with the next chunk submitted: `window` in flight
+            nxt = next(todo, None)
+            if nxt is not None:
+                queue.append(client.submit(fn, *nxt, pure=False))
+            yield _take(fut)     # not bound to a name: the caller alone holds the result
+    finally:
+        if queue:
+            client.cancel(list(queue))
+
+
+def _take(fut: Any) -> Any:
+    """A finished chunk's result, let go on the cluster."""
+    result = fut.result()
+    fut.release()
+    return result
