@@ -66,6 +66,8 @@ def test_a_spec_file_of_ones_own_and_a_separate_report(cli, tmp_path: Path) -> N
     (["trial", "--example", "mims", "--chunk-size", "-1"], "--chunk-size -1 is below 1"),
     (["trial", "--example", "mims", "--report", "r.pdf"], "--report 'r.pdf' has suffix '.pdf'"),
     (["trial", "--example", "mims", "--dask", " "], "--dask is empty"),
+    (["trial", "--example", "mims", "--workers", "0"], "--workers 0 is below 1"),
+    (["trial", "--example", "mims", "--workers", "2", "--dask", "local"], "give one of them"),
 ])
 def test_bad_options_are_one_sentence(cli, tmp_path: Path, monkeypatch, args, fragment) -> None:
     monkeypatch.chdir(tmp_path)

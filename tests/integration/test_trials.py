@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import mschemo as ms
+
 from mschemo.trials import (
     PATIENT_COLUMNS,
     VISIT_COLUMNS,
@@ -69,6 +71,18 @@ def test_same_patients_for_any_chunk_size(small, whole):
         other = run_trial(small, 20, chunk_size=size)
         pd.testing.assert_frame_equal(other.patients, whole.patients)
         pd.testing.assert_frame_equal(other.visits, whole.visits)
+
+
+def test_same_patients_in_one_process_or_several(small, whole):
+    """The chunks run in worker processes on this machine (by default one per core) or here: the
+    same patients and visits."""
+    for workers in (1, 3):
+        other = run_trial(small, 20, chunk_size=6, workers=workers)
+        assert other.provenance["workers"] == workers
+        pd.testing.assert_frame_equal(other.patients, whole.patients)
+        pd.testing.assert_frame_equal(other.visits, whole.visits)
+    with pytest.raises(ms.OptionError, match="workers = 0"):
+        run_trial(small, 20, workers=0)
 
 
 def test_same_patients_on_a_local_dask_cluster(small, whole):

@@ -76,7 +76,7 @@ class Course:
 
     def at(self, start_d: float) -> list[Dose]:
         """The doses with absolute times for a course that starts on ``start_d``."""
-        return [d.replace(time_d=start_d + d.time_d) for d in self.doses]
+        return [d.at(start_d + d.time_d) for d in self.doses]
 
     def mg(self, body: BodySize) -> float:
         """The course's total dose in mg for one patient."""

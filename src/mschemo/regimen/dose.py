@@ -10,6 +10,7 @@ True
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 from dataclasses import dataclass
@@ -117,6 +118,18 @@ class Dose:
             raise RegimenError(f"{where} has compartment {self.cmt!r}; give a name such as 'central' or a number.")
         if isinstance(self.cmt, (int, np.integer)) and self.cmt < 1:
             raise RegimenError(f"{where} has compartment number {self.cmt}; NONMEM compartments start at 1.")
+
+    def at(self, time_d: float) -> Dose:
+        """The same dose at day ``time_d`` (checked as the constructor checks a time; the rest was
+        checked when this dose was made, so it is not checked again: a course's doses are moved to
+        their day once per patient and course)."""
+        where = f"the dose at day {time_d:g}" if isinstance(time_d, (int, float)) else "a dose"
+        _finite("time_d", time_d, where)
+        if time_d < 0:
+            raise RegimenError(f"{where} is at day {time_d:g}; dose times start at day 0.")
+        moved = copy.copy(self)
+        object.__setattr__(moved, "time_d", time_d)
+        return moved
 
     @property
     def is_infusion(self) -> bool:

@@ -19,7 +19,8 @@ from typing import Any, TypeVar
 
 from ..errors import OptionError
 
-__all__ = ["connected", "in_order", "describe", "CONNECT_TIMEOUT_S", "CHUNKS_PER_WORKER"]
+__all__ = ["connected", "in_order", "describe", "LocalProcesses", "local_workers", "CONNECT_TIMEOUT_S",
+           "CHUNKS_PER_WORKER"]
 
 T = TypeVar("T")
 
@@ -78,6 +79,51 @@ def connected(dask: Any) -> Iterator[Any]:
             cluster.close()
 
 
+def local_workers(workers: int | None, n_chunks: int) -> int:
+    """Worker processes for a run of ``n_chunks`` chunks on this machine: as asked, else one per core
+    this process may use (one when there is a single chunk)."""
+    if workers is not None:
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise OptionError(f"workers = {workers!r}; give a whole number of processes >= 1, or leave it out for "
+                              "one per core.")
+        return min(workers, max(1, n_chunks))
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, n_chunks))
+
+
+class LocalProcesses:
+    """Worker processes on this machine, with the few methods of a Dask client :func:`in_order` uses
+    (forked where the platform can, so a worker starts with the parent's modules and compiled kernel;
+    else spawned). Use as a context manager; leaving it stops the workers."""
+
+    def __init__(self, workers: int) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        self.workers = int(workers)
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method))
+
+    def submit(self, fn: Callable[..., T], *args: Any, pure: bool = False) -> Any:
+        return self._pool.submit(fn, *args)
+
+    def scheduler_info(self) -> dict[str, Any]:
+        return {"workers": dict.fromkeys(range(self.workers))}
+
+    def cancel(self, futures: list) -> None:
+        for f in futures:
+            f.cancel()
+
+    def __enter__(self) -> LocalProcesses:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
 def in_order(fn: Callable[..., T], tasks: Iterable[tuple], client: Any = None) -> Iterator[T]:
     """``fn(*task)`` for each task, yielded in the tasks' order: one after another here (client None),
     or on the client's workers with at most :data:`CHUNKS_PER_WORKER` per worker in flight. Tasks are
@@ -105,5 +151,6 @@ def in_order(fn: Callable[..., T], tasks: Iterable[tuple], client: Any = None) -
 def _take(fut: Any) -> Any:
     """A finished chunk's result, let go on the cluster."""
     result = fut.result()
-    fut.release()
+    if hasattr(fut, "release"):    # a Dask future (a local process's future holds nothing more)
+        fut.release()
     return result

@@ -119,14 +119,27 @@ def _worsening(row: dict[str, Any], seed: int, j: int, fields: list[str]) -> dic
 
 
 def _etas(rng: np.random.Generator, drug) -> dict[str, float]:
-    ps = drug.model.parameter_set
-    names = [nm for nm in ps.iiv_names if nm in drug.model.parameters]
+    names, chol = _iiv_of(drug.model)
     if not names:
         return {}
-    keep = [ps.iiv_names.index(nm) for nm in names]
-    chol = np.linalg.cholesky(ps.omega_matrix()[np.ix_(keep, keep)])
     eta = chol @ rng.standard_normal(len(names))
     return {f"ETA_{nm}": float(e) for nm, e in zip(names, eta)}
+
+
+_IIV: dict[int, tuple[Any, list[str], np.ndarray]] = {}
+
+
+def _iiv_of(model) -> tuple[list[str], np.ndarray]:
+    """The random effects of ``model`` (names) and the Cholesky factor of their covariance, worked
+    out once per model (a screened patient draws from them)."""
+    hit = _IIV.get(id(model))
+    if hit is None or hit[0] is not model:
+        ps = model.parameter_set
+        names = [nm for nm in ps.iiv_names if nm in model.parameters]
+        keep = [ps.iiv_names.index(nm) for nm in names]
+        chol = np.linalg.cholesky(ps.omega_matrix()[np.ix_(keep, keep)]) if names else np.zeros((0, 0))
+        hit = _IIV[id(model)] = (model, names, chol)
+    return hit[1], hit[2]
 
 
 def baseline_counts(row: dict[str, Any], drug) -> dict[str, float]:

@@ -12,6 +12,7 @@ data do not depend on the chunk size or on the number of workers.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ from .._internal.meta import __version__
 from .._internal.progress import progress_callback
 from .._internal.rng import root_seed
 from ..errors import OptionError
-from ..simulation.cluster import connected, describe, in_order
+from ..simulation.cluster import LocalProcesses, connected, describe, in_order, local_workers
 from .run import chunks, run_chunk
 from .spec import TrialSpec
 
@@ -68,12 +69,14 @@ class TrialResult:
 
 
 def run_trial(spec: TrialSpec, n_per_arm: int | None = None, *, seed: int | None = None, chunk_size: int = 1000,
-              out: str | Path | None = None, dask: Any = None,
+              out: str | Path | None = None, dask: Any = None, workers: int | None = None,
               progress: bool | Callable[[int, int], None] = False) -> TrialResult:
     """Run ``spec`` with ``n_per_arm`` patients per allocation unit (an arm of ratio 2 gets twice as
     many). seed: the randomisation and every patient's streams (default: the spec's). out: a
     folder for patients.parquet and visits.parquet (written as the chunks finish). dask: a Dask
-    Client, a scheduler address or "local"; results are the same as without it."""
+    Client, a scheduler address or "local". workers: without dask, the chunks run in this many
+    processes on this machine (default one per core; 1 runs them here). Results are the same
+    whatever runs them."""
     if n_per_arm is None or isinstance(n_per_arm, bool) or not isinstance(n_per_arm, (int, np.integer)) or n_per_arm < 1:
         raise OptionError(f"n_per_arm = {n_per_arm!r}; give a whole number of patients per arm >= 1.")
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
@@ -81,7 +84,10 @@ def run_trial(spec: TrialSpec, n_per_arm: int | None = None, *, seed: int | None
     seed_used = spec.seed if seed is None else root_seed(seed)
     total = int(n_per_arm) * sum(a.ratio for a in spec.arms)
     bounds = list(chunks(total, int(chunk_size)))
-    with connected(dask) as client:      # first: a bad address leaves no folder
+    n_workers = 1 if dask is not None else local_workers(workers, len(bounds))
+    with connected(dask) as dask_client, (LocalProcesses(n_workers) if n_workers > 1
+                                          else contextlib.nullcontext()) as pool:   # first: a bad address leaves no folder
+        client = dask_client if dask_client is not None else pool
         sinks = {}
         if out is not None:
             folder = Path(out)
@@ -115,7 +121,7 @@ def run_trial(spec: TrialSpec, n_per_arm: int | None = None, *, seed: int | None
     prov = {"spec_name": spec.name, "spec_sha256": spec.sha256(), "seed": seed_used, "mschemo_version": __version__,
             "n_per_arm": int(n_per_arm), "n_patients": total, "chunk_size": int(chunk_size),
             "reference_arm": spec.reference_arm, "duration": spec.duration,
-            "dask": describe(dask)}
+            "dask": describe(dask), "workers": n_workers}
     order = [a.name for a in spec.arms]
     table, visits = pd.concat(patients, ignore_index=True), pd.concat(traces, ignore_index=True)
     table["arm"] = pd.Categorical(table["arm"], categories=order)        # the spec's arm order

@@ -39,6 +39,9 @@ def trial_command(
                                                    help="Patients simulated together (memory is bounded by it) "
                                                         "\\[default: 1000].")] = None,
     dask: Annotated[str | None, c.dask_option(_RUN)] = None,
+    workers: Annotated[str | None, typer.Option("--workers", metavar="INTEGER", rich_help_panel=_RUN,
+                                                help="Processes on this machine that run the chunks (same results "
+                                                     "with any number) \\[default: one per core].")] = None,
     quiet: c.Quiet = False,
 ) -> None:
     """Run an in-silico trial: randomised arms, visits, outcomes, an HTML report and Parquet files.
@@ -61,7 +64,7 @@ def trial_command(
         c.deprecated("--out FOLDER", "--outdir FOLDER")
         outdir = out
     request = TrialRequest(spec=spec, example=example, n_per_arm=n_per_arm, seed=seed, out=outdir, report=report,
-                           chunk_size=chunk_size, dask=dask)
+                           chunk_size=chunk_size, dask=dask, workers=workers)
     run_trial_request(request, quiet)
 
 

@@ -29,6 +29,7 @@ class TrialRequest(Request):
     report: str | None = None
     chunk_size: str | int | None = None
     dask: str | None = None
+    workers: str | int | None = None
 
     def resolve(self, sp: Spelling) -> TrialJob:
         from ...trials import TrialSpec, example_trials, load_trial_example
@@ -41,6 +42,10 @@ class TrialRequest(Request):
         size = whole_number(1000 if self.chunk_size is None else self.chunk_size, sp("chunk_size"), 1, "1000")
         seed = whole_number(self.seed, sp("seed"), 0, "1")
         dask = dask_address(self.dask, sp("dask"))
+        workers = whole_number(self.workers, sp("workers"), 1, "2") if self.workers is not None else None
+        if workers is not None and dask is not None:
+            raise OptionError(f"{sp('workers')} sets the processes on this machine and {sp('dask')} runs the chunks on a "
+                              f"cluster; give one of them.")
         if self.spec_text is not None:
             fmt = choice(self.spec_format, sp("spec_format"), ("toml", "yaml"))
             if not self.spec_text.strip():
@@ -59,7 +64,7 @@ class TrialRequest(Request):
         if folder.exists() and not folder.is_dir():
             raise OptionError(f"{sp('out')} '{folder}' is a file; give a folder for the trial's files.")
         report = output_path(self.report, sp("report"), (".html",)) if self.report is not None else None
-        return TrialJob(spec, label, n, seed, size, dask, folder, report)
+        return TrialJob(spec, label, n, seed, size, dask, folder, report, workers)
 
 
 def default_folder(name: str) -> Path:
@@ -70,7 +75,8 @@ def default_folder(name: str) -> Path:
 
 @dataclass
 class TrialJob:
-    """A checked trial: the spec, patients per arm, seed (None: the spec's), chunk size, Dask, outputs."""
+    """A checked trial: the spec, patients per arm, seed (None: the spec's), chunk size, Dask, outputs,
+    local worker processes (None: one per core)."""
 
     spec: Any
     label: str
@@ -80,6 +86,7 @@ class TrialJob:
     dask: str | None
     folder: Path
     report: Path | None
+    workers: int | None = None
 
     @property
     def total(self) -> int:
@@ -90,4 +97,4 @@ class TrialJob:
         from ...trials import run_trial
 
         return run_trial(self.spec, self.n_per_arm, seed=self.seed, chunk_size=self.chunk_size, out=out,
-                         dask=self.dask, progress=progress)
+                         dask=self.dask, workers=self.workers, progress=progress)

@@ -67,7 +67,8 @@ def _run(fields: dict[str, Any], folder: str, queue: Any, parent: int) -> None:
     try:
         from ..requests import API, TrialRequest
 
-        job = TrialRequest(**fields).resolve(API)
+        # one process per trial: the server runs at most trial_workers of them side by side
+        job = TrialRequest(**fields, workers=1).resolve(API)
         result = job.run(Path(folder), progress=lambda done, total: queue.put(("progress", done)) if done >= 0 else None)
         result.report(Path(folder) / "report.html")
         table = result.outcomes()
