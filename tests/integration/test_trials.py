@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 import mschemo as ms
-
 from mschemo.trials import (
     PATIENT_COLUMNS,
     VISIT_COLUMNS,
