@@ -212,8 +212,9 @@ class SimulationResult:
                                            "days_grade_3_or_worse"])
 
     def summary(self) -> pd.DataFrame:
-        """Population summary per count output: median and 5-95 % of the first nadir and its day,
-        and the share of patients with worst grade >= 3."""
+        """Population summary per count output: median and 5-95 % of the baseline, of the first and the
+        lowest nadir after a dose and the first one's day (over the patients given a dose, counted
+        in ``patients_dosed``), and the share of all patients with worst grade >= 3."""
         return count_summary(self.nadirs(), self.grades(), {o: self.column(o)[:, 0] for o in self.count_outputs})
 
     # -- writers ------------------------------------------------------------------------------
@@ -255,16 +256,23 @@ def count_summary(nadirs: pd.DataFrame, grades: pd.DataFrame, baselines: dict[st
     rows = []
     for out, base in baselines.items():
         kind = out.split("_")[0]
-        first = nadirs[(nadirs["output"] == kind) & (nadirs["interval"] == 1)]
-        overall = nadirs[nadirs["output"] == kind].groupby("id")["nadir_1e9_per_L"].min()
+        # nadirs are those after a dose: a patient never dosed (or the time before the first dose) has
+        # no nadir, only its baseline course, and is counted apart
+        dosed = nadirs[(nadirs["output"] == kind) & (nadirs["interval"] >= 1)]
+        first = dosed[dosed["interval"] == 1]
+        overall = dosed.groupby("id")["nadir_1e9_per_L"].min()
         g = grades[grades["output"] == kind]
-        q = lambda s: np.percentile(s, [50, 5, 95])  # noqa: E731
+
+        def q(s: Any, digits: int = 2) -> str:
+            return _fmt(np.percentile(s, [50, 5, 95]), digits) if len(s) else ""
+
         rows.append({
             "output": kind,
-            "baseline_1e9_per_L": _fmt(q(base)),
-            "first_nadir_1e9_per_L": _fmt(q(first["nadir_1e9_per_L"])),
-            "first_nadir_day": _fmt(q(first["nadir_day"]), digits=0),
-            "lowest_nadir_1e9_per_L": _fmt(q(overall)),
+            "baseline_1e9_per_L": q(base),
+            "patients_dosed": f"{overall.size} of {len(base)}",
+            "first_nadir_1e9_per_L": q(first["nadir_1e9_per_L"]),
+            "first_nadir_day": q(first["nadir_day"], digits=0),
+            "lowest_nadir_1e9_per_L": q(overall),
             "grade_3_or_worse_pct": f"{100 * np.mean(g['worst_grade'] >= 3):.1f}" if len(g) else "",
         })
     return pd.DataFrame(rows)

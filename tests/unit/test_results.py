@@ -67,3 +67,19 @@ def test_peer_table_agrees_with_nadirs():
     for k in range(1, 9):
         assert np.array_equal(tab[f"nadir_{k}"].to_numpy(), nad[nad["interval"] == k]["nadir_1e9_per_L"].to_numpy())
     assert np.array_equal(tab["first_nadir_day"].to_numpy(), nad[nad["interval"] == 1]["nadir_day"].to_numpy().astype(int))
+
+
+def test_the_summary_reads_nadirs_after_a_dose_and_counts_the_dosed_apart():
+    """A patient never dosed has no nadir (its baseline course is not one): the first and lowest
+    nadirs are the dosed patients', the lowest is never above the first, and the table says how many
+    patients they are."""
+    pop = ms.PopulationSpec().sample(4, 3, ms.load_model("mitox-2y"))
+    given = ms.Regimen.parse("12 mg/m2 over 30 min every 91 days x 2")
+    table = ms.EventTable({pid: (given if k < 2 else ms.Regimen.empty()) for k, pid in enumerate(pop.ids)}, {})
+    r = ms.simulate("mitox-2y", table, pop, until="200 days")
+    row = r.summary().set_index("output").loc["wbc"]
+    assert row["patients_dosed"] == "2 of 4"
+    first, lowest = (float(row[c].split(" ")[0]) for c in ("first_nadir_1e9_per_L", "lowest_nadir_1e9_per_L"))
+    assert lowest <= first
+    dosed = r.column("wbc")[:2]
+    assert lowest == pytest.approx(np.median(dosed.min(axis=1)), abs=0.006)   # 2 decimals shown

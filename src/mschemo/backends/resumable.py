@@ -75,8 +75,8 @@ class Resumable:
         self.state[:, _HEAD:_HEAD + n_q] = math.inf
         self.ck = np.zeros((n, 2, self.width))
         self.hold = np.full(n, math.inf)
-        empty = np.empty(0)
-        self._acts = [(empty, np.empty(0, np.int64), np.empty(0, np.int64), np.empty((0, n_pk))) for _ in range(n)]
+        # each patient's actions: blocks (time, kind, record, modal increments) that follow one another in time
+        self._acts: list[list[tuple[np.ndarray, ...]]] = [[] for _ in range(n)]
         self._n_rec = np.zeros(n, dtype=np.int64)
 
     def _count_weights(self) -> np.ndarray:
@@ -103,15 +103,19 @@ class Resumable:
         rec, rec_off = records_of(self.model, doses, self.population, self.problem.params, rows)
         acts = expand_actions(rec, rec_off)
         dw = action_increments(acts, self.lam[rows], self.vinv[rows], rec["ii"], rec["lag"])
+        local = acts.rec - np.repeat(rec_off[:-1] - self._n_rec[rows], np.diff(acts.off))
+        self._n_rec[rows] += np.diff(rec_off)
         for j, r in enumerate(rows):
             a, b = acts.off[j], acts.off[j + 1]
-            local = acts.rec[a:b] - rec_off[j] + self._n_rec[r]
-            t0, k0, r0, d0 = self._acts[r]
-            merged = (np.concatenate([t0, acts.time[a:b]]), np.concatenate([k0, acts.kind[a:b]]),
-                      np.concatenate([r0, local]), np.concatenate([d0, dw[a:b]]))
-            order = np.argsort(merged[0], kind="stable")
-            self._acts[r] = tuple(np.ascontiguousarray(m[order]) for m in merged)
-            self._n_rec[r] += rec_off[j + 1] - rec_off[j]
+            block = (acts.time[a:b], acts.kind[a:b], local[a:b], dw[a:b])
+            blocks = self._acts[r]
+            if blocks and block[0].size and blocks[-1][0].size and block[0][0] < blocks[-1][0][-1]:
+                # a dose before the end of earlier actions (a course within the last one): merge in time order
+                merged = [np.concatenate([q[i] for q in blocks] + [block[i]]) for i in range(4)]
+                order = np.argsort(merged[0], kind="stable")
+                blocks[:] = [tuple(m[order] for m in merged)]
+            else:
+                blocks.append(block)
 
     # -- runs ---------------------------------------------------------------------------------
     def run(self, rows: np.ndarray, hold: np.ndarray | float = math.inf) -> None:
@@ -122,13 +126,15 @@ class Resumable:
         if rows.size == 0:
             return
         self.hold[rows] = hold
-        parts = [self._acts[r] for r in rows]
-        off = np.concatenate([[0], np.cumsum([q[0].size for q in parts])]).astype(np.int64)
         n_pk = self.lam.shape[1]
-        a_time = np.concatenate([q[0] for q in parts])
-        a_kind = np.concatenate([q[1] for q in parts])
-        a_rec = np.concatenate([q[2] for q in parts])
-        a_dw = np.ascontiguousarray(np.concatenate([q[3] for q in parts]).reshape(-1, n_pk))
+        blocks = [q for r in rows for q in self._acts[r]]
+        sizes = [sum(q[0].size for q in self._acts[r]) for r in rows]
+        off = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        if blocks:
+            a_time, a_kind, a_rec, a_dw = (np.concatenate([q[i] for q in blocks]) for i in range(4))
+        else:
+            a_time, a_kind, a_rec, a_dw = np.empty(0), np.empty(0, np.int64), np.empty(0, np.int64), np.empty((0, n_pk))
+        a_dw = np.ascontiguousarray(a_dw.reshape(-1, n_pk))
         c = np.ascontiguousarray
         general = np.empty(0) if needs_general_path(self.bint) else None
         be = self.backend

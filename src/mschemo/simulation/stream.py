@@ -297,19 +297,21 @@ class _StreamChunk:
 
 
 def _compact_nadirs(nadirs: pd.DataFrame) -> pd.DataFrame:
-    """What the summary reads of every patient's nadirs, two rows per patient and output: the first
-    interval's nadir and day, and the lowest of all intervals (as interval 0), so memory grows by
-    about 100 bytes per patient, not by the number of courses."""
-    first = nadirs[nadirs["interval"] == 1][["id", "output", "interval", "nadir_1e9_per_L", "nadir_day"]]
-    low = nadirs.groupby(["output", "id"], sort=False)["nadir_1e9_per_L"].min().reset_index()
-    low["interval"], low["nadir_day"] = 0, np.nan
-    both = pd.concat([first, low[first.columns]], ignore_index=True)
-    return both.astype({"output": "category", "interval": np.int8})
+    """What the summary reads of every patient's nadirs, at most two rows per patient and output: the
+    first dosed interval's and the lowest of the dosed intervals (the interval before any dose has no
+    nadir), so memory grows by about 100 bytes per patient, not by the number of courses."""
+    cols = ["id", "output", "interval", "nadir_1e9_per_L", "nadir_day"]
+    dosed = nadirs[nadirs["interval"] >= 1][cols]
+    first = dosed[dosed["interval"] == 1]
+    low = dosed.loc[dosed.groupby(["output", "id"], sort=False)["nadir_1e9_per_L"].idxmin()] if len(dosed) else dosed
+    low = low[low["interval"] != 1]
+    both = pd.concat([first, low], ignore_index=True) if len(low) else first.reset_index(drop=True)
+    return both.astype({"output": "category", "interval": np.int16})
 
 
 def _in_run_order(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """Chunk tables joined in the order the in-memory run gives: by output, then patient, then the rest."""
-    df = pd.concat(frames, ignore_index=True)
+    df = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)   # a chunk may have none
     if "output" not in df.columns or not len(df):
         return df
     df["output"] = df["output"].astype(str)

@@ -207,6 +207,7 @@ def chunk_size_for(n: int, progress: bool) -> int:
 # -- tables -----------------------------------------------------------------------------------
 _SUMMARY_ROWS = {
     "baseline_1e9_per_L": "baseline (10^9/L)",
+    "patients_dosed": "patients given a dose (the nadirs are theirs)",
     "first_nadir_1e9_per_L": "first nadir (10^9/L)",
     "first_nadir_day": "day of first nadir",
     "lowest_nadir_1e9_per_L": "lowest nadir (10^9/L)",
