@@ -24,10 +24,12 @@ from .errors import ConvergenceWarning as ConvergenceWarning
 from .errors import InputError as InputError
 from .errors import ModelError as ModelError
 from .errors import MschemoError as MschemoError
+from .errors import MschemoWarning as MschemoWarning
 from .errors import OptionError as OptionError
 from .errors import ParameterError as ParameterError
 from .errors import PopulationError as PopulationError
 from .errors import RegimenError as RegimenError
+from .errors import RegimenWarning as RegimenWarning
 from .errors import SolverError as SolverError
 from .errors import UnitError as UnitError
 
@@ -148,5 +150,5 @@ __all__ = [
     "trials", "TrialSpec", "run_trial", "load_trial_example", "read_patient", "patient_from_text", "estimate_map", "estimate_map_many", "sample_posterior",
     "NadirTarget", "recommend_dose",
     "MschemoError", "InputError", "UnitError", "RegimenError", "PopulationError", "ParameterError", "ModelError",
-    "OptionError", "SolverError", "ConvergenceError", "ConvergenceWarning",
+    "OptionError", "SolverError", "ConvergenceError", "ConvergenceWarning", "MschemoWarning", "RegimenWarning",
 ]

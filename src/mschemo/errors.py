@@ -14,7 +14,8 @@ The tree::
       x ConvergenceError(RuntimeError)  a fit did not converge (carries ``patient_id``) -> CLI: the
                                     message on stderr, exit code 2, no output file
 
-Warnings: ``MschemoWarning`` and its children ``ExtrapolationWarning`` and ``ConvergenceWarning``.
+Warnings: ``MschemoWarning`` and its children ``ExtrapolationWarning``, ``RegimenWarning`` and
+``ConvergenceWarning``.
 
 Every ``InputError`` message is one sentence that names the field, the value and the fix. A
 ``ConvergenceError`` (and a ``ConvergenceWarning``) says in its first sentence what failed for which
@@ -36,6 +37,7 @@ __all__ = [
     "ConvergenceError",
     "MschemoWarning",
     "ExtrapolationWarning",
+    "RegimenWarning",
     "ConvergenceWarning",
 ]
 
@@ -98,6 +100,11 @@ class MschemoWarning(UserWarning):
 
 class ExtrapolationWarning(MschemoWarning):
     """A dose or covariate lies outside the range the parameters were estimated on."""
+
+
+class RegimenWarning(MschemoWarning):
+    """A regimen runs but a clinician would question it (an IV drug with no infusion time, a course
+    above the label's with no dosing rule to check it)."""
 
 
 class ConvergenceWarning(MschemoWarning):

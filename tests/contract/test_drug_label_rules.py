@@ -143,3 +143,21 @@ def test_rules_off_gives_every_planned_dose():
     res = ms.simulate(drug, population=_patients(drug, 1, lvef_pct=[30.0]), rules=False, seed=1)
     assert res.decisions["action"].tolist() == ["given"] * 8
     assert res.decisions["reason"].iloc[0] == "no dosing rules"
+
+
+def test_a_regimen_a_clinician_would_question_is_warned_about():
+    """An IV drug with no infusion time, and a course above the label's with no rule on: it runs, with
+    a RegimenWarning naming the dose; the label's own plan, or the rules on, warn of nothing more."""
+    import warnings
+
+    d = ms.load_drug("mitoxantrone")
+    with pytest.warns(ms.RegimenWarning, match="no infusion time"):
+        ms.simulate(d, "12 mg/m2 every 3 months x 2", n=2, seed=1, until="6 months")
+    with pytest.warns(ms.RegimenWarning, match="above the largest course"):
+        ms.simulate(d, "30 mg/m2 over 30 min every 3 months x 2", n=2, seed=1, until="6 months", rules=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ms.RegimenWarning)
+        ms.simulate(d, None, n=2, seed=1, until="6 months")
+        ms.simulate(d, "30 mg/m2 over 30 min every 3 months x 2", n=2, seed=1, until="6 months")   # the rules check it
+        c = ms.load_drug("cyclophosphamide")
+        ms.simulate(c, "1400 mg/m2 over 1 h every 4 weeks x 2", n=2, seed=1, until="3 months", rules=False)  # titration's range

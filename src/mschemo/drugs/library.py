@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..dosing import DosingRules, read_rules
+from ..dosing import DosingRules, NadirTitration, courses_of, read_rules
 from ..errors import ModelError, OptionError, ParameterError, RegimenError
 from ..models.chain import ChainedModel
 from ..models.library import load_model
@@ -106,6 +106,40 @@ class Drug:
                                    "write the doses out, e.g. '12 mg/m2 over 30 min every 3 months x 8'.")
             return LABEL_PLANS[key]
         return Regimen.parse(regimen)
+
+    def regimen_warnings(self, regimen: Any, rules: DosingRules) -> list[str]:
+        """What a clinician would question in a planned ``regimen`` of this drug under ``rules`` (each a
+        sentence; none for the label's own plan): an IV drug given with no infusion time, and, with no
+        dosing rule in force, a course larger than any the label (or its titration) gives."""
+        if not isinstance(regimen, Regimen):
+            return []
+        out = []
+        bolus = [d for d in regimen.doses if d.evid != 3 and d.amount > 0 and not d.is_infusion]
+        if self.route == "iv" and bolus:
+            d = bolus[0]
+            out.append(f"{self.name} is an IV infusion on its label, but the regimen gives {d.amount:g} {d.unit} on day "
+                       f"{d.time_d:g} with no infusion time (an instant bolus, whose concentration peak is far "
+                       f"higher); add one, e.g. '{d.amount:g} {d.unit} over 30 min'.")
+        label = self.plan(None)
+        if not rules.in_force() and isinstance(label, Regimen):
+            window = self.rules.course_window_d
+            top: dict[str, float] = {}
+            for c in courses_of(label, window):
+                top[c.unit] = max(top.get(c.unit, 0.0), c.amount)
+            for r in self.rules.rules:
+                if isinstance(r, NadirTitration) and math.isfinite(r.maximum_dose):
+                    top[r.unit] = max(top.get(r.unit, 0.0), r.maximum_dose)
+            try:
+                planned = courses_of(regimen, window)
+            except RegimenError:
+                planned = []
+            high = [c for c in planned if c.unit in top and c.amount > top[c.unit] * (1.0 + 1e-9)]
+            if high:
+                c = high[0]
+                out.append(f"the course on day {c.start_d:g} gives {c.amount:g} {c.unit}, above the largest course the "
+                           f"{self.name} label gives ({top[c.unit]:g} {c.unit}), and no dosing rule is on to check it; "
+                           "leave the rules on or check the dose.")
+        return out
 
     def population_spec(self, base: PopulationSpec | None = None) -> PopulationSpec:
         """The cohort for this drug: ``base`` with the drug's covariates added where it lacks them.

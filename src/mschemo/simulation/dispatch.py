@@ -22,7 +22,7 @@ from .._internal.progress import ProgressCallback
 from .._internal.rng import root_seed
 from ..dosing import Course, DosingRules
 from ..drugs import Drug
-from ..errors import OptionError, PopulationError, RegimenError
+from ..errors import OptionError, PopulationError, RegimenError, RegimenWarning
 from ..models.chain import ChainedModel
 from ..models.library import load_model
 from ..output import OutputTimes
@@ -195,7 +195,10 @@ def _simulate_drug(drug: Drug, regimen: Any, population: Any, rules: DosingRules
     disease, disease_until = common.pop("disease"), common["disease_until"]
     with_disease = disease is not False and disease is not None
     common["immune"] = common["immune"] or with_disease
-    result = simulate_adaptive(drug.model, drug.plan(regimen), table, dosing, seed=seed_used, **common)
+    plan = drug.plan(regimen)
+    for text in drug.regimen_warnings(plan, dosing):
+        warnings.warn(text, RegimenWarning, stacklevel=3)
+    result = simulate_adaptive(drug.model, plan, table, dosing, seed=seed_used, **common)
     result.provenance["drug"] = drug.name
     result.provenance["regimen"] = (regimen.describe() if isinstance(regimen, Regimen) else
                                     "a plan per patient" if callable(regimen) else (regimen or drug.default_regimen))

@@ -13,6 +13,7 @@ neither numba, SciPy, pandas nor matplotlib; the commands import them when they 
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import Annotated
 
@@ -130,7 +131,11 @@ def run(argv: Sequence[str] | None = None) -> int:
     command = typer.main.get_command(app)
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        rv = command.main(args=args, prog_name="mschemo", standalone_mode=False)
+        with warnings.catch_warnings():
+            shown = warnings.showwarning
+            warnings.showwarning = lambda message, category, *a, **k: (   # noqa: E731
+                _warning(str(message)) if issubclass(category, ms.MschemoWarning) else shown(message, category, *a, **k))
+            rv = command.main(args=args, prog_name="mschemo", standalone_mode=False)
     except ms.InputError as exc:
         _error(str(exc))
         return 2
@@ -156,6 +161,12 @@ def run(argv: Sequence[str] | None = None) -> int:
             return 1
         raise
     return rv if isinstance(rv, int) else 0
+
+
+def _warning(message: str) -> None:
+    """mschemo's own warnings as one line, 'warning: ...' (not Python's file and line)."""
+    sys.stderr.write(f"warning: {one_sentence(message)}\n")
+    sys.stderr.flush()
 
 
 def _error(message: str) -> None:
