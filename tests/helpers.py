@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import mschemo as ms
+from mschemo.backends.jax_backend import jax_available
 from mschemo.models import Friberg, LinearPK, LymphocyteTransit, chain
 
 TIGHT_COMPILED = ms.backends.Compiled(rtol=1e-10, atol=1e-12)
 TIGHT_SCIPY = ms.backends.Scipy(method="LSODA", rtol=1e-10, atol=1e-14)
-ALL_BACKENDS = (ms.backends.Compiled(), ms.backends.Scipy())
+# the JAX backend joins where its optional extra is installed (pip install "mschemo[jax]")
+HAS_JAX = jax_available()
+TIGHT_JAX = ms.backends.Jax(rtol=1e-10, atol=1e-12) if HAS_JAX else None
+NEEDS_JAX = pytest.mark.skipif(not HAS_JAX, reason='jax is not installed (pip install "mschemo[jax]")')
+ALL_BACKENDS = (ms.backends.Compiled(), ms.backends.Scipy()) + ((ms.backends.Jax(),) if HAS_JAX else ())
 
 PK_PARAMS = {"CL": 480.0, "V1": 10.0, "Q2": 960.0, "V2": 200.0, "Q3": 360.0, "V3": 1500.0, "KA": 12.0, "F": 0.7,
              "TLAG": 0.05}

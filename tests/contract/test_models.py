@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import mschemo as ms
-from helpers import ALL_BACKENDS, ALL_MODELS, TIGHT_COMPILED, TIGHT_SCIPY, rel_err, synthetic
+from helpers import ALL_BACKENDS, ALL_MODELS, NEEDS_JAX, TIGHT_COMPILED, TIGHT_JAX, TIGHT_SCIPY, rel_err, synthetic
 
 
 @pytest.mark.parametrize("backend", ALL_BACKENDS, ids=lambda b: b.name)
@@ -52,14 +52,16 @@ def test_states_stay_non_negative(name):
     assert np.all(states >= -1e-12)
 
 
+@pytest.mark.parametrize("other", [pytest.param(TIGHT_SCIPY, id="scipy"),
+                                   pytest.param(TIGHT_JAX, id="jax", marks=NEEDS_JAX)])
 @pytest.mark.parametrize("name", ALL_MODELS)
-def test_backends_agree(name):
-    """Compiled and SciPy (LSODA) backends at tight tolerance agree to 1e-6 relative on every output
-    (values below 1e-6 of the column's peak, e.g. washed-out concentrations of 1e-25 mg/L that
-    LSODA resolves only to its atol, are compared against that floor)."""
+def test_backends_agree(name, other):
+    """The SciPy (LSODA) and JAX backends at tight tolerance agree with the compiled one to 1e-6
+    relative on every output and state (values below 1e-6 of the column's peak, e.g. washed-out
+    concentrations of 1e-25 mg/L that LSODA resolves only to its atol, are compared against that floor)."""
     model, pop, reg = synthetic(name)
     a = ms.simulate(model, reg, pop, output="3 h", until="42 days", backend=TIGHT_COMPILED, record_states=True)
-    b = ms.simulate(model, reg, pop, output="3 h", until="42 days", backend=TIGHT_SCIPY, record_states=True)
+    b = ms.simulate(model, reg, pop, output="3 h", until="42 days", backend=other, record_states=True)
     for col in a.columns:
         ref = b.column(col)
         assert rel_err(a.column(col), ref, floor=1e-6 * np.abs(ref).max()) < 1e-6, col

@@ -4,7 +4,7 @@ Each scenario is one ID of one data set, simulated by NONMEM with ADVAN2 TRANS2 
 first-order absorption; CL 1.1, V 20, KA 1.5 per hour). CP = 1000*A(2)/V is tabled at every record,
 dose and reset records included, with 5 significant digits. The model's F2 = BIOAV and ALAG2 = LAGT
 act only on doses into CMT 2 and D2 = DUR2 is the duration of RATE = -2 doses; the test applies
-that $PK logic to the records, as NONMEM did. Tolerance 1e-4 relative (the table's rounding is
+that $PK logic to the records, as NONMEM did. Each backend (compiled, SciPy, JAX) runs every scenario. Tolerance 1e-4 relative (the table's rounding is
 up to 5e-5), absolute 1e-3 on CP values that are zero in NONMEM's table.
 The data files are read in place (GPL-2; not copied into this project).
 """
@@ -72,6 +72,13 @@ def test_compiled_backend_matches_nonmem(shared_dir, n):
 def test_scipy_backend_matches_nonmem(shared_dir, n):
     regimen, times_d, ref = _scenario(shared_dir, n)
     _check(_simulate(regimen, times_d, ms.backends.Scipy(rtol=1e-10, atol=1e-12)), ref, n)
+
+
+@pytest.mark.parametrize("n", SCENARIOS)
+def test_jax_backend_matches_nonmem(shared_dir, n):
+    pytest.importorskip("jax", reason='the JAX backend needs jax (pip install "mschemo[jax]")')
+    regimen, times_d, ref = _scenario(shared_dir, n)
+    _check(_simulate(regimen, times_d, ms.backends.Jax()), ref, n)
 
 
 def test_all_scenarios_present(shared_dir):

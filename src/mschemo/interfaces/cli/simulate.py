@@ -62,8 +62,9 @@ def simulate_command(
                                                       "+ 13 weeks].")] = None,
     every: Annotated[str | None, typer.Option("--every", metavar="DURATION", rich_help_panel=_RUN,
                                                  help="Output step, e.g. '1 day' or '12 h' \\[default: 1 day].")] = None,
-    backend: Annotated[str | None, typer.Option("--backend", metavar="compiled|scipy", rich_help_panel=_RUN,
-                                                   help="Solver: compiled (fast, default) or scipy (reference).")] = None,
+    backend: Annotated[str | None, typer.Option("--backend", metavar="compiled|scipy|jax", rich_help_panel=_RUN,
+                                                   help="Solver: compiled (fast, default), scipy (reference) or jax "
+                                                        "(GPU; pip install \"mschemo[jax]\").")] = None,
     threads: Annotated[str | None, typer.Option("--threads", metavar="INTEGER", rich_help_panel=_RUN,
                                                    help="Worker threads of the compiled backend \\[default: all "
                                                         "cores].")] = None,

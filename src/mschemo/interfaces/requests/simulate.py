@@ -82,7 +82,7 @@ class SimulateRequest(Request):
         disease_on = self.disease is True or (self.disease is None and (self.example is None or bool(dopts.given(sp))))
         threads_val = whole_number(self.threads, sp("threads"), 1, "2")
         dask = dask_address(self.dask, sp("dask"))
-        backend_name = choice(self.backend, sp("backend"), ("compiled", "scipy")) or "compiled"
+        backend_name = choice(self.backend, sp("backend"), ("compiled", "scipy", "jax")) or "compiled"
         table_kind = choice(self.table, sp("table"), ("wide", "long"))
         tu = choice(self.time_unit, sp("time_unit"), TIME_UNITS)
         out_path = output_path(self.out, sp("out"), TABLE_SUFFIXES)
@@ -109,7 +109,7 @@ class SimulateRequest(Request):
                               "no cap to choose; give one of them.")
         if threads_val is not None and backend_name != "compiled":
             raise OptionError(f"{sp('threads')} applies to the compiled backend only; leave it out with "
-                              f"{sp.eg('backend', 'scipy')}.")
+                              f"{sp.eg('backend', backend_name)}.")
         if tu is not None and self.events is None:
             raise OptionError(f"{sp('time_unit')} applies to {sp('events')} only; leave it out or give "
                               f"{sp.eg('events', 'FILE.csv')}.")
@@ -403,7 +403,9 @@ class _Resolver:
             time_unit, region, rule_opts, decisions, disease
         from ... import backends
 
-        self.backend = backends.Compiled(threads=threads) if backend_name == "compiled" else backends.Scipy()
+        # 'jax' without the jax package: an OptionError that says how to install it
+        self.backend = backends.Compiled(threads=threads) if backend_name == "compiled" else \
+            backends.get_backend(backend_name)
 
     def job(self) -> SimulationJob:
         req, sp = self.req, self.sp
