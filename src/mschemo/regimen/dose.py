@@ -10,7 +10,6 @@ True
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import math
 from dataclasses import dataclass
@@ -127,8 +126,9 @@ class Dose:
         _finite("time_d", time_d, where)
         if time_d < 0:
             raise RegimenError(f"{where} is at day {time_d:g}; dose times start at day 0.")
-        moved = copy.copy(self)
-        object.__setattr__(moved, "time_d", time_d)
+        moved = object.__new__(Dose)
+        for name in _DOSE_FIELDS:
+            object.__setattr__(moved, name, time_d if name == "time_d" else getattr(self, name))
         return moved
 
     @property
@@ -148,3 +148,6 @@ class Dose:
 
     def replace(self, **changes: object) -> Dose:
         return dataclasses.replace(self, **changes)
+
+
+_DOSE_FIELDS = tuple(f.name for f in dataclasses.fields(Dose))
