@@ -156,13 +156,33 @@ class SimulationResult:
         for out in self.count_outputs:
             vals = self.column(out)
             kind = out.split("_")[0]
+            if shared:
+                for rows, bounds in groups:
+                    for k, a, b, start, end in bounds:
+                        seg = vals[rows, a:b]
+                        j = np.argmin(seg, axis=1)
+                        frames.append(pd.DataFrame({
+                            "id": self.ids[rows], "output": kind, "interval": k, "interval_start_d": start,
+                            "interval_end_d": end, "nadir_1e9_per_L": seg[np.arange(rows.size), j],
+                            "nadir_day": t[a + j]}))
+                continue
+            # each patient its own intervals: one row per interval, gathered as numbers (a frame per
+            # interval cost 0.4 ms, most of a rules run's time)
+            who, k_, s_, e_, j_ = [], [], [], [], []
             for rows, bounds in groups:
+                row = vals[rows[0]]
                 for k, a, b, start, end in bounds:
-                    seg = vals[rows, a:b]
-                    j = np.argmin(seg, axis=1)
-                    frames.append(pd.DataFrame({
-                        "id": self.ids[rows], "output": kind, "interval": k, "interval_start_d": start,
-                        "interval_end_d": end, "nadir_1e9_per_L": seg[np.arange(rows.size), j], "nadir_day": t[a + j]}))
+                    who.append(rows[0])
+                    k_.append(k)
+                    s_.append(start)
+                    e_.append(end)
+                    j_.append(a + int(np.argmin(row[a:b])))
+            if who:
+                who_a, j_a = np.asarray(who, dtype=np.int64), np.asarray(j_, dtype=np.int64)
+                frames.append(pd.DataFrame({
+                    "id": self.ids[who_a], "output": kind, "interval": np.asarray(k_, dtype=np.int64),
+                    "interval_start_d": np.asarray(s_, dtype=float), "interval_end_d": np.asarray(e_, dtype=float),
+                    "nadir_1e9_per_L": vals[who_a, j_a], "nadir_day": t[j_a]}))
         cols = ["id", "output", "interval", "interval_start_d", "interval_end_d", "nadir_1e9_per_L", "nadir_day"]
         if not frames:
             return pd.DataFrame(columns=cols)
