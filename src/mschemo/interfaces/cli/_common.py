@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -176,9 +177,13 @@ def staged_outputs() -> Iterator[Callable[..., Path]]:
 # -- progress ---------------------------------------------------------------------------------
 @contextlib.contextmanager
 def progress_bar(total: int, enabled: bool, label: str = "simulating") -> Iterator[Callable[[int, int], None] | bool]:
-    """A Rich progress bar on stderr; yields a callback(done, total) for simulate(progress=...)."""
+    """A Rich progress bar on stderr; yields a callback(done, total) for simulate(progress=...). When
+    stderr is not a terminal (piped, a log file), a plain line at every tenth of the run instead."""
     if not enabled:
         yield False
+        return
+    if not err_console().is_terminal:
+        yield _progress_lines(total, label)
         return
     from rich.progress import (
         BarColumn,
@@ -194,6 +199,25 @@ def progress_bar(total: int, enabled: bool, label: str = "simulating") -> Iterat
     task = bar.add_task(label, total=total)
     with bar:
         yield lambda done, tot: bar.update(task, completed=done)
+
+
+def _progress_lines(total: int, label: str) -> Callable[[int, int], None]:
+    """A callback(done, total) that writes 'label: done/total patients (p %), s' to stderr at each new
+    tenth of the run (and at its end)."""
+    import time
+
+    start, shown = time.perf_counter(), [-1]
+
+    def update(done: int, tot: int) -> None:
+        tenth = 10 * done // max(1, tot)
+        if done < 0 or tenth <= shown[0]:
+            return
+        shown[0] = tenth
+        sys.stderr.write(f"{label}: {done}/{tot} patients ({100 * done // max(1, tot)} %), "
+                         f"{time.perf_counter() - start:.0f} s\n")
+        sys.stderr.flush()
+
+    return update
 
 
 def chunk_size_for(n: int, progress: bool) -> int:
