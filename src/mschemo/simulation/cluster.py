@@ -13,10 +13,12 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
+from .._internal.text import quote
 from ..errors import OptionError
 
 __all__ = ["connected", "in_order", "describe", "LocalProcesses", "local_workers", "CONNECT_TIMEOUT_S",
@@ -66,10 +68,10 @@ def connected(dask: Any) -> Iterator[Any]:
         try:
             client = Client(address, timeout=f"{CONNECT_TIMEOUT_S}s")
         except ValueError as exc:
-            raise OptionError(f"dask address '{address}' is not a scheduler address ({exc}); give one such as "
+            raise OptionError(f"dask address {quote(address, 40)} is not a scheduler address ({quote(exc, 60)}); give one such as "
                               "tcp://host:8786, or 'local' for a cluster on this machine.") from None
         except OSError:
-            raise OptionError(f"no Dask scheduler answers at '{address}' within {CONNECT_TIMEOUT_S} s; give a running "
+            raise OptionError(f"no Dask scheduler answers at {quote(address, 40)} within {CONNECT_TIMEOUT_S} s; give a running "
                               "scheduler's address, or 'local' for a cluster on this machine.") from None
     try:
         yield client
@@ -97,13 +99,17 @@ def local_workers(workers: int | None, n_chunks: int) -> int:
 class LocalProcesses:
     """Worker processes on this machine, with the few methods of a Dask client :func:`in_order` uses
     (forked where the platform can, so a worker starts with the parent's modules and compiled kernel;
-    else spawned). Use as a context manager; leaving it stops the workers."""
+    from a fork server once JAX is loaded, as JAX's threads make a fork of this process unsafe; else
+    spawned). Use as a context manager; leaving it stops the workers."""
 
     def __init__(self, workers: int) -> None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        methods = multiprocessing.get_all_start_methods()
+        method = "fork" if "fork" in methods else "spawn"
+        if method == "fork" and "jax" in sys.modules:
+            method = "forkserver" if "forkserver" in methods else "spawn"
         self.workers = int(workers)
         self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method))
 
