@@ -9,7 +9,10 @@ import numpy as np
 
 from .errors import OptionError
 
-__all__ = ["OutputTimes"]
+__all__ = ["OutputTimes", "MAX_OUTPUT_TIMES"]
+
+#: the most output times of one patient
+MAX_OUTPUT_TIMES = 5_000_001
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,28 @@ class OutputTimes:
         arr = np.asarray(output, dtype=float).ravel()
         return cls(None, None, 0.0, tuple(arr.tolist()))
 
+    def _grid(self, default_until: float | None) -> tuple[float, float, float, int]:
+        """(start, step, end, steps) of the regular grid, checked: at most MAX_OUTPUT_TIMES times."""
+        every = self._days(self.every, "output step")
+        start = self._days(self.start, "output start")
+        until = self._days(self.until, "until") if self.until is not None else default_until
+        if until is None:
+            raise OptionError("the simulation has no end; give until, e.g. until='2 years'.")
+        if every <= 0:
+            raise OptionError(f"output step {self.every!r} is not positive; give e.g. '1 day'.")
+        if until < start:
+            raise OptionError(f"until ({until:g} d) is before the start ({start:g} d); give a later end.")
+        steps = (until - start) / every
+        if steps + 1 > MAX_OUTPUT_TIMES:
+            raise OptionError(f"the output grid from day {start:g} to day {until:g} every {every:.3g} d would have "
+                              f"{steps + 1:,.0f} times, more than {MAX_OUTPUT_TIMES:,}; give a longer step.")
+        return start, every, until, int(math.floor(steps + 1e-9))
+
+    def check(self, default_until: float | None = None) -> None:
+        """Raise OptionError now if :meth:`times_d` would (nothing is allocated)."""
+        if self.times is None and (self.until is not None or default_until is not None):
+            self._grid(default_until)
+
     def times_d(self, default_until: float | None = None) -> np.ndarray:
         if self.times is not None:
             t = np.asarray(self.times, dtype=float)
@@ -63,18 +88,7 @@ class OutputTimes:
             if np.any(np.diff(t) < 0):
                 raise OptionError("the output times are not in increasing order; sort them.")
             return t
-        every = self._days(self.every, "output step")
-        start = self._days(self.start, "output start")
-        until = self._days(self.until, "until") if self.until is not None else default_until
-        if until is None:
-            raise OptionError("the simulation has no end; give until, e.g. until='2 years'.")
-        if every <= 0:
-            raise OptionError(f"output step {self.every!r} is not positive; give e.g. '1 day'.")
-        if until < start:
-            raise OptionError(f"until ({until:g} d) is before the start ({start:g} d); give a later end.")
-        n = int(math.floor((until - start) / every + 1e-9))
-        if n > 5_000_000:
-            raise OptionError(f"the output grid would have {n + 1} points; use a larger step than {self.every!r}.")
+        start, every, until, n = self._grid(default_until)
         t = start + every * np.arange(n + 1)
         if until - t[-1] > 1e-9 * max(1.0, until):
             t = np.append(t, until)

@@ -19,21 +19,46 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import tomllib
 
 from ._internal.rng import patient_rng
+from ._internal.structured import DataTextError, load_data
+from ._internal.text import listing, quote, shown
 from .errors import PopulationError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .models.chain import ChainedModel
 
-__all__ = ["Covariate", "PopulationSpec", "Population", "body_surface_area", "BSA_FORMULAS"]
+__all__ = ["Covariate", "PopulationSpec", "Population", "body_surface_area", "BSA_FORMULAS", "RANGES", "CATEGORIES",
+           "MS_COURSES"]
 
 BSA_FORMULAS = ("mosteller", "dubois")
 NUMERIC_COLUMNS = ("height_cm", "weight_kg", "bsa_m2", "age_y")
 #: patient-table columns that hold text: sex (F/M), the MS course (RRMS/SPMS/PPMS), a disease-modifying therapy
 TEXT_COLUMNS = ("id", "sex", "ms_course", "dmt")
 DISTRIBUTIONS = ("normal", "lognormal", "uniform", "categorical", "fixed")
+#: the MS courses a patient may have at entry
+MS_COURSES = ("RRMS", "SPMS", "PPMS")
+#: the plausible range of a numeric covariate (a patient table's column or a spec's draws) and the fix
+#: a value outside it gets
+RANGES: dict[str, tuple[float, float, str]] = {
+    "height_cm": (40.0, 250.0, "check the unit (cm)"),
+    "weight_kg": (2.0, 400.0, "check the unit (kg)"),
+    "bsa_m2": (0.1, 6.0, "check the unit (m2)"),
+    "age_y": (0.0, 120.0, "check the unit (years)"),
+    "edss": (0.0, 9.5, "give an EDSS from 0 to 9.5"),
+    "ms_duration_y": (0.0, 100.0, "check the unit (years)"),
+}
+#: the largest random effect (ETA_<P>, log scale: a factor of e^10, about 22,000) a patient table may give
+MAX_ETA = 10.0
+#: the values a text covariate may take (compared in upper case; "female" and "male" are read as F and M)
+CATEGORIES: dict[str, tuple[str, ...]] = {"sex": ("F", "M"), "ms_course": MS_COURSES}
+_CATEGORY_WORDS = {"FEMALE": "F", "MALE": "M"}
+
+
+def _category(value: object) -> str:
+    """A text covariate's value as :data:`CATEGORIES` lists it."""
+    key = str(value).strip().upper()
+    return _CATEGORY_WORDS.get(key, key)
 
 
 def body_surface_area(height_cm: np.ndarray, weight_kg: np.ndarray, formula: str = "mosteller") -> np.ndarray:
@@ -41,7 +66,7 @@ def body_surface_area(height_cm: np.ndarray, weight_kg: np.ndarray, formula: str
     DuBois & DuBois (Arch Intern Med 1916;17:863): 0.007184 * W^0.425 * H^0.725.
 
     >>> round(float(body_surface_area(170.0, 70.0)), 4)
-    1.8257
+    1.8181
     """
     h = np.asarray(height_cm, dtype=float)
     w = np.asarray(weight_kg, dtype=float)
@@ -64,23 +89,33 @@ class Covariate:
     upper: float = math.inf
 
     def __post_init__(self) -> None:
-        where = f"covariate '{self.name}'"
+        where = f"covariate {quote(self.name)}"
         if self.distribution not in DISTRIBUTIONS:
-            raise PopulationError(f"{where} has distribution {self.distribution!r}; use one of {', '.join(DISTRIBUTIONS)}.")
+            raise PopulationError(f"{where} has distribution {quote(self.distribution)}; use one of "
+                                  f"{', '.join(DISTRIBUTIONS)}.")
         need = {"normal": ("mean", "sd"), "lognormal": ("median", "cv"), "uniform": ("low", "high"),
                 "categorical": ("values", "p"), "fixed": ("value",)}[self.distribution]
         missing = [k for k in need if k not in self.params]
         if missing:
             raise PopulationError(f"{where} ({self.distribution}) lacks {', '.join(missing)}; add them to its table.")
+        for bound in (self.lower, self.upper):
+            if isinstance(bound, bool) or not isinstance(bound, (int, float)) or math.isnan(bound):
+                raise PopulationError(f"{where} has the bound {shown(bound)}; give lower and upper as numbers.")
         if self.distribution == "categorical":
-            values, p = list(self.params["values"]), np.asarray(self.params["p"], dtype=float)
-            if len(values) != len(p) or len(values) == 0 or np.any(p < 0) or not math.isclose(p.sum(), 1.0, abs_tol=1e-9):
-                raise PopulationError(f"{where} has values {values} with probabilities {p.tolist()}; give one probability per value, summing to 1.")
+            values, p = self.params["values"], self.params["p"]
+            if not isinstance(values, (list, tuple)) or not isinstance(p, (list, tuple)) or \
+                    any(isinstance(x, bool) or not isinstance(x, (int, float)) for x in p):
+                raise PopulationError(f"{where} has values = {shown(values)} and p = {shown(p)}; give two "
+                                      "lists, e.g. values = [\"F\", \"M\"] and p = [0.7, 0.3].")
+            p = np.asarray(p, dtype=float)
+            if len(values) != len(p) or len(values) == 0 or np.any(~(p >= 0)) or not math.isclose(p.sum(), 1.0, abs_tol=1e-9):
+                raise PopulationError(f"{where} has values {shown(list(values))} with probabilities "
+                                      f"{quote(p.tolist())}; give one probability per value, summing to 1.")
         else:
             for k in need:
                 v = self.params[k]
                 if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                    raise PopulationError(f"{where} has {k} = {v!r}; give a finite number.")
+                    raise PopulationError(f"{where} has {k} = {shown(v)}; give a finite number.")
             if self.distribution == "normal" and self.params["sd"] < 0:
                 raise PopulationError(f"{where} has sd = {self.params['sd']}; a standard deviation must be >= 0.")
             if self.distribution == "lognormal" and (self.params["median"] <= 0 or self.params["cv"] < 0):
@@ -89,10 +124,41 @@ class Covariate:
                 raise PopulationError(f"{where} has low {self.params['low']} above high {self.params['high']}; swap them.")
         if self.lower >= self.upper:
             raise PopulationError(f"{where} has lower bound {self.lower} >= upper bound {self.upper}; fix the bounds.")
+        self._check_plausible(where)
+
+    def _check_plausible(self, where: str) -> None:
+        """A covariate with a plausible range (:data:`RANGES`) or set of values (:data:`CATEGORIES`) can draw
+        inside it: its fixed value, uniform range, centre and bounds are checked."""
+        d, p = self.distribution, self.params
+        if self.name in CATEGORIES:
+            allowed = CATEGORIES[self.name]
+            given = [p["value"]] if d == "fixed" else list(p["values"]) if d == "categorical" else None
+            bad = [v for v in given or () if _category(v) not in allowed]
+            if given is None or bad:
+                what = quote(bad[0]) if bad else f"a {d} distribution"
+                raise PopulationError(f"{where} has {what}; give a categorical or fixed covariate of "
+                                      f"{', '.join(allowed)}.")
+            return
+        if self.name not in RANGES or d == "categorical":
+            return
+        lo, hi, _ = RANGES[self.name]
+        centre = {"normal": "mean", "lognormal": "median", "fixed": "value"}.get(d)
+        checks = [(k, p[k]) for k in (("low", "high") if d == "uniform" else (centre,))]
+        checks += [(k, v) for k, v in (("lower", self.lower), ("upper", self.upper)) if math.isfinite(v)]
+        for key, value in checks:
+            if not lo <= value <= hi:
+                raise PopulationError(f"{where} has {key} = {value:g}, outside {lo:g}-{hi:g}; give a value inside that "
+                                      "range.")
+
+    def _bounds(self) -> tuple[float, float]:
+        """[lower, upper] within the plausible range of this covariate."""
+        lo, hi, _ = RANGES.get(self.name, (-math.inf, math.inf, ""))
+        return max(self.lower, lo), min(self.upper, hi)
 
     def draw(self, rng: np.random.Generator) -> Any:
-        """One value (redrawn, at most 1000 times, until inside [lower, upper])."""
+        """One value (redrawn, at most 1000 times, until inside [lower, upper] and the plausible range)."""
         d, p = self.distribution, self.params
+        lower, upper = self._bounds()
         for _ in range(1000):
             if d == "normal":
                 x = rng.normal(p["mean"], p["sd"])
@@ -104,9 +170,10 @@ class Covariate:
                 return list(p["values"])[int(rng.choice(len(p["p"]), p=np.asarray(p["p"], dtype=float)))]
             else:
                 return p["value"]
-            if self.lower <= x <= self.upper:
+            if lower <= x <= upper:
                 return float(x)
-        raise PopulationError(f"covariate '{self.name}' almost never falls inside [{self.lower}, {self.upper}]; widen the bounds.")
+        raise PopulationError(f"covariate {quote(self.name)} almost never falls inside [{lower:g}, {upper:g}]; widen the "
+                              "bounds or move its centre.")
 
 
 DEFAULT_COVARIATES = (
@@ -130,36 +197,48 @@ class PopulationSpec:
 
     def __post_init__(self) -> None:
         if self.bsa_formula not in BSA_FORMULAS:
-            raise PopulationError(f"bsa_formula {self.bsa_formula!r} is unknown; use 'mosteller' or 'dubois'.")
+            raise PopulationError(f"bsa_formula {quote(self.bsa_formula)} is unknown; use 'mosteller' or 'dubois'.")
         names = [c.name for c in self.covariates]
         if len(set(names)) != len(names):
-            raise PopulationError(f"covariate names repeat in {names}; give each covariate once.")
+            raise PopulationError(f"covariate names repeat in {listing(names)}; give each covariate once.")
 
     @classmethod
     def from_file(cls, path: str | Path) -> PopulationSpec:
         """Read a TOML spec: ``[covariates.NAME] distribution = "normal", mean = .., sd = ..``,
         optional ``bsa_formula``, ``iiv`` (true/false) and ``name`` at the top."""
         path = Path(path)
+        where = f"population file {quote(path)}"
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            data = load_data(path.read_text(encoding="utf-8"), "toml")
         except FileNotFoundError:
-            raise PopulationError(f"population file '{path}' does not exist; check the path.") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise PopulationError(f"population file '{path}' is not valid TOML ({exc}); fix the syntax.") from None
-        covs = []
-        for name, entry in (data.get("covariates") or {}).items():
-            if not isinstance(entry, Mapping) or "distribution" not in entry:
-                raise PopulationError(f"covariate '{name}' in {path} has no distribution; add distribution = \"normal\" (or lognormal, uniform, categorical, fixed).")
-            params = {k: v for k, v in entry.items() if k not in ("distribution", "lower", "upper")}
-            covs.append(Covariate(name, str(entry["distribution"]), params, float(entry.get("lower", -math.inf)),
-                                  float(entry.get("upper", math.inf))))
+            raise PopulationError(f"{where} does not exist; check the path.") from None
+        except (OSError, UnicodeDecodeError):
+            raise PopulationError(f"{where} cannot be read as UTF-8 text; save it as a TOML text file.") from None
+        except DataTextError as exc:
+            raise PopulationError(f"{where} {exc.reason}; {exc.fix}.") from None
         unknown = set(data) - {"covariates", "bsa_formula", "iiv", "name"}
         if unknown:
-            raise PopulationError(f"population file '{path}' has unknown table(s) {sorted(unknown)}; use covariates, bsa_formula, iiv and name.")
+            raise PopulationError(f"{where} has unknown table(s) {listing(sorted(unknown))}; use covariates, "
+                                  "bsa_formula, iiv and name.")
+        table = data.get("covariates") or {}
+        if not isinstance(table, Mapping):
+            raise PopulationError(f"{where} has covariates = {shown(table)}; write one table per covariate, e.g. "
+                                  "[covariates.height_cm] with distribution = \"normal\", mean and sd.")
+        for key, kind in (("name", str), ("bsa_formula", str), ("iiv", bool)):
+            if key in data and not isinstance(data[key], kind):
+                raise PopulationError(f"{where} has {key} = {shown(data[key])}; give "
+                                      f"{'true or false' if kind is bool else 'text in quotes'}.")
+        covs = []
+        for name, entry in table.items():
+            if not isinstance(entry, Mapping) or "distribution" not in entry:
+                raise PopulationError(f"covariate {quote(name)} in {where} has no distribution; add distribution = "
+                                      "\"normal\" (or lognormal, uniform, categorical, fixed).")
+            params = {k: v for k, v in entry.items() if k not in ("distribution", "lower", "upper")}
+            covs.append(Covariate(name, str(entry["distribution"]), params, entry.get("lower", -math.inf),
+                                  entry.get("upper", math.inf)))
         if not covs:
-            raise PopulationError(f"population file '{path}' defines no covariates; add [covariates.height_cm] and [covariates.weight_kg].")
-        return cls(tuple(covs), str(data.get("bsa_formula", "mosteller")), bool(data.get("iiv", True)),
-                   str(data.get("name", path.stem)))
+            raise PopulationError(f"{where} defines no covariates; add [covariates.height_cm] and [covariates.weight_kg].")
+        return cls(tuple(covs), data.get("bsa_formula", "mosteller"), data.get("iiv", True), data.get("name", path.stem))
 
     def sample(self, n: int, seed: int, model: ChainedModel | None = None, *, start: int = 0) -> Population:
         """Draw patients ``start .. start+n-1`` (ids start+1 ..). Patient i uses its own stream, so
@@ -204,25 +283,44 @@ class Population:
         if len(t) == 0:
             raise PopulationError("the patient table has no rows; give at least one patient.")
         if t["id"].duplicated().any():
-            dup = t["id"][t["id"].duplicated()].tolist()[:5]
-            raise PopulationError(f"patient ids {dup} appear more than once in the 'id' column; make each id unique.")
+            dup = t["id"][t["id"].duplicated()].tolist()
+            raise PopulationError(f"patient ids {listing(dup, most=5)} appear more than once in the 'id' column; make "
+                                  "each id unique.")
         for col in t.columns:
             if col in NUMERIC_COLUMNS and not pd.api.types.is_numeric_dtype(t[col]):
-                raise PopulationError(f"column '{col}' holds text ({t[col].iloc[0]!r}, ...); give numbers, with the unit in the column name.")
+                raise PopulationError(f"column {quote(col)} holds text ({quote(t[col].iloc[0])}, ...); give numbers, with "
+                                      "the unit in the column name.")
             if col == "id" or not pd.api.types.is_numeric_dtype(t[col]):
                 continue
             bad = ~np.isfinite(t[col].to_numpy(dtype=float))
             if bad.any():
                 rows = (np.flatnonzero(bad) + 1).tolist()
                 more = ", ..." if len(rows) > 3 else ""
-                raise PopulationError(f"column '{col}' has {int(bad.sum())} empty or non-numeric cell(s) (patient rows {', '.join(map(str, rows[:3]))}{more}); fill them or drop those rows.")
-        for col, lo, hi in (("height_cm", 40.0, 250.0), ("weight_kg", 2.0, 400.0)):
-            if col in t.columns:
+                raise PopulationError(f"column {quote(col)} has {int(bad.sum())} empty or non-numeric cell(s) (patient rows "
+                                      f"{', '.join(map(str, rows[:3]))}{more}); fill them or drop those rows.")
+        for col, (lo, hi, fix) in RANGES.items():
+            if col in t.columns and pd.api.types.is_numeric_dtype(t[col]):
                 v = t[col].to_numpy(dtype=float)
                 bad = (v < lo) | (v > hi)
                 if bad.any():
                     k = int(np.flatnonzero(bad)[0])
-                    raise PopulationError(f"column '{col}' has {v[k]:g} for patient {t['id'].iloc[k]}, outside {lo:g}-{hi:g}; check the unit ({col.split('_')[1]}).")
+                    raise PopulationError(f"column '{col}' has {v[k]:g} for patient {shown(t['id'].iloc[k], 30)}, outside "
+                                          f"{lo:g}-{hi:g}; {fix}.")
+        for col in (c for c in t.columns if str(c).startswith("ETA_") and pd.api.types.is_numeric_dtype(t[c])):
+            v = t[col].to_numpy(dtype=float)
+            if np.any(np.abs(v) > MAX_ETA):
+                k = int(np.argmax(np.abs(v) > MAX_ETA))
+                raise PopulationError(f"column {quote(col, 30)} has {v[k]:.4g} for patient {shown(t['id'].iloc[k], 30)}; a "
+                                      f"random effect (log scale) lies within +-{MAX_ETA:g}, so check the column.")
+        for col, allowed in CATEGORIES.items():
+            if col in t.columns:
+                given = t[col][t[col].notna()]
+                accepted = set(allowed) | {word for word, value in _CATEGORY_WORDS.items() if value in allowed}
+                bad = ~given.astype(str).str.strip().str.upper().isin(accepted)
+                if bad.any():
+                    k = int(np.flatnonzero(bad.to_numpy())[0])
+                    raise PopulationError(f"column '{col}' has {quote(given.iloc[k], 30)} for patient "
+                                          f"{shown(t['id'][given.index[k]], 30)}; use one of {', '.join(allowed)}.")
         if "bsa_m2" not in t.columns and {"height_cm", "weight_kg"} <= set(t.columns):
             t = t.copy()
             t["bsa_m2"] = body_surface_area(t["height_cm"].to_numpy(float), t["weight_kg"].to_numpy(float), self.bsa_formula)
@@ -235,16 +333,19 @@ class Population:
         (``height_cm``, ``weight_kg``, ...); optional ``ETA_<P>`` or parameter columns."""
         path = Path(path)
         if not path.exists():
-            raise PopulationError(f"population file '{path}' does not exist; check the path.")
+            raise PopulationError(f"population file {quote(path)} does not exist; check the path.")
         try:
             t = pd.read_csv(path, comment="#")
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            raise PopulationError(f"population file '{path}' is not a readable CSV ({str(exc).splitlines()[0]}); save it as comma-separated text with a header row.") from None
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise PopulationError(f"population file {quote(path)} is not a readable CSV ({first[:80]}); save it as "
+                                  "comma-separated text with a header row.") from None
         t.columns = [str(c).strip() for c in t.columns]
         if "id" not in t.columns and "ID" in t.columns:
             t = t.rename(columns={"ID": "id"})
         if "id" not in t.columns:
-            raise PopulationError(f"population file '{path}' has no 'id' column; add one id per patient (columns found: {', '.join(t.columns[:8])}).")
+            raise PopulationError(f"population file {quote(path)} has no 'id' column; add one id per patient (columns "
+                                  f"found: {listing(t.columns)}).")
         for col in t.columns:
             if col in TEXT_COLUMNS or pd.api.types.is_numeric_dtype(t[col]):
                 continue
@@ -252,7 +353,8 @@ class Population:
             bad = num.isna() & t[col].notna()
             if bad.any():
                 k = int(np.flatnonzero(bad.to_numpy())[0])
-                raise PopulationError(f"column '{col}' in {path.name} has {t[col].iloc[k]!r} on line {k + 2}; give a number (units go in the column name, e.g. weight_kg).")
+                raise PopulationError(f"column {quote(col)} in {quote(path.name)} has {quote(t[col].iloc[k])} on line {k + 2}; "
+                                      "give a number (units go in the column name, e.g. weight_kg).")
             t[col] = num
         try:
             return cls(t, bsa_formula=bsa_formula, description=f"patients from {path.name}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -35,6 +36,31 @@ def run_process(*args: object, cwd: Path | None = None, timeout: float = 300) ->
     proc = subprocess.run([sys.executable, "-m", "mschemo", *[str(a) for a in args]], capture_output=True, text=True,
                           env=subprocess_env(), cwd=cwd, timeout=timeout)
     return Outcome(proc.returncode, proc.stdout, proc.stderr)
+
+
+#: the longest line a refusal prints: 'error: ' and a message of at most 300 characters
+MAX_ERROR_LINE = len("error: ") + 300
+
+
+def assert_refused(code: int, stdout: str, stderr: str, tmp_path: Path, inputs: Iterable[str],
+                   outputs: Iterable[Path] = ()) -> str:
+    """The project's rule for bad input: exit code 2, one line 'error: ... .' of at most MAX_ERROR_LINE
+    characters on stderr, no traceback, none of ``outputs`` written and nothing under ``tmp_path`` but
+    the ``inputs`` (file names) left. Returns the message."""
+    assert code == 2, (code, stdout[-2000:], stderr[-2000:])
+    assert "Traceback" not in stderr and "Traceback" not in stdout, stderr[-2000:]
+    lines = stderr.rstrip("\n").split("\n")
+    assert len(lines) == 1, stderr[-2000:]
+    msg = lines[0]
+    assert msg.startswith("error: ") and msg.endswith("."), msg
+    assert len(msg) > len("error: ") + 10, msg
+    assert len(msg) <= MAX_ERROR_LINE, f"{len(msg)} characters: {msg}"
+    for path in outputs:
+        assert not path.exists(), f"{path} was written"
+    kept = set(inputs)
+    leftovers = sorted(p.name for p in tmp_path.rglob("*") if p.name not in kept)
+    assert leftovers == [], f"files left behind: {leftovers}"
+    return msg
 
 
 def flat(text: str) -> str:

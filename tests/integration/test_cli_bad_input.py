@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from clitools import assert_refused
 
 REG = "12 mg/m2 over 30 min every 91 days x 2"
 BASE = ["simulate", "--drug", "mitox-2y"]
@@ -168,17 +169,7 @@ def _prepare(tmp_path: Path, args: list[str], files: dict[str, str]) -> tuple[li
 
 
 def _check(code: int, stdout: str, stderr: str, outputs: list[Path], tmp_path: Path, inputs: set[str]) -> None:
-    assert code == 2, (code, stdout, stderr)
-    assert "Traceback" not in stderr and "Traceback" not in stdout
-    lines = stderr.rstrip("\n").split("\n")
-    assert len(lines) == 1, stderr
-    msg = lines[0]
-    assert msg.startswith("error: ") and msg.endswith("."), msg
-    assert len(msg) > len("error: ") + 10, msg
-    for path in outputs:
-        assert not path.exists(), f"{path} was written"
-    leftovers = sorted(p.name for p in tmp_path.rglob("*") if p.name not in inputs)
-    assert leftovers == [], f"files left behind: {leftovers}"
+    assert_refused(code, stdout, stderr, tmp_path, inputs, outputs)
 
 
 @pytest.mark.parametrize(("args", "files"), [pytest.param(a, f, id=i) for i, a, f in CASES])

@@ -139,7 +139,7 @@ def test_already_progressive_patients_progress_from_day_0():
 
 def test_bad_course_and_edss_are_one_sentence_errors():
     rel = pd.DataFrame(columns=["id", "relapse", "day", "recovery_d", "edss_rise", "edss_residual"])
-    with pytest.raises(ms.errors.PopulationError, match="ms_course has the value 'RRPS'"):
+    with pytest.raises(ms.errors.PopulationError, match="column 'ms_course' has 'RRPS' for patient 1; use one of RRMS, SPMS, PPMS"):
         simulate_disability(_one("RRPS"), 10.0, 1, rel)
-    with pytest.raises(ms.errors.PopulationError, match="column edss has the value '12.0'"):
+    with pytest.raises(ms.errors.PopulationError, match="column 'edss' has 12 for patient 1, outside 0-9.5; give an EDSS from 0 to 9.5"):
         simulate_disability(_one("RRMS", edss=12.0), 10.0, 1, rel)

@@ -46,6 +46,7 @@ import pandas as pd
 from .._internal.rng import patient_indices, patient_rng
 from ..errors import PopulationError
 from ..params import ParameterSet, load_parameters
+from ..population import MS_COURSES
 
 __all__ = ["DisabilityModel", "DisabilityPaths", "VisitVariability", "simulate_disability", "relapse_edss",
            "DISABILITY_STREAM", "VISIT_STREAM", "REGRESSION_STREAM", "COURSES", "MILESTONES", "patient_course",
@@ -55,7 +56,7 @@ DISABILITY_STREAM = 6
 VISIT_STREAM = 7            # visit-to-visit variability of the EDSS as scored
 REGRESSION_STREAM = 8       # regression of relapse residuals, one row per relapse number
 YEAR = 365.25
-COURSES = ("RRMS", "SPMS", "PPMS")
+COURSES = MS_COURSES
 MILESTONES = (3.0, 4.0, 6.0)
 PIRA, PROGRESSION, RESIDUAL, REGRESSION = 1, 2, 3, 4     # kinds of sustained EDSS change (REGRESSION: negative)
 _CHUNK = 16                 # PIRA steps drawn per call (a fixed size keeps the draws independent of the window)

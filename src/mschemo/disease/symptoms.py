@@ -30,6 +30,7 @@ import pandas as pd
 from scipy.special import expit, ndtri
 
 from .._internal.rng import patient_indices, patient_rng
+from .._internal.text import quote
 from ..errors import OptionError, PopulationError
 from ..params import load_parameters
 
@@ -113,7 +114,7 @@ class SymptomTreatments:
         known = _model().medications
         for raw, name in zip(meds, names):
             if name not in known:
-                raise OptionError(f"symptomatic medication {raw!r} is not known; use one of {', '.join(sorted(known))}.")
+                raise OptionError(f"symptomatic medication {quote(raw, 40)} is not known; use one of {', '.join(sorted(known))}.")
         object.__setattr__(self, "medications", names)
 
     def log_odds_shift(self) -> np.ndarray:

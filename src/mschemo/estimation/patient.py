@@ -52,6 +52,9 @@ from typing import Any
 
 import pandas as pd
 
+from .._internal.structured import DataTextError, load_data
+from .._internal.text import listing
+from .._internal.text import quote as _q
 from ..errors import InputError
 from ..population import Population, body_surface_area
 from ..regimen import Dose, Regimen, mg_per
@@ -97,10 +100,6 @@ _JSON_SHAPE = '{"drug": ..., "covariates": {...}, "doses": [...], "counts": [...
 
 class PatientFileError(InputError):
     """A patient file is malformed or implausible (one sentence: the line or key, the value, the fix)."""
-
-
-def _q(text: object) -> str:
-    return "'" + " ".join(str(text).split()) + "'"
 
 
 @dataclass(frozen=True)
@@ -184,9 +183,9 @@ def patient_from_text(text: str, fmt: str = "csv", name: str = "patient", source
     if fmt == "csv":
         return _build(_csv_rows(lines, name), source or name, "csv")
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PatientFileError(f"{file} is not valid JSON (line {exc.lineno}: {exc.msg}); fix the syntax.") from None
+        data = load_data(text, "json")
+    except DataTextError as exc:
+        raise PatientFileError(f"{file} {exc.reason}; {exc.fix}.") from None
     return patient_from_dict(data, source=source or name)
 
 
@@ -229,7 +228,7 @@ def patient_from_dict(data: dict, source: str = "patient") -> PatientRecord:
         raise PatientFileError(f"{name} holds a JSON {type(data).__name__}, not an object; write {_JSON_SHAPE}.")
     unknown = sorted(set(data) - {"id", "drug", "covariates", "doses", "counts", "lvef", "note", "notes"})
     if unknown:
-        raise PatientFileError(f"{name} has the unknown key(s) {', '.join(map(_q, unknown))}; use {_JSON_SHAPE}.")
+        raise PatientFileError(f"{name} has the unknown key(s) {listing(map(_q, unknown), most=3)}; use {_JSON_SHAPE}.")
     rows = [_Row(k, "", _text(data[k], k), "", f"at {k}") for k in ("id", "drug") if k in data]
     for section, kind, value_key in (("covariates", dict, ""), ("doses", list, "amount"), ("counts", list, "value"),
                                      ("lvef", list, "value")):
@@ -261,9 +260,12 @@ def _date(row: _Row, what: str) -> dt.date:
         raise PatientFileError(f"date {_q(s)} {at} is not an ISO date; write YYYY-MM-DD (e.g. 2026-03-13), since "
                                "day/month orders are ambiguous.")
     try:
-        return dt.date.fromisoformat(s)
+        d = dt.date.fromisoformat(s)
     except ValueError:
         raise PatientFileError(f"date {_q(s)} {at} is not a calendar date; check the day and month (YYYY-MM-DD).") from None
+    if (d - dt.date.today()).days > MAX_SPAN_D:
+        raise PatientFileError(f"date {_q(s)} {at} is more than 10 years after today; check the year.")
+    return d
 
 
 def _in_range(value: float, key: str, field: str, text: str, unit: str, hint: str = "") -> float:

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .._internal.text import quote
 from ..errors import ModelError, RegimenError
 from .base import Model
 
@@ -78,7 +79,7 @@ class LinearPK(Model):
             key = cmt.strip().lower()
             if key in self.states:
                 return self.states.index(key)
-            raise RegimenError(f"compartment '{cmt}' is not in this model; use one of {', '.join(self.states)}.")
+            raise RegimenError(f"compartment {quote(cmt, 40)} is not in this model; use one of {', '.join(self.states)}.")
         if 1 <= int(cmt) <= len(self.states):
             return int(cmt) - 1
         raise RegimenError(f"compartment number {cmt} is not in this model; it has compartments 1-{len(self.states)} ({', '.join(self.states)}).")

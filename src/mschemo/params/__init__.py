@@ -31,8 +31,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import tomllib
 
+from .._internal.structured import DataTextError, load_data
+from .._internal.text import quote
 from ..errors import InputError, ParameterError
 
 __all__ = ["Source", "CovariateEffect", "Parameter", "ParameterSet", "load_parameters", "parameter_files",
@@ -171,7 +172,7 @@ class ParameterSet:
 def _loads(text: str) -> dict[str, Any]:
     """Parsed TOML, kept by its text: a file read again (every load_drug) is not parsed again; callers
     get a deep copy, so a change to one does not reach the next."""
-    return tomllib.loads(text)
+    return load_data(text, "toml")
 
 
 def read_toml(path: Path, copy: bool = True) -> tuple[dict[str, Any], str]:
@@ -181,11 +182,15 @@ def read_toml(path: Path, copy: bool = True) -> tuple[dict[str, Any], str]:
         data = path.read_bytes()
     except FileNotFoundError:
         raise ParameterError(f"parameter file '{path}' does not exist; check the path or use a built-in name.") from None
+    except OSError as exc:
+        raise ParameterError(f"parameter file {quote(path)} cannot be read ({exc.strerror}); give a TOML file.") from None
     try:
         content = _loads(data.decode("utf-8"))
         return (_copy.deepcopy(content) if copy else content), hashlib.sha256(data).hexdigest()
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ParameterError(f"parameter file '{path}' is not valid TOML ({exc}); fix the syntax at that line.") from None
+    except UnicodeDecodeError:
+        raise ParameterError(f"parameter file {quote(path)} is not UTF-8 text; save it as a TOML text file.") from None
+    except DataTextError as exc:
+        raise ParameterError(f"parameter file {quote(path)} {exc.reason}; {exc.fix}.") from None
 
 
 def _number(entry: Mapping[str, Any], key: str, where: str) -> float:

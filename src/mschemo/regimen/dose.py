@@ -17,8 +17,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import RegimenError
+from ..units import LONGEST_D, YEAR_D
 
-__all__ = ["Dose", "AMOUNT_UNITS", "PER_BODY", "mg_per"]
+__all__ = ["Dose", "AMOUNT_UNITS", "PER_BODY", "mg_per", "MAX_ADMINISTRATIONS", "MAX_AMOUNT"]
+
+#: the most administrations one record (or one part of a regimen) may stand for (a daily dose for 27
+#: years): more is a typing slip, and would ask for memory without end
+MAX_ADMINISTRATIONS = 10_000
+#: the largest amount of one dose in any unit (mg, mg/m2 or mg/kg): a kilogram of drug is a typing slip
+MAX_AMOUNT = 1e6
+#: the fastest infusion rate (amount unit per day): the largest amount in one minute
+MAX_RATE_PER_D = MAX_AMOUNT * 1440
+#: the largest per-dose bioavailability (a relative F above 1 is allowed; far above is a typing slip)
+MAX_BIOAVAILABILITY = 10.0
 
 #: dose amount units understood by the engine: per patient, per m2 body surface, per kg body weight
 AMOUNT_UNITS = ("mg", "mg/m2", "mg/kg")
@@ -101,14 +112,24 @@ class Dose:
             raise RegimenError(f"{where} has ADDL {self.addl!r}; give a whole number of additional doses >= 0.")
         if self.ss not in (0, 1, 2):
             raise RegimenError(f"{where} has SS {self.ss!r}; use 0 (none), 1 (steady state) or 2 (add steady state).")
+        if self.n_given > MAX_ADMINISTRATIONS:
+            raise RegimenError(f"{where} stands for {self.n_given:,} administrations (ADDL {self.addl:,}), more than "
+                               f"{MAX_ADMINISTRATIONS:,}; check ADDL (the doses after the first, e.g. 7 for 8 doses).")
+        if self.amount > MAX_AMOUNT:
+            raise RegimenError(f"{where} has amount {self.amount:.4g} {self.unit}, more than {MAX_AMOUNT:,.0f}; check the "
+                               "amount and its unit.")
+        if self.rate_per_d > MAX_RATE_PER_D:
+            raise RegimenError(f"{where} has rate {self.rate_per_d:.4g} per day, more than {MAX_RATE_PER_D:,.0f}; check "
+                               "the rate and its time unit.")
         if (self.addl > 0 or self.ss in (1, 2)) and self.ii_d <= 0 and not (self.ss and self.amount == 0 and self.rate_per_d > 0):
             raise RegimenError(f"{where} repeats (ADDL or SS) but has interval II {self.ii_d:g} d; give an interval > 0 (e.g. 'every 3 months').")
         if self.ss and self.ii_d > 0 and self.duration_d == 0 and self.rate_per_d == 0 and self.amount == 0:
             raise RegimenError(f"{where} is a steady-state record with amount 0; give the amount given each interval.")
         if self.bioavailability is not None:
             _finite("bioavailability", self.bioavailability, where)
-            if self.bioavailability < 0:
-                raise RegimenError(f"{where} has bioavailability {self.bioavailability:g}; it must be >= 0.")
+            if not 0 <= self.bioavailability <= MAX_BIOAVAILABILITY:
+                raise RegimenError(f"{where} has bioavailability {self.bioavailability:.4g}; give a fraction from 0 to "
+                                   f"{MAX_BIOAVAILABILITY:g} (usually at most 1).")
         if self.lag_d is not None:
             _finite("lag time", self.lag_d, where)
             if self.lag_d < 0:
@@ -117,6 +138,19 @@ class Dose:
             raise RegimenError(f"{where} has compartment {self.cmt!r}; give a name such as 'central' or a number.")
         if isinstance(self.cmt, (int, np.integer)) and self.cmt < 1:
             raise RegimenError(f"{where} has compartment number {self.cmt}; NONMEM compartments start at 1.")
+        self._check_spans(where)
+
+    def _check_spans(self, where: str) -> None:
+        """No time, duration, interval or lag of a record, nor its last administration, beyond LONGEST_D."""
+        by_rate = self.amount / self.rate_per_d if self.rate_per_d > 0 else 0.0
+        spans = (("is at day {}", self.time_d), ("lasts {} days", max(self.duration_d, by_rate)),
+                 ("repeats every {} days", self.ii_d), ("has a lag of {} days", self.lag_d or 0.0),
+                 ("gives its last administration on day {}", self.time_d + self.ii_d * self.addl))
+        for phrase, days in spans:
+            if days > LONGEST_D:
+                shown = f"{days:,.0f}" if days < 1e9 else f"{days:.3g}"
+                raise RegimenError(f"{where} {phrase.format(shown)}, more than {LONGEST_D / YEAR_D:.0f} years; check "
+                                   "the times and their unit.")
 
     def at(self, time_d: float) -> Dose:
         """The same dose at day ``time_d`` (checked as the constructor checks a time; the rest was

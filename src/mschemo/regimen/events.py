@@ -16,15 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .._internal.text import listing
+from .._internal.text import quote as _q
 from ..errors import RegimenError, UnitError
 from ..units import dose_unit, time_unit_days
 from .dose import Dose
 
 __all__ = ["read_event_table", "EVENT_COLUMNS"]
-
-
-def _q(text: object) -> str:
-    return "'" + " ".join(str(text).split()) + "'"
 
 
 #: canonical column -> names looked for in the file (case-insensitive) when ``columns`` does not say
@@ -120,8 +118,8 @@ class _Table:
                 continue
             if str(value).upper() not in self.header:
                 raise RegimenError(
-                    f"{self.where} has no column {_q(value)} (given as columns[{key!r}]); its columns "
-                    f"are {', '.join(self.header)}."
+                    f"{self.where} has no column {_q(value)} (given as columns[{_q(key)}]); its columns "
+                    f"are {listing(self.header)}."
                 )
             names[canon] = [str(value).upper()]
         col: dict[str, int] = {}
@@ -133,7 +131,7 @@ class _Table:
         for canon in _REQUIRED:
             if canon not in col:
                 raise RegimenError(
-                    f"{self.where} has no column {canon} (its columns are {', '.join(self.header) or 'none'}); "
+                    f"{self.where} has no column {canon} (its columns are {listing(self.header) or 'none'}); "
                     f"add it, or say which column it is with columns={{'{canon}': '...'}}."
                 )
         return col
@@ -191,6 +189,16 @@ def _convert_ids(raw_ids: list[str]) -> dict[str, object]:
     return out
 
 
+def _no_dose_on(t: _Table, line: int, row: list[str], evid: int, amt: float, rate: float) -> None:
+    """An observation (EVID 0) or other event (EVID 2) gives no drug: AMT and RATE must be 0 or empty
+    (NM-TRAN refuses dosing data on such records too)."""
+    kind = "an observation (EVID 0)" if evid == 0 else "an other-type event (EVID 2)"
+    for canon, value in (("AMT", amt), ("RATE", rate)):
+        if value != 0:
+            raise t.fail(line, canon, t.cell(row, canon), f"is given on {kind}, which gives no drug",
+                         f"write 0 or '.' in {t.file_name(canon)}, or EVID 1 for a dose")
+
+
 def read_event_table(
     path: str | Path,
     *,
@@ -203,7 +211,8 @@ def read_event_table(
     Columns (names case-insensitive; other columns are ignored):
 
     - required: ID, TIME, AMT.
-    - EVID: 0 observation, 1 dose, 2 other event (ignored), 3 reset, 4 reset and dose. Without
+    - EVID: 0 observation, 1 dose, 2 other event (ignored), 3 reset, 4 reset and dose (AMT and
+      RATE must be 0 or empty on EVID 0 and 2 records). Without
       an EVID column (or with an empty cell) a record is a dose if AMT > 0 or RATE > 0, else an
       observation.
     - CMT: the compartment, kept as its NONMEM number (or as the name written, e.g. "depot");
@@ -261,7 +270,7 @@ def read_event_table(
                 line,
                 "TIME",
                 t.cell(row, "TIME"),
-                f"is before the time {last[pid][0]:g} of ID {pid} on line {last[pid][1]}",
+                f"is before the time {last[pid][0]:g} of ID {_q(pid)} on line {last[pid][1]}",
                 "sort the records of each ID by time",
             )
         last[pid] = (time, line)
@@ -286,10 +295,10 @@ def read_event_table(
                 "use 0 (observation), 1 (dose), 2 (other), 3 (reset) or 4 (reset and dose)",
             )
         time_d = time * tf
-        if evid == 0:
-            obs[pid].append(time_d)
-            continue
-        if evid == 2:
+        if evid in (0, 2):
+            _no_dose_on(t, line, row, evid, amt, rate)
+            if evid == 0:
+                obs[pid].append(time_d)
             continue
 
         cmt_cell = t.cell(row, "CMT")

@@ -12,15 +12,12 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from .._internal.text import quote as _q
 from ..errors import RegimenError, UnitError
 from ..units import parse_dose, parse_duration, parse_interval
-from .dose import Dose
+from .dose import MAX_ADMINISTRATIONS, Dose
 
 __all__ = ["parse_regimen_text"]
-
-
-def _q(text: object) -> str:
-    return "'" + " ".join(str(text).split()) + "'"
 
 
 _NUM = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
@@ -289,11 +286,6 @@ def _resolve_route(part: _Part, prev: _Part | None, err: _TextError) -> None:
         )
     if "infusion" in kinds and part.duration_d is None:
         raise err(f"the infusion in part {_q(part.fragment)} has no duration", "add one, e.g. 'infusion over 30 min'")
-
-
-#: the most administrations one part of a regimen may give (a daily dose for 27 years): more is a typing
-#: slip, and would ask for memory without end
-MAX_ADMINISTRATIONS = 10_000
 
 
 def _resolve_count(part: _Part, err: _TextError) -> None:

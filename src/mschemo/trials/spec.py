@@ -39,6 +39,8 @@ from typing import Any
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from .._internal.structured import DataTextError, load_data
+from .._internal.text import listing, quote, shown
 from ..errors import InputError
 from ..population import Covariate
 from ..units import parse_duration
@@ -85,8 +87,8 @@ class TrialSpec(_Strict):
     count decreases and WHO leukopenia).
     """
 
-    name: str = "trial"
-    description: str = ""
+    name: str = Field(default="trial", max_length=200)
+    description: str = Field(default="", max_length=5000)
     duration: str = "2 years"
     seed: int = Field(default=1, ge=0, le=2**63 - 1)
     reference: str | None = None
@@ -137,9 +139,9 @@ class TrialSpec(_Strict):
     def _arms(self) -> TrialSpec:
         names = [a.name for a in self.arms]
         if len(set(names)) != len(names):
-            raise ValueError(f"arm names repeat in {names[:10]}; give each arm its own name")
+            raise ValueError(f"arm names repeat in {listing(names)}; give each arm its own name")
         if self.reference is not None and self.reference not in names:
-            raise ValueError(f"reference '{self.reference}' is not an arm; use one of {', '.join(names[:10])}")
+            raise ValueError(f"reference {quote(self.reference)} is not an arm; use one of {listing(names)}")
         if self.visits is not None and self.schedules:
             raise ValueError("give either [visits] or [schedules.NAME], not both")
         end = self.duration_d
@@ -263,17 +265,9 @@ class TrialSpec(_Strict):
         if fmt not in ("toml", "yaml"):
             raise TrialSpecError(f"format '{fmt}' of {name} is not toml or yaml; give one of them.")
         try:
-            if fmt == "toml":
-                import tomllib
-                data = tomllib.loads(text)
-            else:
-                import yaml
-                data = yaml.safe_load(text)
-        except RecursionError:
-            raise TrialSpecError(f"{name} is nested too deeply to be a trial spec; flatten it.") from None
-        except Exception as exc:   # tomllib.TOMLDecodeError, yaml.YAMLError
-            raise TrialSpecError(f"{name} is not valid {fmt.upper()} ({str(exc).splitlines()[0][:200]}); fix the "
-                                 "syntax.") from None
+            data = load_data(text, fmt)
+        except DataTextError as exc:
+            raise TrialSpecError(f"{name} {exc.reason}; {exc.fix}.") from None
         if not isinstance(data, dict):
             raise TrialSpecError(f"{name} is not a table of settings; start with name = ... and [[arms]].")
         return cls.from_dict(data, source or name)
@@ -283,14 +277,14 @@ def _one_sentence(exc: ValidationError, source: str) -> str:
     err = exc.errors()[0]
     loc = ""
     for part in err["loc"]:
-        loc += f"[{part}]" if isinstance(part, int) else (f".{part}" if loc else str(part))
+        loc += f"[{part}]" if isinstance(part, int) else (f".{str(part)[:40]}" if loc else str(part)[:40])
     msg = str(err["msg"]).rstrip(".")
     for prefix in ("Value error, ", "Assertion failed, "):
         msg = msg.removeprefix(prefix)
     value = err.get("input")
-    shown = "" if isinstance(value, (dict, list)) or value is None else f" (got {value!r})"
+    got = "" if isinstance(value, (dict, list)) or value is None else f" (got {shown(value, 40)})"
     more = f" ({len(exc.errors()) - 1} more problem(s) after this one)" if len(exc.errors()) > 1 else ""
-    return f"{source}: {loc or 'top level'}: {msg}{shown}{more}."
+    return f"{source}: {loc or 'top level'}: {msg}{got}{more}."
 
 
 def _check_arm(arm: Arm, source: str, k: int) -> None:

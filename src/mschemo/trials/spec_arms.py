@@ -80,7 +80,7 @@ class Comedication(_Strict):
     dose: str = "1 g"
     every: str
     start: str = "0 days"
-    count: int = Field(ge=1)
+    count: int = Field(ge=1, le=1000)
 
     @field_validator("every")
     @classmethod
@@ -104,7 +104,7 @@ class Arm(_Strict):
     """One arm: its treatment phases (or the one-phase shorthand ``drug``/``regimen``/``dmt``),
     co-medication, how relapses are treated and its allocation weight."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=80)
     drug: str | None = None
     regimen: str | None = None            # the drug's label regimen when absent
     rules: bool = True                    # the drug's dosing rules (counts, LVEF, cap)
@@ -114,7 +114,7 @@ class Arm(_Strict):
     dmt: str | None = None                # a disease-modifying therapy by name (relapse-rate ratio)
     phases: list[Phase] = Field(default_factory=list)
     comedication: list[Comedication] = Field(default_factory=list)
-    ratio: int = Field(default=1, ge=1)   # allocation weight
+    ratio: int = Field(default=1, ge=1, le=100)   # allocation weight
     steroids: bool | Literal["all", "moderate_or_severe", "severe", "none"] = "all"
     plasma_exchange: bool = False
 

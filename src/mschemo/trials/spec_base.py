@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from .._internal.text import quote
 from ..units import parse_duration
 
 __all__ = ["COUNTS"]
@@ -17,12 +18,15 @@ class _Strict(BaseModel):
 
 
 def _positive_interval(v: str) -> str:
-    if parse_duration(v, "interval") <= 0:
-        raise ValueError(f"'{v}' is not a positive interval; give one such as '3 months'")
+    days = parse_duration(v, "interval")
+    if days <= 0:
+        raise ValueError(f"{quote(v)} is not a positive interval; give one such as '3 months'")
+    if days < 1:
+        raise ValueError(f"{quote(v)} is shorter than a day, the shortest interval of a trial; give one such as '1 month'")
     return v
 
 
 def _duration_or_zero(v: str) -> str:
     if parse_duration(v, "duration") < 0:
-        raise ValueError(f"'{v}' is negative; give a duration from the start of the trial such as '9 months'")
+        raise ValueError(f"{quote(v)} is negative; give a duration from the start of the trial such as '9 months'")
     return v

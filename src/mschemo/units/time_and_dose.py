@@ -12,9 +12,11 @@ import math
 import re
 from fractions import Fraction
 
+from .._internal.text import quote
 from ..errors import UnitError
 
 __all__ = [
+    "LONGEST_D",
     "SECOND_D",
     "MINUTE_D",
     "HOUR_D",
@@ -49,6 +51,10 @@ DAY_D = float(_DAY)
 WEEK_D = float(_WEEK)
 YEAR_D = float(_YEAR)
 MONTH_D = float(_MONTH)
+
+#: the longest time any duration, interval or window may span: 100 years (a lifetime); a longer one is a
+#: typing slip, and a run over it would not end
+LONGEST_D = 100 * YEAR_D
 
 #: dose amount units: per patient, per m2 body-surface area, per kg body weight
 DOSE_UNITS = ("mg", "mg/m2", "mg/kg")
@@ -92,8 +98,16 @@ def _times(value: float, factor: Fraction) -> float:
 
 
 def _q(text: object) -> str:
-    """The value as quoted in a message: one line, in single quotes."""
-    return "'" + " ".join(str(text).split()) + "'"
+    """The value as quoted in a message: one line, in single quotes, cut when long."""
+    return quote(text)
+
+
+def _not_too_long(days: float, text: str, field: str, example: str) -> float:
+    """``days``, unless longer than :data:`LONGEST_D` (then a UnitError)."""
+    if days > LONGEST_D:
+        raise UnitError(f"{field} {_q(text)} is longer than {LONGEST_D / YEAR_D:.0f} years, the longest span mschemo "
+                        f"covers; write a shorter one, e.g. '{example}'.")
+    return days
 
 
 def split_number(text: object, field: str, example: str) -> tuple[float, str]:
@@ -172,7 +186,7 @@ def parse_duration(text: str, field: str = "duration") -> float:
         )
     if value < 0:
         raise UnitError(f"{field} {_q(text)} is negative; write a duration >= 0, e.g. '{-value:g} {unit.strip()}'.")
-    return _times(value, _TIME_WORDS[key])
+    return _not_too_long(_times(value, _TIME_WORDS[key]), text, field, "2 years")
 
 
 _EVERY_OTHER = re.compile(r"^every\s*other\s*([a-z]+)$")
@@ -244,7 +258,7 @@ def parse_interval(text: str, field: str = "interval") -> float:
     days = _times(value, _TIME_WORDS[key])
     if not days > 0:
         raise UnitError(f"{field} {_q(text)} is not positive; a dosing interval must be > 0, e.g. 'every 3 months'.")
-    return days
+    return _not_too_long(days, text, field, "every 3 months")
 
 
 # ---------------------------------------------------------------------------------------------

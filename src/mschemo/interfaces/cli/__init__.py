@@ -21,6 +21,7 @@ import typer
 
 import mschemo as ms
 
+from ..requests.base import quote, remove_unsettled
 from ._common import one_sentence
 from ._help import no_type_placeholders
 from .drugs import drugs_command
@@ -109,15 +110,15 @@ def _usage_message(exc: Exception, args: Sequence[str]) -> str:
     if isinstance(exc, click.exceptions.NoSuchOption):
         known = HINTS.get((command, exc.option_name))
         if known:
-            return f"there is no option {exc.option_name} in 'mschemo {command}'; {known}"
+            return f"there is no option {quote(exc.option_name, 40)} in 'mschemo {command}'; {known}"
         hint = f" (did you mean {', '.join(exc.possibilities)}?)" if exc.possibilities else ""
-        return f"there is no option {exc.option_name}{hint}; see {helper} for the options."
+        return f"there is no option {quote(exc.option_name, 40)}{hint}; see {helper} for the options."
     msg = " ".join((exc.format_message() if isinstance(exc, click.ClickException) else str(exc)).split())
     m = re.match(r"No such command '([^']*)'", msg)
     if m:
         close = difflib.get_close_matches(m.group(1), COMMANDS, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
-        return f"there is no command '{m.group(1)}'{hint}; the commands are {', '.join(COMMANDS)}."
+        return f"there is no command {quote(m.group(1), 40)}{hint}; the commands are {', '.join(COMMANDS)}."
     msg = msg.rstrip(".")
     msg = msg[:1].lower() + msg[1:]
     if "unexpected extra argument" in msg:
@@ -181,6 +182,38 @@ def _error_lines(message: str) -> None:
     sys.stderr.flush()
 
 
+#: the signal that stopped this run (SIGTERM), if one did
+_STOPPED: list[int] = []
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (a killed job, a timeout) removes the run's temporary copies at once, then unwinds the run
+    as Ctrl+C does (a Dask cluster is closed)."""
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        if not _STOPPED:
+            _STOPPED.append(signum)
+            remove_unsettled()
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point: ``mschemo ...``."""
-    sys.exit(run(argv))
+    import os
+
+    _stop_on_sigterm()
+    try:
+        code = run(argv)
+    except BaseException:        # the signal may land anywhere, an import included
+        if not _STOPPED:
+            raise
+        code = 128 + _STOPPED[0]
+    if _STOPPED:
+        remove_unsettled()       # anything staged while the run unwound
+        sys.stderr.write("error: stopped by SIGTERM; the unfinished outputs were removed.\n")
+        sys.stderr.flush()
+        os._exit(128 + _STOPPED[0])
+    sys.exit(code)

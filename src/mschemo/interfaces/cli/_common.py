@@ -10,7 +10,6 @@ import contextlib
 import math
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -20,7 +19,7 @@ import typer
 import mschemo as ms
 
 from ..requests import CLI, PLOT_SUFFIXES, TABLE_SUFFIXES  # noqa: F401 - the CLI's spelling and file suffixes
-from ..requests.base import DEFAULT_SEED
+from ..requests.base import DEFAULT_SEED, bounded, made_folder, settled, temp_sibling
 
 DISCLAIMER = ms.DISCLAIMER   # the one disclaimer text, shown wherever a dose is
 
@@ -90,11 +89,12 @@ def note(text: str) -> None:
 
 
 def one_sentence(message: str) -> str:
-    """A message as one line that ends with a full stop."""
+    """A message as one line of bounded length (its middle cut when long) that ends with a full stop."""
     import re
 
     text = " ".join(str(message).split())
     text = re.sub(r"\bnp\.(?:u?int|float|str_|bool_?)\d*\((.*?)\)", r"\1", text)  # np.int64(2) -> 2
+    text = bounded(text)
     if not text:
         return "something in the input is wrong."
     if text[-1] not in ".!?":
@@ -109,7 +109,8 @@ def one_sentence(message: str) -> str:
 def staged_outputs() -> Iterator[Callable[..., Path]]:
     """Write every output to a temporary file; rename them all only when the block succeeds.
 
-    ``stage(target)`` returns a temporary path beside the target, with the target's suffix;
+    ``stage(target)`` returns a temporary path beside the target, with the target's suffix (copies a
+    killed run left there are swept, see ``mschemo._internal.files``);
     ``stage(folder, folder=True)`` a temporary folder beside it, whose files are moved into
     ``folder``. A folder that does not exist yet is created, and a note on stderr says so. On any
     error every temporary file and folder, and every folder created for them, is removed and no
@@ -127,18 +128,15 @@ def staged_outputs() -> Iterator[Callable[..., Path]]:
             folder = folder.parent
         for f in reversed(missing):
             f.mkdir()
+            made_folder(f)
             created.append(f)
 
     def stage(target: Path, folder: bool = False) -> Path:
         target = Path(target)
         make(target.parent)
-        if folder:
-            tmp = tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent)
-        else:
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix or ".tmp", dir=target.parent)
-            os.close(fd)
-        staged.append((Path(tmp), target, folder))
-        return Path(tmp)
+        tmp = temp_sibling(target, folder=folder)
+        staged.append((tmp, target, folder))
+        return tmp
 
     try:
         yield stage
@@ -149,9 +147,11 @@ def staged_outputs() -> Iterator[Callable[..., Path]]:
             else:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(tmp)
+            settled(tmp)
         for f in reversed(created):
             with contextlib.suppress(OSError):
                 f.rmdir()
+            settled(f)
         raise
     mask = os.umask(0)   # temporary files are private (0600); results get the usual permissions
     os.umask(mask)
@@ -161,16 +161,20 @@ def staged_outputs() -> Iterator[Callable[..., Path]]:
                 os.chmod(tmp, 0o777 & ~mask)
             if not target.exists():
                 os.replace(tmp, target)
+                settled(tmp)
                 created.append(target)
                 continue
             for item in sorted(tmp.iterdir()):
                 os.replace(item, target / item.name)
             os.rmdir(tmp)
+            settled(tmp)
             continue
         with contextlib.suppress(OSError):
             os.chmod(tmp, 0o666 & ~mask)
         os.replace(tmp, target)
+        settled(tmp)
     for f in created:
+        settled(f)
         note(f"created the folder {fmt_path(f)}/ for the outputs.")
 
 

@@ -11,6 +11,8 @@ import typer
 
 import mschemo as ms
 
+from ..requests.base import quote
+
 _LOOPBACK = ("localhost",)
 
 
@@ -44,7 +46,7 @@ def serve_command(
     loads anything from the internet, and patient data is neither stored nor logged.
     """
     if not _is_loopback(host) and not expose:
-        raise ms.OptionError(f"--host {host} can be reached from other computers; add --expose to allow it, or leave "
+        raise ms.OptionError(f"--host {quote(host, 40)} can be reached from other computers; add --expose to allow it, or leave "
                              "--host out to serve this computer only.")
     try:
         import uvicorn

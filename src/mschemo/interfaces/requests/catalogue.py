@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...errors import OptionError
-from .base import Request, Spelling
+from .base import Request, Spelling, quote
 
 __all__ = ["DrugsRequest", "Catalogue", "regimen_text"]
 
@@ -27,7 +27,7 @@ class DrugsRequest(Request):
         if self.name is not None:
             key = self.name.strip().lower().replace("_", "-")
             if key not in drug_names and key not in model_names:
-                raise OptionError(f"there is no built-in drug named '{self.name}'; use one of "
+                raise OptionError(f"there is no built-in drug named {quote(self.name, 40)}; use one of "
                                   f"{', '.join(drug_names + model_names)}.")
             drug_names = [key] if key in drug_names else []
             model_names = [key] if key in model_names else []

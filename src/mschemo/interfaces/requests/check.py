@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...errors import MschemoError, OptionError
-from .base import Request, Spelling, choice, number, whole_number
+from ...regimen.dose import MAX_AMOUNT
+from .base import Request, Spelling, choice, number, quote, whole_number
 
 __all__ = ["CheckRequest", "CheckJob", "CheckResult", "VERDICTS"]
 
@@ -28,6 +29,8 @@ VERDICTS = {
     "stop": "a label rule ends treatment: no further dose",
 }
 COUNTS = ("anc", "wbc", "alc")
+#: the highest course number a check may be for, and the furthest a date may lie ahead of today (days)
+MAX_COURSE, MAX_AHEAD_D = 100, 3653
 
 
 class CheckRequest(Request):
@@ -55,7 +58,7 @@ class CheckRequest(Request):
         name = choice(self.drug, sp("drug"), tuple(available_drugs()))
         drug = load_drug(name)
         today = _date(self.date, sp("date"), sp) or dt.date.today()
-        course = whole_number(self.course, sp("course"), 1, "2")
+        course = whole_number(self.course, sp("course"), 1, "2", MAX_COURSE)
         counts = {}
         for key in COUNTS:
             value = getattr(self, key)
@@ -86,6 +89,10 @@ class CheckRequest(Request):
             weight = parse_weight(self.weight, sp("weight")) if self.weight else None
         except MschemoError as exc:
             raise OptionError(str(exc)) from None
+        for what, dose in ((sp("dose"), planned), (sp("given"), given)):
+            if dose is not None and dose[0] > MAX_AMOUNT:
+                raise OptionError(f"{what} {dose[0]:.4g} {dose[1]} is more than {MAX_AMOUNT:,.0f}; check the amount "
+                                  "and its unit.")
         if planned is None:
             planned = _label_dose(drug, sp)
         region = choice(self.cap_region, sp("cap_region"), ("us", "eu"))
@@ -117,10 +124,13 @@ def _date(text: str | None, option: str, sp: Spelling) -> dt.date | None:
     if text is None or not str(text).strip():
         return None
     try:
-        return dt.date.fromisoformat(str(text).strip())
+        day = dt.date.fromisoformat(str(text).strip())
     except ValueError:
-        raise OptionError(f"{option} '{text}' is not a date; write YYYY-MM-DD, e.g. "
+        raise OptionError(f"{option} {quote(text, 40)} is not a date; write YYYY-MM-DD, e.g. "
                           f"{sp.eg(option.lstrip('-'), '2026-03-31')}.") from None
+    if (day - dt.date.today()).days > MAX_AHEAD_D:
+        raise OptionError(f"{option} {day} is more than 10 years after today; check the year.")
+    return day
 
 
 def _label_dose(drug: Any, sp: Spelling) -> tuple[float, str]:

@@ -9,13 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import OptionError
-from .base import Request, Spelling, duration_days, output_folder, patients_from_file
+from .base import Request, Spelling, duration_days, output_folder, patients_from_file, quote
 
 __all__ = ["DiseaseRequest", "DiseaseJob", "UNTREATED_UNTIL", "untreated_population", "simulate_untreated",
            "attach"]
 
 #: the disease window without chemotherapy when no window is given
 UNTREATED_UNTIL = "2 years"
+#: the most virtual patients drawn for the disease without chemotherapy (they are simulated in memory)
+UNTREATED_MAX_N = 1_000_000
 
 
 class DiseaseRequest(Request):
@@ -74,35 +76,53 @@ class DiseaseJob:
     sp: Spelling = field(default_factory=Spelling)
 
     def check_population(self, population: Any, where: str) -> None:
-        """A DMT for everyone sets a column; a population that has one already gives each patient's."""
-        if self.dmt is None:
-            return
+        """A DMT for everyone sets a column; a population that has one already gives each patient's, each
+        a therapy with a known relapse-rate ratio (checked before anything runs, whatever is shown)."""
         table = getattr(population, "table", None)
-        covariates = getattr(population, "covariates", ())
-        if (table is not None and "dmt" in table.columns) or any(getattr(cv, "name", "") == "dmt" for cv in covariates):
+        given = [v for v in table["dmt"] if v == v] if table is not None and "dmt" in table.columns else []
+        has_column = table is not None and "dmt" in table.columns
+        for cv in getattr(population, "covariates", ()):
+            if getattr(cv, "name", "") == "dmt":
+                has_column = True
+                given += list(cv.params["values"]) if "values" in cv.params else [cv.params.get("value")]
+        if self.dmt is not None and has_column:
             raise OptionError(f"{self.sp('dmt')} sets every patient's therapy, but {where} already gives each patient a "
                               f"'dmt'; leave {self.sp('dmt')} out or remove that column.")
+        bad, known = _unknown_dmt(given)
+        if bad is not None:
+            raise OptionError(f"the dmt of the patients of {where} has {quote(bad, 40)}, not a disease-modifying therapy "
+                              f"with a known relapse-rate ratio; use one of none, {known}.")
+
+
+def _unknown_dmt(names: list[Any]) -> tuple[str | None, str]:
+    """The first of ``names`` without a relapse-rate ratio in the disease model (None: all known), and the
+    known names."""
+    import numpy as np
+
+    from ...disease.relapses import RelapseModel
+    from ...errors import PopulationError
+
+    model = RelapseModel.load()
+    known = ", ".join(sorted(model.dmt_rate_ratios or {}))
+    for name in dict.fromkeys(str(n) for n in names):
+        try:
+            model.dmt_factor(np.array([name], dtype=object))
+        except PopulationError:
+            return name, known
+    return None, known
 
 
 def _check_dmt(name: str | None, sp: Spelling) -> str | None:
     """The DMT name, checked against the relapse-rate ratios of the disease model."""
     if name is None:
         return None
-    import numpy as np
-
-    from ...disease.relapses import RelapseModel
-    from ...errors import PopulationError
-
     key = name.strip()
     if not key:
         raise OptionError(f"{sp('dmt')} is empty; give a therapy, e.g. {sp.eg('dmt', 'natalizumab')}.")
-    model = RelapseModel.load()
-    try:
-        model.dmt_factor(np.array([key], dtype=object))
-    except PopulationError:
-        known = ", ".join(sorted(model.dmt_rate_ratios or {}))
-        raise OptionError(f"{sp('dmt')} '{name}' is not a disease-modifying therapy with a known relapse-rate ratio; "
-                          f"use one of none, {known}.") from None
+    bad, known = _unknown_dmt([key])
+    if bad is not None:
+        raise OptionError(f"{sp('dmt')} {quote(name, 40)} is not a disease-modifying therapy with a known relapse-rate "
+                          f"ratio; use one of none, {known}.")
     return key
 
 
@@ -129,6 +149,9 @@ def untreated_population(population: str | None, n: int | None, seed: int | None
     from ...population import PopulationSpec
 
     seed_used = root_seed(seed)
+    if n is not None and n > UNTREATED_MAX_N:
+        raise OptionError(f"{sp('n')} {n:,} is more than the {UNTREATED_MAX_N:,} patients the disease without "
+                          f"chemotherapy is simulated for in memory; give fewer, e.g. {sp.eg('n', '10000')}.")
     if population is not None:
         pop, n_used, label = patients_from_file(population, n, sp, default_n)
         return (pop if n_used is None else pop.sample(n_used, seed_used)), seed_used, label

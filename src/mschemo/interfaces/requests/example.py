@@ -8,7 +8,18 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import OptionError
-from .base import DEFAULT_SEED, PLOT_SUFFIXES, Request, Spelling, output_folder, output_path, whole_number
+from .base import (
+    DEFAULT_SEED,
+    MAX_SEED,
+    PLOT_SUFFIXES,
+    Request,
+    Spelling,
+    output_folder,
+    output_path,
+    quote,
+    whole_number,
+    writable,
+)
 
 __all__ = ["ExampleRequest", "ScenarioJob", "DrugsSideBySideJob", "DRUGS", "DRUGS_N", "DRUGS_UNTIL", "DRUGS_FIGURE",
            "SCENARIO_N"]
@@ -20,6 +31,8 @@ DRUGS_UNTIL = "2 years"
 DRUGS_FIGURE = "mschemo_example.png"
 #: virtual patients of a built-in scenario when none are asked for
 SCENARIO_N = 200
+#: the most virtual patients an example simulates (more: 'mschemo simulate --example NAME --n N')
+MAX_N = 100_000
 
 
 class ExampleRequest(Request):
@@ -32,8 +45,8 @@ class ExampleRequest(Request):
     plot: str | None = None
 
     def resolve(self, sp: Spelling) -> ScenarioJob | DrugsSideBySideJob:
-        n = whole_number(self.n, sp("n"), 1, str(DRUGS_N))
-        seed = whole_number(self.seed, sp("seed"), 0, str(DEFAULT_SEED))
+        n = whole_number(self.n, sp("n"), 1, str(DRUGS_N), MAX_N)
+        seed = whole_number(self.seed, sp("seed"), 0, str(DEFAULT_SEED), MAX_SEED)
         folder = output_folder(self.outdir, sp("outdir"), "results") if self.outdir is not None else Path(".")
         plot = output_path(self.plot, sp("plot"), PLOT_SUFFIXES)
         if self.name is not None:
@@ -41,12 +54,13 @@ class ExampleRequest(Request):
 
             key = self.name.strip().lower().replace("_", "-")
             if key not in EXAMPLES:
-                raise OptionError(f"there is no built-in example named '{self.name}'; use {', '.join(EXAMPLES)}, or "
-                                  "leave NAME out for the three drugs side by side.")
-            return ScenarioJob(key, SCENARIO_N if n is None else n, seed, folder, plot or folder / f"{key}.png",
-                               folder / f"{key}.csv")
+                raise OptionError(f"there is no built-in example named {quote(self.name, 40)}; use "
+                                  f"{', '.join(EXAMPLES)}, or leave NAME out for the three drugs side by side.")
+            table = writable(folder / f"{key}.csv", sp("outdir"), "results")
+            return ScenarioJob(key, SCENARIO_N if n is None else n, seed, folder,
+                               plot or writable(folder / f"{key}.png", sp("outdir"), "results"), table)
         return DrugsSideBySideJob(DRUGS_N if n is None else n, DEFAULT_SEED if seed is None else seed,
-                                  plot or folder / DRUGS_FIGURE)
+                                  plot or writable(folder / DRUGS_FIGURE, sp("outdir"), "results"))
 
 
 @dataclass

@@ -9,7 +9,19 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import OptionError
-from .base import DEFAULT_SEED, PLOT_SUFFIXES, Request, Spelling, choice, input_file, number, output_path, whole_number
+from .base import (
+    DEFAULT_SEED,
+    MAX_SEED,
+    PLOT_SUFFIXES,
+    Request,
+    Spelling,
+    choice,
+    input_file,
+    number,
+    output_path,
+    quote,
+    whole_number,
+)
 
 __all__ = ["PersonaliseRequest", "PersonaliseJob", "EXAMPLE_PATIENTS", "example_patient_text"]
 
@@ -19,6 +31,9 @@ EXAMPLE_PATIENTS = {"cyclophosphamide": "cyclophosphamide.csv", "mitoxantrone": 
 KINDS = ("wbc", "anc", "alc")
 #: the most posterior draws per candidate dose and samples of the posterior one request may ask for
 MAX_DRAWS, MAX_SAMPLES = 20_000, 20_000
+#: the latest wanted date of the next dose: this many days after the patient's last dose (a plan is for the
+#: next course, not for years ahead)
+MAX_AHEAD_D = 730
 
 
 def example_patient_text(name: str, sp: Spelling) -> tuple[str, str]:
@@ -79,24 +94,18 @@ class PersonaliseRequest(Request):
             try:
                 on = dt.date.fromisoformat(self.on.strip())
             except ValueError:
-                raise OptionError(f"{sp('on')} '{self.on}' is not a date; write YYYY-MM-DD, e.g. "
+                raise OptionError(f"{sp('on')} {quote(self.on, 40)} is not a date; write YYYY-MM-DD, e.g. "
                                   f"{sp.eg('on', '2026-03-31')}.") from None
         target = self._target(sp)
         risk = number(self.max_risk, sp("max_risk"), "0.10")
         if not 0 <= risk <= 1:
-            raise OptionError(f"{sp('max_risk')} {self.max_risk} is not a probability; give a number from 0 to 1, e.g. "
+            raise OptionError(f"{sp('max_risk')} {risk:g} is not a probability; give a number from 0 to 1, e.g. "
                               f"{sp.eg('max_risk', '0.10')}.")
         grade = int(choice(str(self.risk_grade), sp("risk_grade"), ("3", "4")))
         region = choice(self.cap_region, sp("cap_region"), REGIONS)
-        samples = whole_number(self.samples, sp("samples"), 100, "1000")
-        if samples is not None and samples > MAX_SAMPLES:
-            raise OptionError(f"{sp('samples')} {samples} is more than {MAX_SAMPLES:,} posterior samples; give fewer, e.g. "
-                              f"{sp.eg('samples', '1000')}.")
-        draws = whole_number(self.draws, sp("draws"), 20, "300")
-        if draws > MAX_DRAWS:
-            raise OptionError(f"{sp('draws')} {draws} is more than {MAX_DRAWS:,} posterior draws; give fewer, e.g. "
-                              f"{sp.eg('draws', '300')}.")
-        seed = whole_number(self.seed, sp("seed"), 0, "1")
+        samples = whole_number(self.samples, sp("samples"), 100, "1000", MAX_SAMPLES)
+        draws = whole_number(self.draws, sp("draws"), 20, "300", MAX_DRAWS)
+        seed = whole_number(self.seed, sp("seed"), 0, "1", MAX_SEED)
         seed = DEFAULT_SEED if seed is None else seed
         plot = output_path(self.plot, sp("plot"), PLOT_SUFFIXES)
         sheet = output_path(self.sheet, sp("sheet"), (".html",))
@@ -115,7 +124,7 @@ class PersonaliseRequest(Request):
                                   "target; use one of them.")
             parts = self.target_nadir.replace(" ", "").replace("–", "-").split("-")
             if len(parts) != 2 or not all(parts):
-                raise OptionError(f"{sp('target_nadir')} '{self.target_nadir}' is not a range; write LOW-HIGH in "
+                raise OptionError(f"{sp('target_nadir')} {quote(self.target_nadir, 40)} is not a range; write LOW-HIGH in "
                                   f"10^9/L, e.g. {sp.eg('target_nadir', '1.5-2.0')}.")
             low, high = parts
         if (low is None) != (high is None):
@@ -169,6 +178,7 @@ class PersonaliseJob:
         from ...planning import recommend_dose
 
         record = self.read()
+        self._check_on(record)
         if self.region is not None and not load_drug(record.drug).rules.regions:
             raise OptionError(f"{self.sp('cap_region')} applies to drugs with a lifetime cap; {record.drug} has none, "
                               "so leave it out.")
@@ -177,3 +187,14 @@ class PersonaliseJob:
             post = sample_posterior(post, self.samples, seed=self.seed)
         return recommend_dose(post, target=self.target, max_risk_grade3=self.max_risk, on=self.on, n_draws=self.draws,
                               seed=self.seed, region=self.region, risk_grade=self.risk_grade)
+
+    def _check_on(self, record: Any) -> None:
+        """The wanted date, if given, is after the patient's last dose and at most :data:`MAX_AHEAD_D` days after."""
+        if self.on is None:
+            return
+        last = record.date_of(float(record.doses["day"].max()))
+        if self.on <= last:
+            raise OptionError(f"{self.sp('on')} {self.on} is not after the last dose ({last}); give a later date.")
+        if (self.on - last).days > MAX_AHEAD_D:
+            raise OptionError(f"{self.sp('on')} {self.on} is {(self.on - last).days:,} days after the last dose ({last}); "
+                              f"a plan is for the next course, so give a date within {MAX_AHEAD_D} days of it.")

@@ -12,6 +12,9 @@ from typing import Any
 from ...errors import OptionError
 from .base import (
     DEFAULT_SEED,
+    MAX_PATIENTS,
+    MAX_PROCESSES,
+    MAX_SEED,
     PLOT_SUFFIXES,
     TABLE_SUFFIXES,
     Request,
@@ -22,6 +25,7 @@ from .base import (
     input_file,
     output_path,
     patients_from_file,
+    quote,
     whole_number,
 )
 from .disease import UNTREATED_UNTIL, DiseaseJob, DiseaseRequest, simulate_untreated, untreated_population
@@ -66,8 +70,8 @@ class SimulateRequest(Request):
 
     def resolve(self, sp: Spelling) -> SimulationJob | UntreatedJob:
         """Check every field and say what to run (nothing heavy is run)."""
-        n_val = whole_number(self.n, sp("n"), 1, "100")
-        seed_val = whole_number(self.seed, sp("seed"), 0, "1")
+        n_val = whole_number(self.n, sp("n"), 1, "100", MAX_PATIENTS)
+        seed_val = whole_number(self.seed, sp("seed"), 0, "1", MAX_SEED)
         dopts = self.disease_options
         if self.disease is False:
             if self.untreated:
@@ -80,7 +84,7 @@ class SimulateRequest(Request):
         if self.untreated:
             return self._untreated(n_val, seed_val, sp)
         disease_on = self.disease is True or (self.disease is None and (self.example is None or bool(dopts.given(sp))))
-        threads_val = whole_number(self.threads, sp("threads"), 1, "2")
+        threads_val = whole_number(self.threads, sp("threads"), 1, "2", MAX_PROCESSES)
         dask = dask_address(self.dask, sp("dask"))
         backend_name = choice(self.backend, sp("backend"), ("compiled", "scipy", "jax")) or "compiled"
         table_kind = choice(self.table, sp("table"), ("wide", "long"))
@@ -89,10 +93,10 @@ class SimulateRequest(Request):
         plot_path = output_path(self.plot, sp("plot"), PLOT_SUFFIXES)
         decisions_path = output_path(self.decisions, sp("decisions"), TABLE_SUFFIXES)
         if out_path is not None and plot_path is not None and out_path.resolve() == plot_path.resolve():
-            raise OptionError(f"{sp('out')} and {sp('plot')} both name '{self.out}'; give two different files.")
+            raise OptionError(f"{sp('out')} and {sp('plot')} both name {quote(self.out, 40)}; give two different files.")
         for name, other in (("out", out_path), ("plot", plot_path)):
             if decisions_path is not None and other is not None and other.resolve() == decisions_path.resolve():
-                raise OptionError(f"{sp('decisions')} and {sp(name)} both name '{self.decisions}'; give two different "
+                raise OptionError(f"{sp('decisions')} and {sp(name)} both name {quote(self.decisions, 40)}; give two different "
                                   "files.")
         region = choice(self.cap_region, sp("cap_region"), CAP_REGIONS)
         rule_opts = [sp(o) for o, given in (("no_rules", self.no_rules), ("cap_region", region is not None),
@@ -129,7 +133,7 @@ class SimulateRequest(Request):
         if not self.stream:
             _fits_in_memory(job, self, sp)
         if djob is not None:
-            djob.check_population(job.population, f"'{self.population}'")
+            djob.check_population(job.population, quote(self.population, 40))
         return job
 
     def _untreated(self, n: int | None, seed: int | None, sp: Spelling) -> UntreatedJob:
@@ -156,7 +160,7 @@ class SimulateRequest(Request):
             until_d = djob.until_d if djob.until_d is not None else duration_days(UNTREATED_UNTIL, sp("until"))
         pop, seed_used, label = untreated_population(self.population, n, DEFAULT_SEED if seed is None else seed,
                                                      DEFAULT_N, sp)
-        djob.check_population(pop, f"'{self.population}'")
+        djob.check_population(pop, quote(self.population, 40))
         return UntreatedJob(pop, seed_used, label, until_d, djob)
 
 
@@ -235,14 +239,16 @@ def output_times(until: str | None, every: str | None, sp: Spelling) -> Any:
     if until is not None:
         until_d = parse_duration(until, sp("until"))
         if until_d <= 0:
-            raise OptionError(f"{sp('until')} '{until}' is not after day 0; give a later end, e.g. "
+            raise OptionError(f"{sp('until')} {quote(until, 40)} is not after day 0; give a later end, e.g. "
                               f"{sp.eg('until', chr(39) + '2 years' + chr(39))}.")
     if every is not None:
         every_d = parse_duration(every, sp("every"))
         if every_d <= 0:
-            raise OptionError(f"{sp('every')} '{every}' is not a positive step; give e.g. "
+            raise OptionError(f"{sp('every')} {quote(every, 40)} is not a positive step; give e.g. "
                               f"{sp.eg('every', chr(39) + '1 day' + chr(39))}.")
-    return OutputTimes(every=1.0 if every_d is None else every_d, until=until_d)
+    output = OutputTimes(every=1.0 if every_d is None else every_d, until=until_d)
+    output.check()
+    return output
 
 
 def load_drug_or_model(name: str, sp: Spelling, option: str = "drug") -> Any:
@@ -255,7 +261,7 @@ def load_drug_or_model(name: str, sp: Spelling, option: str = "drug") -> Any:
     known = drugs + [m for m in available_models() if m not in drugs]
     key = name.strip().lower().replace("_", "-")
     if key not in known:
-        raise OptionError(f"there is no built-in drug named '{name}'; use one of {', '.join(known)} "
+        raise OptionError(f"there is no built-in drug named {quote(name, 40)}; use one of {', '.join(known)} "
                           "(list them with 'mschemo drugs').")
     return load_drug(key) if key in drugs else load_model(key)
 
@@ -425,8 +431,9 @@ class _Resolver:
             from ...drugs import available_drugs
 
             raise OptionError(f"{self.rule_opts[0]} applies to a drug with dosing rules ({', '.join(available_drugs())}); "
-                              f"'{req.drug}' is a model without rules, so leave {self.rule_opts[0]} out.")
+                              f"{quote(req.drug, 40)} is a model without rules, so leave {self.rule_opts[0]} out.")
         reg, reg_label = self._doses()
+        _check_compartments(mdl, reg)
         pop, n_used, pop_label = self._population(reg, req.events is not None)
         return SimulationJob(mdl, reg, pop, n_used, self.seed_used, self.output, self.backend, regimen_label=reg_label,
                              population_label=pop_label)
@@ -441,7 +448,7 @@ class _Resolver:
         from ...examples import EXAMPLES, load_example
 
         if name not in EXAMPLES:
-            raise OptionError(f"{sp('example')} '{name}' is not a built-in example; use one of {', '.join(EXAMPLES)}.")
+            raise OptionError(f"{sp('example')} {quote(name, 40)} is not a built-in example; use one of {', '.join(EXAMPLES)}.")
         ex = load_example(name, n=DEFAULT_N if self.n is None else self.n, seed=self.seed)
         out = ex.output
         if self.output.until is not None or self.output.every != ex.output.every:
@@ -463,7 +470,7 @@ class _Resolver:
             return load_model(input_file(text, sp("model"), (".toml",)))
         known = available_models()
         if text.strip().lower().replace("_", "-") not in known:
-            raise OptionError(f"there is no built-in model named '{text}'; use one of {', '.join(known)} or the path "
+            raise OptionError(f"there is no built-in model named {quote(text, 40)}; use one of {', '.join(known)} or the path "
                               "of a model file (.toml).")
         return load_model(text.strip().lower().replace("_", "-"))
 
@@ -505,7 +512,7 @@ class _Resolver:
             if key not in known:
                 fix = (f"use one of {', '.join(known)}" if known
                        else f"it has no optional rules, so leave {sp('options')} out")
-                raise OptionError(f"{sp('options')} '{o}' is not an optional dosing rule of {drug.name}; {fix}.")
+                raise OptionError(f"{sp('options')} {quote(o, 40)} is not an optional dosing rule of {drug.name}; {fix}.")
             if key not in opts:
                 opts.append(key)
         common = dict(drug=drug, rules_on=rules_on, region=region, options=tuple(opts))
@@ -520,6 +527,7 @@ class _Resolver:
                 raise OptionError(f"{sp('decisions')} writes the course decisions of a regimen, and {sp('events')} "
                                   f"has none; leave {sp('decisions')} out or give {sp('regimen')}.")
             reg, reg_label = self._events()
+            _check_compartments(drug.model, reg)
             pop, n_used, pop_label = self._population(reg, True)
             return SimulationJob(drug.model, reg, pop, n_used, self.seed_used, self.output, self.backend,
                                  regimen_label=reg_label, population_label=pop_label, rules_on=False)
@@ -534,12 +542,12 @@ class _Resolver:
 
             path = Path(population)
             if n is not None:
-                raise OptionError(f"{sp('n')} does not apply to a patient table ('{path.name}' gives the patients); "
+                raise OptionError(f"{sp('n')} does not apply to a patient table ({quote(path.name, 40)} gives the patients); "
                                   f"leave {sp('n')} out.")
             pop = Population.from_csv(path)
             missing = [cov.name for cov in drug.covariates if cov.name not in pop.table.columns]
             if self.seed is not None and not missing and not self.disease:
-                raise OptionError(f"{sp('seed')} does not apply to a patient table ('{path.name}' gives the patients "
+                raise OptionError(f"{sp('seed')} does not apply to a patient table ({quote(path.name, 40)} gives the patients "
                                   f"and every covariate {drug.name} needs); leave {sp('seed')} out.")
             drawn = f"; {', '.join(missing)} drawn from {drug.name}'s distribution" if missing else ""
             return SimulationJob(drug.model, planned, pop, None, self.seed_used, self.output, self.backend,
@@ -562,7 +570,7 @@ class _Resolver:
         if req.population is not None:
             pop, n_used, label = patients_from_file(req.population, n, sp, DEFAULT_N)
             if n_used is None and seed is not None and not self.disease:
-                raise OptionError(f"{sp('seed')} does not apply to a patient table ('{Path(req.population).name}' "
+                raise OptionError(f"{sp('seed')} does not apply to a patient table ({quote(Path(req.population).name, 40)} "
                                   f"gives the patients); leave {sp('seed')} out.")
             return pop, n_used, label
         if from_events and n is None:
@@ -578,6 +586,14 @@ class _Resolver:
         n_used = DEFAULT_N if n is None else n
         spec = PopulationSpec()
         return spec, n_used, f"{n_used} virtual patients ({spec.name})"
+
+
+def _check_compartments(model: Any, regimen: Any) -> None:
+    """Every dose record goes into a compartment of the model (else a RegimenError, before the run)."""
+    regimens = getattr(regimen, "regimens", None)
+    for part in (regimens.values() if regimens is not None else (regimen,)):
+        for cmt in dict.fromkeys(d.cmt for d in part.doses):
+            model.pk.compartment_index(cmt)
 
 
 def _drug_regimen_label(drug: Any, text: str | None, planned: Any) -> str:

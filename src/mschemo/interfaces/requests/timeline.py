@@ -8,13 +8,25 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import OptionError
-from .base import DEFAULT_SEED, PLOT_SUFFIXES, Request, Spelling, duration_days, output_path, whole_number
+from .base import (
+    DEFAULT_SEED,
+    MAX_SEED,
+    PLOT_SUFFIXES,
+    Request,
+    Spelling,
+    duration_days,
+    output_path,
+    quote,
+    whole_number,
+)
 from .disease import UNTREATED_UNTIL, DiseaseJob, DiseaseRequest, attach, simulate_untreated, untreated_population
 from .simulate import SimulateRequest, SimulationJob
 
 __all__ = ["TimelineRequest", "TimelineJob", "DEFAULT_PLOT"]
 
 DEFAULT_PLOT = "timeline.png"
+#: the most virtual patients a timeline draws its one patient from
+MAX_N = 100_000
 
 
 class TimelineRequest(Request):
@@ -32,8 +44,9 @@ class TimelineRequest(Request):
     plot: str = DEFAULT_PLOT
 
     def resolve(self, sp: Spelling) -> TimelineJob:
-        n_val = whole_number(self.n, sp("n"), 1, "10")
-        seed_val = whole_number(self.seed, sp("seed"), 0, "1")
+        sp = sp.with_flags(patient="--patient")
+        n_val = whole_number(self.n, sp("n"), 1, "10", MAX_N)
+        seed_val = whole_number(self.seed, sp("seed"), 0, "1", MAX_SEED)
         plot_path = output_path(self.plot, sp("plot"), PLOT_SUFFIXES)
         patient = self.patient
         if patient is not None and not patient.strip():
@@ -62,7 +75,7 @@ class TimelineRequest(Request):
                 until_d = duration_days(UNTREATED_UNTIL, sp("until"))
             pop, seed_used, label = untreated_population(self.population, n_arg,
                                                          DEFAULT_SEED if seed_val is None else seed_val, 1, sp)
-            djob.check_population(pop, f"'{self.population}'")
+            djob.check_population(pop, quote(self.population, 40))
             index = pick(pop.ids, patient, sp)
             return TimelineJob(djob, plot_path, patient, None, pop, seed_used, label, until_d, index)
         sim = SimulateRequest(drug=self.drug, regimen=self.regimen, population=self.population, n=n_arg, seed=seed_val,
@@ -70,7 +83,7 @@ class TimelineRequest(Request):
         job = sim.resolve(sp)
         assert isinstance(job, SimulationJob)
         job.disease = djob
-        djob.check_population(job.population, f"'{self.population}'")
+        djob.check_population(job.population, quote(self.population, 40))
         if csv_population:
             pick(job.population.ids, patient, sp)   # a wrong id fails before the simulation
         return TimelineJob(djob, plot_path, patient, job, None, None, job.population_label, None, None)
@@ -106,7 +119,7 @@ def _check_virtual_id(text: str, n: int, sp: Spelling) -> None:
     try:
         k = int(text.strip())
     except ValueError:
-        raise OptionError(f"{sp('patient')} '{text}' is not an id of the virtual patients (1 to {n}); give a whole "
+        raise OptionError(f"{sp('patient')} {quote(text, 40)} is not an id of the virtual patients (1 to {n}); give a whole "
                           f"number, e.g. {sp.eg('patient', '1')}.") from None
     if not 1 <= k <= n:
         fix = f"give {sp.eg('n', str(k))} or more" if k > n else "give an id from 1"
@@ -122,4 +135,4 @@ def pick(ids: Any, patient: str | None, sp: Spelling) -> int:
     if patient.strip() in text:
         return text.index(patient.strip())
     shown = ", ".join(text[:5]) + (", ..." if len(text) > 5 else "")
-    raise OptionError(f"{sp('patient')} '{patient}' is not among the patients (ids {shown}); give one of their ids.")
+    raise OptionError(f"{sp('patient')} {quote(patient, 40)} is not among the patients (ids {shown}); give one of their ids.")

@@ -8,12 +8,28 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import OptionError
-from .base import Request, Spelling, choice, dask_address, input_file, output_path, whole_number
+from .base import (
+    MAX_PATIENTS,
+    MAX_PROCESSES,
+    MAX_SEED,
+    Request,
+    Spelling,
+    choice,
+    dask_address,
+    input_file,
+    output_folder,
+    output_path,
+    quote,
+    whole_number,
+    writable,
+)
 
 __all__ = ["TrialRequest", "TrialJob", "DEFAULT_N_PER_ARM", "default_folder"]
 
 #: patients per arm when none are asked for
 DEFAULT_N_PER_ARM = 200
+#: the most patients per arm, and per chunk, one trial may ask for
+MAX_N_PER_ARM = 10_000_000
 
 
 class TrialRequest(Request):
@@ -38,11 +54,16 @@ class TrialRequest(Request):
             what = "a trial spec file" if sp.cli else f"{sp('spec_text')} (a spec's TOML or YAML text)"
             raise OptionError(f"give {what} or {sp.eg('example', 'NAME')} (one of {', '.join(example_trials())}), "
                               "not both and not neither.")
-        n = whole_number(DEFAULT_N_PER_ARM if self.n_per_arm is None else self.n_per_arm, sp("n_per_arm"), 1, "200")
-        size = whole_number(1000 if self.chunk_size is None else self.chunk_size, sp("chunk_size"), 1, "1000")
-        seed = whole_number(self.seed, sp("seed"), 0, "1")
+        n = whole_number(DEFAULT_N_PER_ARM if self.n_per_arm is None else self.n_per_arm, sp("n_per_arm"), 1, "200",
+                         MAX_N_PER_ARM)
+        size = whole_number(1000 if self.chunk_size is None else self.chunk_size, sp("chunk_size"), 1, "1000",
+                            MAX_N_PER_ARM)
+        seed = whole_number(self.seed, sp("seed"), 0, "1", MAX_SEED)
         dask = dask_address(self.dask, sp("dask"))
-        workers = whole_number(self.workers, sp("workers"), 1, "2") if self.workers is not None else None
+        workers = whole_number(self.workers, sp("workers"), 1, "2", MAX_PROCESSES) if self.workers is not None else None
+        sp = sp.with_flags(out="--outdir")          # --out is the old spelling of a trial's folder
+        folder = output_folder(self.out, sp("out"), "my_trial")
+        report = output_path(self.report, sp("report"), (".html",))
         if workers is not None and dask is not None:
             raise OptionError(f"{sp('workers')} sets the processes on this machine and {sp('dask')} runs the chunks on a "
                               f"cluster; give one of them.")
@@ -59,11 +80,17 @@ class TrialRequest(Request):
             path = input_file(self.spec, sp("spec"), (".toml", ".yaml", ".yml"))
             spec = TrialSpec.from_file(path)
             label = str(path)
-        folder = Path(self.out) if self.out is not None else default_folder(spec.name if self.spec is None
-                                                                           else Path(self.spec).stem)
-        if folder.exists() and not folder.is_dir():
-            raise OptionError(f"{sp('out')} '{folder}' is a file; give a folder for the trial's files.")
-        report = output_path(self.report, sp("report"), (".html",)) if self.report is not None else None
+        total = n * sum(a.ratio for a in spec.arms)
+        if total > MAX_PATIENTS:
+            raise OptionError(f"{sp('n_per_arm')} {n:,} gives {total:,} patients in all, more than {MAX_PATIENTS:,}; give "
+                              f"fewer, e.g. {sp.eg('n_per_arm', '200')}.")
+        if folder is None:   # the command line's default (the web app writes each job into a folder of its own)
+            folder = default_folder(spec.name if self.spec is None else Path(self.spec).stem)
+            if sp.cli:
+                if folder.exists() and not folder.is_dir():
+                    raise OptionError(f"the trial's folder {quote(folder, 40)} is a file; give another with "
+                                      f"{sp.eg('out', 'FOLDER')}.")
+                writable(folder, sp("out"), "my_trial")
         return TrialJob(spec, label, n, seed, size, dask, folder, report, workers)
 
 

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import mschemo as ms
 
 from ..requests import API, EXAMPLE_PATIENTS, other_treatments
+from ..requests.base import bounded
 from ..requests.explain import EVERY, EXPLAIN_DRUGS
 from ..requests.personalise import example_patient_text
 from .compute import Compute, explain_bytes, json_safe, plan_json, plan_sheet, simulate_json, too_many
@@ -61,17 +62,11 @@ def _plotly_js() -> Path:
 
 
 # -- errors --------------------------------------------------------------------------------------------
-#: the longest message an answer carries: a message that echoes a large input is cut in its middle
-MAX_MESSAGE = 600
-
-
 def one_line(message: str) -> str:
-    """A message as one line of bounded length: control characters a person typed (a newline in a
-    field) are shown escaped, and a long echo of the input is cut in the middle."""
-    text = re.sub(r"[\x00-\x1f\x7f]", lambda m: repr(m.group())[1:-1], message)
-    if len(text) > MAX_MESSAGE:
-        text = text[: MAX_MESSAGE // 2] + " [...] " + text[-(MAX_MESSAGE // 2 - 10):]
-    return text
+    """A message as one line of bounded length (300 characters, as the command line prints): control
+    characters a person typed (a newline in a field) are shown escaped, and a long echo of the input is
+    cut in the middle."""
+    return bounded(re.sub(r"[\x00-\x1f\x7f]", lambda m: repr(m.group())[1:-1], message))
 
 
 def _error(status: int, message: str, field: str | None = None) -> JSONResponse:
