@@ -5,10 +5,14 @@ numbered checklist on stderr, exit 2, no file left)."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from clitools import HtmlTags, flat
+
+import mschemo as ms
 
 DISCLAIMER = "Research and education only, not a prescription."
 
@@ -63,6 +67,48 @@ def test_examples_run_and_write_the_figure_and_the_sheet(cli, tmp_path: Path, ex
     assert all(s.startswith("data:image/png;base64,") for s in parser.srcs)       # no external asset
     assert "@media print" in html
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.png", "sheet.html"]    # no temporary file left
+    # no folder of this machine anywhere on the sheet (the example lives inside the installed package)
+    visible = re.sub(r"data:image/png;base64,[^\"]+", "", html)
+    assert "site-packages" not in visible and str(Path(ms.__file__).parent) not in visible
+    assert not re.search(r"(?<![\w.^/])/(?:[\w.-]+/){2,}", visible), "an absolute path is on the sheet"
+    assert re.search(rf"source {example}\.(csv|json)\.", visible)                       # the file name only
+    # the figure spans the page (no height cap shrinking it to a thumbnail)
+    assert "<figure>" in html and "max-height" not in html and "prediction interval" in html
+
+
+def test_a_failed_check_reads_needs_review_not_give(cli, tmp_path: Path) -> None:
+    """The cyclophosphamide example's day-10 counts lie below the model's fit (check 'to-check'): the
+    model would give, but the screen and the sheet say NEEDS REVIEW and list that check, never GIVE."""
+    sheet = tmp_path / "sheet.html"
+    res = cli("personalise", "--example", "cyclophosphamide", "--draws", "60", "--sheet", sheet)
+    assert res.code == 0, res.stderr
+    text = flat(res.stdout)
+    assert text.startswith("patient DEMO-CY-01") and "NEEDS REVIEW:" in text and "GIVE:" not in text
+    assert "Review before giving: model fit to the measured counts (to-check)" in text
+    html = sheet.read_text(encoding="utf-8")
+    assert '<p class="decision needs-review">NEEDS REVIEW</p>' in html and 'class="decision give"' not in html
+    review = html.split('<ul class="review-list">')[1].split("</ul>")[0]
+    assert "model fit to the measured counts: to-check" in review
+
+
+def test_sheet_shows_give_only_when_every_check_passes() -> None:
+    """The same plan with every check passed reads GIVE (green); one failed check makes it NEEDS REVIEW."""
+    from mschemo.planning.sheet import file_names_only
+
+    folder = Path(ms.__file__).parent / "estimation" / "examples"
+    rec = ms.read_patient(folder / "cyclophosphamide.csv")
+    plan = ms.recommend_dose(ms.estimate_map(rec.drug, rec), n_draws=40)
+    assert plan.decision == "give" and plan.verdict == "needs review" and len(plan.open_checks) >= 1
+    passed = replace(plan, checks=plan.checks.assign(status="pass"))
+    assert passed.verdict == "give" and not len(passed.open_checks)
+    html = passed.sheet_html(figure=False)
+    assert '<p class="decision give">GIVE</p>' in html and "NEEDS REVIEW" not in html
+    failed = passed.checks.copy()
+    failed.loc[0, "status"] = "fail"
+    html = replace(passed, checks=failed).sheet_html(figure=False)
+    assert "NEEDS REVIEW" in html and 'class="decision give"' not in html
+    assert file_names_only("read /opt/venv/lib/python3.12/site-packages/mschemo/x.csv; 12 mg/m2/day") == \
+        "read x.csv; 12 mg/m2/day"
 
 
 def test_mitoxantrone_example_shows_lvef_and_lifetime_dose(cli) -> None:

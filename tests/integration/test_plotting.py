@@ -1,9 +1,11 @@
-"""Figures from results: panels, labels with units, dose marks, the grade-3 limit, atomic writes."""
+"""Figures from results: panels, labels with units, dose marks, the grade-3 limit, atomic writes; time
+in months or years for long runs; the concentration at its peaks; the dose plan's prediction interval."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import mschemo as ms
@@ -122,3 +124,107 @@ def test_drugs_side_by_side() -> None:
     assert fig.axes[0].get_title(loc="left").startswith("mitoxantrone\n12 mg/m²")
     assert fig.axes[0].get_ylim() == fig.axes[1].get_ylim()      # rows share their scale
     assert any(DISCLAIMER in t for t in _texts(fig))
+
+
+def _tick_texts(ax, lo: float, hi: float) -> list[str]:
+    """The x tick labels of ``ax`` between lo and hi (days), as its formatter writes them."""
+    fmt = ax.xaxis.get_major_formatter()
+    return [fmt(v, i) for i, v in enumerate(ax.get_xticks()) if lo - 1e-6 <= v <= hi + 1e-6]
+
+
+@pytest.fixture(scope="module")
+def two_years():
+    """One patient, 12 mg/m2 every 3 months (91.3125 d: doses between the output days) for 2 years."""
+    return ms.simulate("mitox-2y", "12 mg/m2 over 30 min every 3 months x 8", 1, seed=1)
+
+
+def test_time_axis_in_months_for_a_two_year_run(two_years) -> None:
+    from mschemo.presentation.style import time_axis
+
+    fig = plot_counts(two_years)
+    ax = fig.axes[-1]
+    assert ax.get_xlabel() == "Time (months)"
+    assert _tick_texts(ax, 0, 731) == ["0", "3", "6", "9", "12", "15", "18", "21", "24"]
+    assert time_axis(150.0)[1] == "days" and time_axis(5 * 365.25)[1] == "years"
+
+
+def test_drugs_side_by_side_in_months() -> None:
+    from mschemo.drugs import load_drug
+    from mschemo.plotting import plot_drugs
+
+    res = ms.simulate(load_drug("mitoxantrone"), n=7, seed=2, until="1 year")
+    fig = plot_drugs({"mitoxantrone": res})
+    assert fig.axes[-1].get_xlabel() == "Time (months)"
+
+
+def test_concentration_is_drawn_at_its_peaks_and_the_result_is_unchanged(two_years) -> None:
+    """On the daily grid equal doses show peaks many-fold apart (each dose meets the grid at another
+    time after it); the panel adds times close after each dose, so every peak shows at its height.
+    The result's own times and values stay as they were."""
+    times, values = two_years.times_d.copy(), two_years.values.copy()
+    doses = two_years.dose_times_d()
+    daily = two_years.column("conc")[0]
+    grid_peaks = [daily[(times >= d) & (times <= d + 1.0)].max() for d in doses]
+    assert max(grid_peaks) / min(grid_peaks) > 3            # what the daily grid alone would draw
+    fig = plot_counts(two_years, show_conc=True)
+    conc = fig.axes[-1].get_lines()[0]
+    x, y = np.asarray(conc.get_xdata()), np.asarray(conc.get_ydata())
+    peaks = [y[(x >= d) & (x < d + 1.0)].max() for d in doses]
+    assert max(peaks) / min(peaks) < 1.01 and min(peaks) > 10 * max(grid_peaks)
+    assert np.array_equal(two_years.times_d, times) and np.array_equal(two_years.values, values)
+
+
+# -- the dose plan's figure ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def example_plans():
+    """Plans of two example patients: mitoxantrone (the model follows the counts) and cyclophosphamide
+    (the day-10 counts lie below what the model can fit)."""
+    folder = Path(ms.__file__).parent / "estimation" / "examples"
+    plans = {}
+    for name in ("mitoxantrone", "cyclophosphamide"):
+        rec = ms.read_patient(folder / f"{name}.csv")
+        plans[name] = ms.recommend_dose(ms.estimate_map(rec.drug, rec), n_draws=150)
+    return plans
+
+
+def _drawn(fig):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
+def test_plan_band_is_a_prediction_interval_holding_the_patients_counts(example_plans) -> None:
+    """The band is the 90 % prediction interval of a measured count (the residual error added to the
+    posterior): wider than the curve's credible band, and it holds every count of the example patient
+    the model follows; no warning then. The legend lies above the panels; a year reads in months."""
+    from mschemo.planning.figure import BAND_LABEL
+
+    plan = example_plans["mitoxantrone"]
+    p = plan.predicted
+    assert (p["pi5_1e9_per_L"] < p["median_1e9_per_L"]).all() and (p["median_1e9_per_L"] < p["pi95_1e9_per_L"]).all()
+    assert (p["pi95_1e9_per_L"] - p["pi5_1e9_per_L"]).mean() > 1.5 * (p["p95_1e9_per_L"] - p["p5_1e9_per_L"]).mean()
+    band = plan.measured_vs_band()
+    assert len(band) == len(plan.record.counts) and band["inside"].all()
+    fig = plan.plot()
+    assert not any("WARNING" in t for t in _texts(fig))
+    (legend,) = fig.legends
+    assert BAND_LABEL in [t.get_text() for t in legend.get_texts()]
+    renderer = _drawn(fig)
+    assert legend.get_window_extent(renderer).y0 >= max(ax.get_window_extent(renderer).y1 for ax in fig.axes) - 1
+    assert all(ax.get_legend() is None for ax in fig.axes)
+    assert fig.axes[-1].get_xlabel().startswith("months since the first dose")
+
+
+def test_plan_figure_warns_when_a_count_lies_outside_the_band(example_plans) -> None:
+    plan = example_plans["cyclophosphamide"]
+    band = plan.measured_vs_band()
+    outside = band[~band["inside"]]
+    assert len(outside) >= 1 and set(outside["date"].astype(str)) == {"2026-03-13"}
+    fig = plan.plot()
+    warning = next(t for t in _texts(fig) if t.startswith("WARNING"))
+    assert "outside the 90 % prediction interval" in warning and "2026-03-13" in warning.replace("\n", " ")
+    (legend,) = fig.legends
+    assert "measured, outside the interval" in [t.get_text() for t in legend.get_texts()]
+    assert fig.axes[-1].get_xlabel().startswith("days since the first dose")   # 2 months: days

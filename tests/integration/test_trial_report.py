@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
@@ -122,6 +123,80 @@ def test_report_tables_and_reproducibility_line(written):
                   "n per arm placebo 20, mitoxantrone 12 mg/m2 20, mitoxantrone 5 mg/m2 20"):
         assert piece in line, piece
     assert text.count("Research and education only, not a prescription.") == 2
+
+
+def test_report_prints_no_none_and_names_one_interval_per_share(written):
+    """No "None" or "nan" anywhere (an option not used is left out of the provenance line, even inside a
+    mapping); the relapse-free share has one interval (Kaplan-Meier, exponential Greenwood), named once
+    under the outcome table and in the Kaplan-Meier heading; the disability table shows EDSS only."""
+    path, doc = written
+    visible = re.sub(r"data:image/png;base64,[^\"]+", "", path.read_text(encoding="utf-8"))
+    assert not re.search(r"\b(None|nan|NaN)\b", visible)
+    text = " ".join("".join(doc.text).split())
+    assert "event-free shares Kaplan-Meier with exponential Greenwood intervals" in text
+    assert "Kaplan-Meier curves (95 % CI, exponential Greenwood)" in text
+    assert "Relapse-free" not in text and "relapse_free" not in text
+    assert doc.tables["disability"][0] == ["Arm", "Patients", "EDSS at baseline: mean",
+                                           "EDSS change from baseline: mean (SD)"]
+    assert "EDSS change from baseline" in text   # the EDSS figure is a change from each patient's own baseline
+
+
+def test_provenance_leaves_out_options_not_used(trial):
+    patients, visits = trial
+    prov = {**PROVENANCE, "dask": None, "workers": 1, "backend": {"backend": "compiled", "threads": None}}
+    text = report.report_html(patients, visits, title="t", reference="placebo", provenance=prov)
+    line = text.split("Reproducibility: ")[1].split("</p>")[0]
+    assert "None" not in line and "dask" not in line and "backend backend compiled" in line and "workers 1" in line
+
+
+def _drawn(fig):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
+def test_figures_read_in_months_with_legends_outside_the_panels(trial):
+    """A 2-year trial: time in months since randomisation; each figure's legend lies below its panels
+    (none inside an axes); the EDSS axis is a change from baseline and includes 0."""
+    patients, visits = trial
+    arms = ARMS
+    km = report._km_figure(patients, arms, report.oc.default_endpoints(), 730.0)
+    counts = report._counts_figure(visits, arms, 730.0)
+    edss = report._edss_figure(visits, patients, arms, 730.0)
+    for fig in (km, counts, edss):
+        renderer = _drawn(fig)
+        assert all(ax.get_xlabel() == "months since randomisation" and ax.get_legend() is None for ax in fig.axes)
+        (legend,) = fig.legends
+        box = legend.get_window_extent(renderer)
+        assert all(box.y1 <= ax.get_window_extent(renderer).y0 for ax in fig.axes)
+    ticks = km.axes[0].get_xticks()
+    assert [round(v / (365.25 / 12), 6) for v in ticks if 0 <= v <= 731] == [0, 3, 6, 9, 12, 15, 18, 21, 24]
+    ax = edss.axes[0]
+    assert ax.get_ylabel() == "EDSS change from baseline (points)" and ax.get_ylim()[0] < 0 < ax.get_ylim()[1]
+    from matplotlib.figure import Figure
+
+    years = Figure().subplots()
+    report._time_axis(years, 10 * 365.25)
+    assert years.get_xlabel() == "years since randomisation"
+
+
+def test_forest_plot_rows_do_not_overlap(trial):
+    """One row per arm under a heading per outcome; no two labels or estimate texts overlap."""
+    patients, _ = trial
+    table = report.oc.outcome_table(patients, "placebo")
+    ratios = table[table["outcome"].str.contains("ratio") & (table["arm"] != "placebo")]
+    fig = report._forest_figure(ratios, ARMS, "placebo")
+    renderer = _drawn(fig)
+    ax = fig.axes[0]
+    boxes = [t.get_window_extent(renderer) for t in ax.get_yticklabels() + ax.texts if t.get_text().strip()]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b), (a, b)
+    headings = {t.get_text() for t in ax.texts}
+    assert {"Rate ratio, relapse rate", "Hazard ratio, first relapse", "ratio (95 % CI)"} <= headings
+    assert ax.get_xlabel().startswith("ratio vs placebo (log scale")
 
 
 def test_count_figure_is_left_out_when_no_arm_has_counts(trial, tmp_path):

@@ -164,11 +164,13 @@ def test_the_example_patient_gets_a_plan_with_bands_candidates_and_its_sheet(cli
 
 
 def test_a_plan_with_a_check_left_is_never_a_plain_give(client):
-    """The example's LVEF is 98 days old on the dose date: the plan gives, but only after the checks."""
+    """The example's LVEF is 98 days old on the dose date: the plan gives, but it needs review first."""
     p = client.post("/api/v1/personalise", json={"example": "mitoxantrone"}).json()
     statuses = {c["status"] for c in p["checks"]}
     assert "to-check" in statuses
-    assert p["decision"] == "give" and p["verdict"] == "give after checks"
+    assert p["decision"] == "give" and p["verdict"] == "needs review"
+    # the band drawn is the 90 % prediction interval of a measured count (the residual error added)
+    assert all(r["pi5_1e9_per_L"] < r["median_1e9_per_L"] < r["pi95_1e9_per_L"] for r in p["predicted"])
 
 
 def test_a_model_fit_check_that_fails_is_not_a_plain_give(client):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from .._internal.meta import DISCLAIMER
@@ -16,7 +17,10 @@ from .target import NadirTarget
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-__all__ = ["DosePlan", "DECISIONS"]
+__all__ = ["DosePlan", "DECISIONS", "VERDICT_REVIEW"]
+
+#: the verdict of a plan that gives a dose while a check did not pass
+VERDICT_REVIEW = "needs review"
 
 DECISIONS = {
     "give": "give the proposed dose on the proposed date",
@@ -32,8 +36,11 @@ class DosePlan:
     """A proposed next dose (or why there is none) with the posterior's predictions and the rule checks.
 
     Tables: ``checks`` (rule, status pass/fail/to-check, value, limit, reason), ``candidates`` (every
-    dose evaluated on the dose date), ``predicted`` (day, date, kind, median, p5, p95 of the counts
-    under the proposed plan), ``parameters`` (the patient's estimated parameters with 90 % intervals).
+    dose evaluated on the dose date), ``predicted`` (day, date, kind, median, p5, p95 of the model's
+    curve under the proposed plan, pi5, pi95 of a measured count: the residual error added),
+    ``parameters`` (the patient's estimated parameters with 90 % intervals).
+    ``verdict`` is what a clinic reads first: "needs review" when the decision is to give but a check
+    did not pass (``open_checks``), else the decision.
     """
 
     patient_id: str
@@ -83,6 +90,36 @@ class DosePlan:
     def gives_dose(self) -> bool:
         return self.dose is not None
 
+    @property
+    def open_checks(self) -> pd.DataFrame:
+        """The checks that did not pass (status fail or to-check)."""
+        return self.checks[self.checks["status"] != "pass"].reset_index(drop=True)
+
+    @property
+    def verdict(self) -> str:
+        """"needs review" when the decision is to give and a check did not pass; else the decision."""
+        return VERDICT_REVIEW if self.decision == "give" and len(self.open_checks) else self.decision
+
+    def measured_vs_band(self) -> pd.DataFrame:
+        """The measured counts (kind, date, day, value) with the 90 % prediction interval of a measured
+        count on their day (pi5, pi95; ``predicted``) and whether each lies in it (``inside``)."""
+        rec = self.record
+        cols = ["kind", "date", "day", "value", "pi5_1e9_per_L", "pi95_1e9_per_L", "inside"]
+        if rec is None or not len(rec.counts):
+            return pd.DataFrame(columns=cols)
+        c = rec.counts[rec.counts["kind"].isin(set(self.predicted["kind"]))]
+        frames = []
+        for kind, rows in c.groupby("kind", sort=False):
+            p = self.predicted[self.predicted["kind"] == kind]
+            day = rows["day"].to_numpy(dtype=float)
+            lo = np.interp(day, p["day"], p["pi5_1e9_per_L"])
+            hi = np.interp(day, p["day"], p["pi95_1e9_per_L"])
+            value = rows["value"].to_numpy(dtype=float)
+            frames.append(pd.DataFrame({"kind": kind, "date": rows["date"].to_numpy(), "day": day, "value": value,
+                                        "pi5_1e9_per_L": lo, "pi95_1e9_per_L": hi,
+                                        "inside": (value >= lo) & (value <= hi)}))
+        return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
+
     def dose_text(self) -> str:
         """'700 mg/m2 (1,166 mg) IV over 1 h on 2026-03-31', or the decision when there is no dose."""
         if self.dose is None:
@@ -122,7 +159,10 @@ class DosePlan:
 
     def summary(self) -> str:
         """The plan as plain text (what the CLI prints, without tables)."""
-        lines = [f"Patient {self.patient_id}, {self.drug}: {self.decision.upper()} - {self.reason}"]
+        lines = [f"Patient {self.patient_id}, {self.drug}: {self.verdict.upper()} - {self.reason}"]
+        if self.verdict == VERDICT_REVIEW:
+            lines.append("Review before giving: " + "; ".join(f"{r.rule} ({r.status})"
+                                                               for r in self.open_checks.itertuples(index=False)))
         if self.dose is not None:
             lines.append(f"Proposed dose: {self.dose_text()}")
             lines.append(f"  {self.mg_basis}")
@@ -151,8 +191,9 @@ class DosePlan:
         return self.candidates.copy()
 
     def plot(self, path: str | Path | None = None) -> Figure:
-        """Counts: measured (points), posterior median and 90 % band under the plan, the proposed
-        dose (dashed line) and the target range (shaded). Written to ``path`` if given."""
+        """Counts: measured (points), posterior median and 90 % prediction interval under the plan
+        (a warning when a measured count lies outside it), the proposed dose (dashed line) and the
+        target range (shaded). Written to ``path`` if given."""
         from .figure import plot_plan
 
         fig = plot_plan(self)

@@ -433,7 +433,7 @@ def _plan(s: _State) -> DosePlan:
         risk_grade=s.risk_grade, nadir_median=pick("nadir_median"), nadir_p5=pick("nadir_p5"),
         nadir_p95=pick("nadir_p95"), nadir_day=pick("nadir_day"),
         checks=pd.DataFrame(s.rows, columns=["rule", "status", "value", "limit", "reason"]),
-        candidates=cand_frame, predicted=predicted_table(rec, full_grid, pred), parameters=parameter_table(post),
+        candidates=cand_frame, predicted=predicted_table(rec, full_grid, pred, s.sigma), parameters=parameter_table(post),
         next_count_date=rec.date_of(nc_day) if nc_day is not None else None, next_count_day=nc_day,
         next_count_reason=nc_reason, requested_on=rec.date_of(s.on_day), cycle_d=ctx.cycle_d,
         region=ctx.region, mg_basis=mg_basis(ctx), cumulative=s.cumulative, posterior_method=method,

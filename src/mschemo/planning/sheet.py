@@ -3,7 +3,9 @@
 It shows the patient, the proposed dose and date (mg for the record's weight and height, infusion
 duration), the next-dose checklist (the label rules with the model's status, then standard
 pre-infusion checks that are not model outputs), every rule result with its reason, the date of the
-next count, a figure (base64 PNG; nothing is fetched) and the disclaimer at the top and the bottom.
+next count, a full-width figure (base64 PNG; nothing is fetched) and the disclaimer at the top and
+the bottom. A proposal to give while a check did not pass reads NEEDS REVIEW (amber) with those
+checks listed, never a green GIVE. File paths appear as file names only (no folder of this machine).
 
 Example::
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,7 +30,10 @@ from .._internal.meta import __version__
 if TYPE_CHECKING:  # pragma: no cover
     from .plan import DosePlan
 
-__all__ = ["sheet_html", "write_sheet", "STANDARD_CHECKS"]
+__all__ = ["sheet_html", "write_sheet", "STANDARD_CHECKS", "file_names_only"]
+
+#: an absolute path (POSIX or Windows) not inside a word (so "mg/m2" and "x10^9/L" are left alone)
+_PATH = re.compile(r"(?<![\w.^/\\])(?:[A-Za-z]:)?[\\/](?:[^\s\\/'\"<>]+[\\/])+([^\s\\/'\"<>]*)")
 
 #: standard pre-infusion checks (not model outputs): drug -> list of items; "*" applies to every drug
 STANDARD_CHECKS: dict[str, tuple[str, ...]] = {
@@ -54,7 +60,7 @@ h2 { font-size: 11.5pt; margin: 3mm 0 1.5mm; border-bottom: 1px solid #999; }
 .grid { display: grid; grid-template-columns: 1fr 1fr; gap: 3mm; }
 .box { border: 1px solid #aaa; padding: 2mm 3mm; }
 .decision { font-size: 13pt; font-weight: bold; }
-.give { color: #0b6e2b; } .delay, .review { color: #9a5b00; } .withhold, .stop { color: #b00020; }
+.give { color: #0b6e2b; } .delay, .review, .needs-review { color: #9a5b00; } .withhold, .stop { color: #b00020; }
 table { border-collapse: collapse; width: 100%; font-size: 9pt; margin: 1mm 0; }
 th, td { border: 1px solid #bbb; padding: 0.8mm 1.5mm; text-align: left; vertical-align: top; }
 thead th { background: #eef2f7; }
@@ -62,8 +68,10 @@ thead th { background: #eef2f7; }
 .to-check { color: #9a5b00; font-weight: bold; }
 ul.check { list-style: none; padding-left: 0; margin: 1mm 0; } ul.check li::before { content: "\\2610  "; }
 .small { font-size: 8.5pt; color: #444; }
-img { width: 100%; max-height: 80mm; object-fit: contain; }
-@media print { body { padding: 0; } .box, table, img { break-inside: avoid; } a { color: inherit; } }
+figure { margin: 3mm 0; } figure img { display: block; width: 100%; height: auto; }
+figcaption { font-size: 8.5pt; color: #444; margin-top: 1mm; }
+.review-list { margin: 1mm 0 0; padding-left: 5mm; color: #9a5b00; }
+@media print { body { padding: 0; } .box, table, figure { break-inside: avoid; } a { color: inherit; } }
 """
 
 
@@ -95,9 +103,20 @@ def _patient(plan: DosePlan) -> str:
     return f'<div class="box"><h2>Patient</h2><table>{rows}</table></div>'
 
 
+def file_names_only(text: str) -> str:
+    """``text`` with every absolute file path cut to its file name (no folder of this machine)."""
+    return _PATH.sub(lambda m: m.group(1) or "(folder)", text)
+
+
 def _proposal(plan: DosePlan) -> str:
-    out = [f'<div class="box"><h2>Proposal (model)</h2><p class="decision {_e(plan.decision)}">'
-           f"{_e(plan.decision.upper())}</p>"]
+    verdict = plan.verdict
+    out = [f'<div class="box"><h2>Proposal (model)</h2><p class="decision {_e(verdict.replace(" ", "-"))}">'
+           f"{_e(verdict.upper())}</p>"]
+    if verdict != plan.decision:   # the model would give, but a check did not pass
+        items = "".join(f"<li>{_e(r.rule)}: {_e(r.status)} ({_e(r.value)})</li>"
+                        for r in plan.open_checks.itertuples(index=False))
+        out.append(f'<p><b>The model proposes to {_e(plan.decision)} this dose, but these checks did not pass; '
+                   f'review them before giving:</b></p><ul class="review-list">{items}</ul>')
     rows = [(k[0].upper() + k[1:], v) for k, v in plan.proposal_rows() if k not in ("lifetime dose", "next count")]
     if rows:
         out.append("<table>" + "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows) + "</table>")
@@ -146,9 +165,14 @@ def sheet_html(plan: DosePlan, *, figure: bool = True) -> str:
                f"{_e(plan.next_count_reason)}</p></div>")
     img = ""
     if figure:
+        from .figure import BAND_LABEL
+
         fig = plan.plot()
-        img = _png(fig, f"counts of patient {plan.patient_id}: measured, predicted median and 90 % band")
-    notes = "".join(f"<li>{_e(n)}</li>" for n in plan.notes)
+        alt = f"counts of patient {plan.patient_id}: measured, predicted median and {BAND_LABEL}"
+        img = (f"<h2>Counts: measured and predicted</h2><figure>{_png(fig, alt, dpi=130)}<figcaption>Points: the "
+               f"measured counts. Line: the posterior median; band: the {_e(BAND_LABEL)}. A count outside the band "
+               "is ringed in red.</figcaption></figure>")
+    notes = "".join(f"<li>{_e(file_names_only(n))}</li>" for n in plan.notes)
     body = [
         f"<h1>{_e(title)}</h1>", disclaimer,
         '<div class="grid">', _patient(plan), _proposal(plan), "</div>",
@@ -156,7 +180,7 @@ def sheet_html(plan: DosePlan, *, figure: bool = True) -> str:
         _rules(plan), img, _parameters(plan),
         f'<h2>Notes</h2><ul class="small">{notes}</ul>' if notes else "",
         f'<p class="small">mschemo {_e(__version__)}; made {_e(dt.date.today().isoformat())}; source '
-        f"{_e(plan.record.source or '-')}. Model estimates from the population model and this patient's counts.</p>",
+        f"{_e(file_names_only(str(plan.record.source)) if plan.record.source else '-')}. Model estimates from the population model and this patient's counts.</p>",
         disclaimer,
     ]
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"

@@ -24,6 +24,7 @@ from .style import (
     _REFUSED_COLOR,
     DISCLAIMER,
     _footer,
+    set_time_axis,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -187,6 +188,12 @@ def _draw_panel(ax: Axes, result: SimulationResult, col: str, index: int | None,
     t = result.times_d
     vals = result.column(col)
     kind, ylabel, name = _label(col)
+    if col.startswith("conc"):   # the drug level where its peaks are, not only on the output grid
+        from .concentration import concentration_near_doses
+
+        dense = concentration_near_doses(result, col)
+        if dense is not None:
+            t, vals = dense
     color = _COLORS.get(kind, "#333333")
     is_count = col.endswith("_1e9_per_L")
     if index is not None:
@@ -250,11 +257,13 @@ def plot_counts(result: SimulationResult, output: str | Sequence[str] | None = N
     One patient (a one-patient result, or ``patient=<id>``): that patient's curve. Up to
     ``FEW_PATIENTS`` patients: one curve each. A larger population: the median with a ``band``
     (default 5-95 %) band over patients. Each panel marks the dose
-    times (ticks along the top) and the CTCAE v5.0 grade-3 limit (dotted). A result of dosing rules
+    times (ticks along the top) and the CTCAE v5.0 grade-3 limit (dotted); the time axis is in days up
+    to about 6 months, in months or years beyond. A result of dosing rules
     (``result.decisions``) marks the decisions instead: given courses as triangles along the top,
     withheld or stopped courses as red crosses and delays as open circles (for a population, every
     day on which some patient's course was so decided). ``show_conc`` adds a
-    concentration panel (log scale). ``ax``: draw the first selected output into these axes.
+    concentration panel (log scale), drawn at the output times plus times close after each dose
+    (the PK solved again, :mod:`.concentration`), so every peak shows at its height. ``ax``: draw the first selected output into these axes.
     Returns the matplotlib Figure; write it with :func:`save_figure`.
     """
     from matplotlib.figure import Figure
@@ -272,7 +281,7 @@ def plot_counts(result: SimulationResult, output: str | Sequence[str] | None = N
     if ax is not None:
         fig = ax.figure
         _draw_panel(ax, result, cols[0], index, band, doses, marks=marks)
-        ax.set_xlabel("Time (days)")
+        set_time_axis(ax, float(result.times_d[0]), float(result.times_d[-1]))
         if title:
             ax.set_title(title, loc="left", fontsize=10)
         return fig
@@ -282,7 +291,7 @@ def plot_counts(result: SimulationResult, output: str | Sequence[str] | None = N
     axes = fig.subplots(n, 1, sharex=True, squeeze=False)[:, 0]
     for a, col in zip(axes, cols, strict=True):
         _draw_panel(a, result, col, index, band, doses, marks=marks, marks_in_legend=False)
-    axes[-1].set_xlabel("Time (days)")
+    set_time_axis(axes[-1], float(result.times_d[0]), float(result.times_d[-1]))
     fig.suptitle(title or _default_title(result, index), x=0.01, ha="left", fontsize=11, fontweight="bold")
     if marks is None:
         fig.get_layout_engine().set(h_pad=0.08, rect=(0.0, 0.045, 1.0, 0.955))
@@ -299,7 +308,11 @@ def plot_counts(result: SimulationResult, output: str | Sequence[str] | None = N
 def _default_title(result: SimulationResult, index: int | None) -> str:
     from ..regimen import Regimen
 
-    reg = result.regimen.describe() if isinstance(result.regimen, Regimen) else "doses from an event table"
-    reg = reg.replace("mg/m2", "mg/m²")
+    planned = (result.provenance or {}).get("regimen") if result.decisions is not None else None
+    if planned:   # a drug under its rules: the regimen planned (the doses given are marked)
+        reg = f"{planned}, {'dosing rules' if (result.provenance or {}).get('dosing_rules') else 'every dose given'}"
+    else:
+        reg = result.regimen.describe() if isinstance(result.regimen, Regimen) else "doses from an event table"
+    reg = str(reg).replace("mg/m2", "mg/m²")
     who = f"patient {result.ids[index]}" if index is not None else f"{result.n_patients} patients"
     return f"{result.model.name}: {reg} ({who})"

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import OptionError
 from .counts import _decision_marks, _dose_times, _draw_panel
-from .style import _DOSE_COLOR, _G3_COLOR, _REFUSED_COLOR, DISCLAIMER, _footer
+from .style import _DOSE_COLOR, _G3_COLOR, _REFUSED_COLOR, DISCLAIMER, _footer, set_time_axis
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -51,8 +51,9 @@ def plot_drugs(results: dict[str, SimulationResult], subtitles: dict[str, str] |
             ax.set_title("", loc="left")
             if j > 0:
                 ax.set_ylabel("")
-            if i == len(rows) - 1:
-                ax.set_xlabel("Time (days)")
+            set_time_axis(ax, float(res.times_d[0]), float(res.times_d[-1]))
+            if i < len(rows) - 1:
+                ax.set_xlabel("")
         sub = (subtitles or {}).get(name, "")
         head = name + (f"\n{sub.replace('mg/m2', 'mg/m²')}" if sub else "")
         axes[0, j].set_title(head, loc="left", fontsize=9.5, color="#333333")

@@ -20,6 +20,7 @@ from .style import (
     DISCLAIMER,
     _footer,
     save_figure,
+    time_axis,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -31,24 +32,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["plot_timeline"]
 
-_MONTH_D = 365.25 / 12.0
-_YEAR_D = 365.25
 #: EDSS milestones drawn on the timeline, with what they mean
 _EDSS_MILESTONES = {4.0: "EDSS 4: walking range limited", 6.0: "EDSS 6: needs a walking aid"}
 _RELAPSE_COLOR = "#8e2c48"
 _SYMPTOM_COLOR = "#4a6fa5"
 _EDSS_COLOR = "#333333"
 _SPMS_COLOR = "#d35400"
-
-
-def _time_axis(end_d: float) -> tuple[float, str, float]:
-    """(days per unit, unit name, tick step in that unit) for a window of ``end_d`` days: months up
-    to 3 years, years beyond (as people write them)."""
-    if end_d <= 3.0 * _YEAR_D + 1.0:
-        months = end_d / _MONTH_D
-        return _MONTH_D, "months", 1.0 if months <= 8 else 3.0 if months <= 30 else 6.0
-    years = end_d / _YEAR_D
-    return _YEAR_D, "years", 1.0 if years <= 15 else 2.0 if years <= 30 else 5.0
 
 
 def _id_index(ids: np.ndarray, patient: Any, what: str) -> int:
@@ -326,7 +315,7 @@ def plot_timeline(disease: DiseaseResult, patient: Any = None, *, counts: Simula
     end_d = float(disease.times_d[-1])
     if counts is not None:
         end_d = max(end_d, float(counts.times_d[-1]))
-    scale, unit, step = _time_axis(end_d)
+    scale, unit, step = time_axis(end_d, days_up_to=0.0)   # months even for a short window
     end = end_d / scale
 
     n_sym = len(disease.symptoms.present)

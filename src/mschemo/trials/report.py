@@ -22,6 +22,7 @@ from .._internal.html import esc as _e
 from .._internal.html import png_img
 from .._internal.meta import DISCLAIMER, __version__
 from ..errors import InputError
+from ..presentation.style import set_time_axis
 from . import outcomes as oc
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -32,7 +33,8 @@ __all__ = ["write_report", "report_html", "DISCLAIMER"]
 _COUNTS = {"wbc_1e9_per_L": "WBC", "anc_1e9_per_L": "ANC", "alc_1e9_per_L": "ALC"}
 _PROVENANCE = (("spec_sha256", "spec sha256"), ("seed", "seed"), ("mschemo_version", "mschemo"),
                ("n_per_arm", "n per arm"), ("chunk_size", "chunk size"))
-_DAYS_PER_MONTH = 365.25 / 12
+#: the interval drawn around the Kaplan-Meier curves and given for the event-free share in the table
+KM_CI = "exponential Greenwood"
 _CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:.9em}th,td{border:1px solid #ccc;padding:.25em .6em;
 text-align:left;vertical-align:top}thead th{background:#eef2f7}.p{color:#555;font-size:.85em}
@@ -63,9 +65,13 @@ def _colors(arms: Sequence[str]) -> dict[str, Any]:
     return {a: cmap(i % 10) for i, a in enumerate(arms)}
 
 
-def _legend(ax: Any) -> None:
-    if ax.get_legend_handles_labels()[0]:   # no empty legend (matplotlib would warn)
-        ax.legend(fontsize="small")
+def _arm_legend(fig: Figure, arms: Sequence[str], colors: Mapping[str, Any], extra: Sequence = ()) -> None:
+    """One legend for the figure, below its panels (never over a curve): the arms, then ``extra`` handles."""
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=colors[a], lw=2, label=a) for a in arms] + list(extra)
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 4), fontsize="small",
+               frameon=False)
 
 
 def _figure(ncols: int, width: float = 5.0, height: float = 3.6) -> tuple[Figure, Any]:
@@ -75,20 +81,28 @@ def _figure(ncols: int, width: float = 5.0, height: float = 3.6) -> tuple[Figure
     return fig, np.atleast_1d(fig.subplots(1, ncols))
 
 
-def _km_figure(patients: pd.DataFrame, arms: Sequence[str], endpoints: Sequence) -> Figure | None:
+def _time_axis(ax: Any, span_d: float) -> None:
+    """Days since randomisation as days, months or years (the data stay in days)."""
+    set_time_axis(ax, 0.0, span_d, "{unit} since randomisation")
+    ax.set_xlim(-0.01 * span_d, span_d * 1.01)
+
+
+def _km_figure(patients: pd.DataFrame, arms: Sequence[str], endpoints: Sequence, span_d: float) -> Figure | None:
     colors = _colors(arms)
     panels = oc.time_to_event_endpoints(endpoints)[:3]
     if not panels:
         return None
-    fig, axes = _figure(len(panels), width=4.6)
+    from matplotlib.patches import Patch
+
+    fig, axes = _figure(len(panels), width=4.6, height=3.9)
     for ax, e in zip(axes, panels):
         for arm, c in oc.km_curves(patients, f"{e.name}_d", f"{e.name}_event").items():
-            x = c["timeline"].to_numpy() / _DAYS_PER_MONTH
-            ax.step(x, c["survival"], where="post", color=colors[arm], label=arm)
+            x = c["timeline"].to_numpy()
+            ax.step(x, c["survival"], where="post", color=colors[arm])
             ax.fill_between(x, c["lower"], c["upper"], step="post", color=colors[arm], alpha=0.15, lw=0)
-        ax.set(title=f"Time to {e.title}", xlabel="months since randomisation", ylabel="proportion event-free",
-               ylim=(0, 1.02))
-        _legend(ax)
+        ax.set(title=f"Time to {e.title}", ylabel="proportion event-free", ylim=(0, 1.02))
+        _time_axis(ax, span_d)
+    _arm_legend(fig, arms, colors, [Patch(color="#777777", alpha=0.3, lw=0, label=f"95 % CI ({KM_CI})")])
     return fig
 
 
@@ -107,73 +121,102 @@ def _visit_summary(visits: pd.DataFrame, col: str, stats: Sequence[str]) -> pd.D
     return out[out["n"] >= 0.5 * out["arm"].map(size)]
 
 
-def _counts_figure(visits: pd.DataFrame, arms: Sequence[str]) -> Figure | None:
+def _counts_figure(visits: pd.DataFrame, arms: Sequence[str], span_d: float) -> Figure | None:
     """Counts as reported at the first counts schedule's visits (others, e.g. around each dose, would
-    mix two curves into one)."""
+    mix two curves into one): median and the 5-95 % spread of the patients (not a CI)."""
     colors = _colors(arms)
     panels = [c for c in _COUNTS if c in visits.columns and np.isfinite(oc._floats(visits[c])).any()]
     if not panels:
         return None
+    from matplotlib.patches import Patch
+
     schedule = None
     if "schedule" in visits.columns:
         has = visits[np.isfinite(oc._floats(visits[panels[0]]))]
         schedule = str(has["schedule"].iloc[0]) if len(has) else None
         visits = visits[visits["schedule"].astype(str) == schedule] if schedule else visits
-    fig, axes = _figure(len(panels), width=4.2)
+    fig, axes = _figure(len(panels), width=4.2, height=3.9)
+    drawn = []
     for ax, col in zip(axes, panels):
         summary = _visit_summary(visits, col, ("q05", "q50", "q95"))
         for arm in arms:
             s = summary[(summary["arm"] == arm) & summary["q50"].notna()]
             if s.empty:   # an arm without a count model
                 continue
-            x = s["day"].to_numpy() / _DAYS_PER_MONTH
-            ax.plot(x, s["q50"], color=colors[arm], label=arm)
-            ax.fill_between(x, s["q05"], s["q95"], color=colors[arm], alpha=0.15, lw=0)
-        where = f", {schedule} visits" if schedule else ""
-        ax.set(title=f"{_COUNTS[col]} as reported{where}: median, 5-95 %", xlabel="months since randomisation",
-               ylabel="10^9/L")
+            drawn.append(arm)
+            x = s["day"].to_numpy()
+            ax.plot(x, s["q50"], color=colors[arm])
+            ax.fill_between(x, s["q05"], s["q95"], color=colors[arm], alpha=0.12, lw=0)
+        where = f" ({schedule} visits)" if schedule else ""
+        ax.set(title=f"{_COUNTS[col]} as reported{where}", ylabel=f"{_COUNTS[col]} (10$^9$/L)")
         ax.set_ylim(bottom=0)
-        _legend(ax)
+        _time_axis(ax, span_d)
+    shown = [a for a in arms if a in drawn]
+    _arm_legend(fig, shown, colors, [Patch(color="#777777", alpha=0.25, lw=0,
+                                           label="line: median; band: 5-95 % of the patients (spread, not a CI)")])
     return fig
 
 
-def _edss_figure(visits: pd.DataFrame, patients: pd.DataFrame, arms: Sequence[str]) -> Figure | None:
-    """Mean EDSS change from each patient's baseline (so baseline differences between arms do not show
-    as effects), on an axis that includes 0."""
+def _edss_figure(visits: pd.DataFrame, patients: pd.DataFrame, arms: Sequence[str], span_d: float) -> Figure | None:
+    """Mean EDSS change from each patient's own baseline (so baseline differences between arms do not
+    show as effects), on an axis that includes 0, labelled as a change."""
     if "edss" not in visits.columns or not np.isfinite(oc._floats(visits["edss"])).any():
         return None
     base = dict(zip(patients["id"], oc._floats(patients["edss_baseline"])))
     v = visits.assign(change=oc._floats(visits["edss"]) - visits["id"].map(base).to_numpy(dtype=float))
     colors = _colors(arms)
-    fig, (ax,) = _figure(1, width=6.0)
+    fig, (ax,) = _figure(1, width=6.4, height=3.9)
     summary = _visit_summary(v, "change", ("mean",))
     for arm in arms:
         s = summary[(summary["arm"] == arm) & summary["mean"].notna()]
-        ax.plot(s["day"].to_numpy() / _DAYS_PER_MONTH, s["mean"], marker=".", color=colors[arm], label=arm)
+        ax.plot(s["day"].to_numpy(), s["mean"], marker=".", color=colors[arm])
     ax.axhline(0.0, color="#999", lw=1)
     lo, hi = ax.get_ylim()
     ax.set_ylim(min(lo, -0.1), max(hi, 0.1))
-    ax.set(title="EDSS change from baseline: mean by arm", xlabel="months since randomisation", ylabel="EDSS points")
-    _legend(ax)
+    ax.set(title="EDSS change from each patient's baseline: mean by arm",
+           ylabel="EDSS change from baseline (points)")
+    _time_axis(ax, span_d)
+    _arm_legend(fig, arms, colors)
     return fig
 
 
-def _forest_figure(effects: pd.DataFrame, arms: Sequence[str]) -> Figure | None:
+def _forest_rows(effects: pd.DataFrame) -> list[tuple[str, str | None, pd.Series | None]]:
+    """(label, arm or None, row or None) top to bottom: each outcome as a heading, then its arms."""
+    rows: list[tuple[str, str | None, pd.Series | None]] = []
+    for outcome, g in effects.groupby("outcome", sort=False):
+        rows.append((str(outcome), None, None))
+        rows += [(str(r["arm"]), str(r["arm"]), r) for _, r in g.iterrows()]
+    return rows
+
+
+def _forest_figure(effects: pd.DataFrame, arms: Sequence[str], reference: str) -> Figure | None:
+    """Ratios vs the reference arm: one row per arm under a heading per outcome, the 95 % CI as a bar,
+    the estimate and CI as text at the right."""
     ok = effects[np.isfinite(effects[["estimate", "ci_low", "ci_high"]].to_numpy(dtype=float)).all(axis=1)
                  & (effects["ci_low"] > 0)]
     if ok.empty:
         return None
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter, NullFormatter
+    from matplotlib.transforms import blended_transform_factory
 
-    fig = Figure(figsize=(7.5, 1.2 + 0.38 * len(ok)), layout="constrained")
+    rows = _forest_rows(ok)
+    fig = Figure(figsize=(9.0, 1.5 + 0.3 * len(rows)), layout="constrained")
     ax = fig.subplots()
-    y = np.arange(len(ok))[::-1]
-    est = ok["estimate"].to_numpy(dtype=float)
-    err = np.vstack([est - ok["ci_low"].to_numpy(dtype=float), ok["ci_high"].to_numpy(dtype=float) - est])
     colors = _colors(arms)
-    for i, arm in enumerate(ok["arm"]):
-        ax.errorbar(est[i], y[i], xerr=err[:, i:i + 1], fmt="s", color=colors[arm], ecolor=colors[arm], capsize=3)
+    y = np.arange(len(rows))[::-1].astype(float)
+    across = blended_transform_factory(ax.transAxes, ax.transData)   # x: axes fraction, y: row
+    for yi, (label, arm, r) in zip(y, rows):
+        if r is None:   # an outcome's heading: a shaded row across the plot, its name at the left
+            ax.axhspan(yi - 0.5, yi + 0.5, color="#eef2f7", lw=0, zorder=0)
+            ax.text(0.005, yi, label, transform=across, va="center", ha="left", fontsize=9.5,
+                    fontweight="bold")
+            continue
+        est, lo, hi = float(r["estimate"]), float(r["ci_low"]), float(r["ci_high"])
+        ax.errorbar(est, yi, xerr=[[est - lo], [hi - est]], fmt="s", color=colors[arm], ecolor=colors[arm],
+                    capsize=3, ms=6)
+        ax.text(1.02, yi, oc.format_estimate(est, lo, hi), transform=across, va="center", fontsize=9)
+    ax.text(1.02, y[0] + 0.9, "ratio (95 % CI)", transform=across, va="center", fontsize=9, fontweight="bold")
     ax.axvline(1.0, color="#999", lw=1, ls="--")
     ax.set_xscale("log")
     lo, hi = float(ok["ci_low"].min()), float(ok["ci_high"].max())
@@ -181,8 +224,13 @@ def _forest_figure(effects: pd.DataFrame, arms: Sequence[str]) -> Figure | None:
     ax.set_xticks(ticks or [1.0])
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_yticks(y, [f"{a}: {o}" for a, o in zip(ok["arm"], ok["outcome"])])
-    ax.set(xlabel="ratio vs reference (95 % CI, log scale)", title="Effects vs reference")
+    ax.set_yticks(y, ["" if arm is None else label for label, arm, _ in rows])
+    ax.tick_params(axis="y", length=0)
+    ax.set_ylim(-0.6, y[0] + 1.4)
+    ax.grid(axis="x", color="#e6e6e6", lw=0.6)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    ax.set_xlabel(f"ratio vs {reference} (log scale; below 1: fewer events than in {reference})")
     return fig
 
 
@@ -198,7 +246,7 @@ def _provenance_line(provenance: Mapping[str, Any], patients: pd.DataFrame, arms
         if value is None:        # an option not used (e.g. no Dask cluster): nothing to say
             continue
         if isinstance(value, Mapping):
-            value = ", ".join(f"{k} {v}" for k, v in value.items())
+            value = ", ".join(f"{k} {v}" for k, v in value.items() if v is not None)
         text = f"<code>{_e(value)}</code>" if key == "spec_sha256" else _e(value)
         parts.append(f"{_e(label)} {text}")
     return "Reproducibility: " + "; ".join(parts) + "."
@@ -269,22 +317,35 @@ def _dosing_section(patients: pd.DataFrame, arms: Sequence[str]) -> str:
 
 
 def _disability_section(patients: pd.DataFrame, arms: Sequence[str], endpoints: Sequence) -> str:
-    """EDSS at baseline, and the first EDSS-change and time-to-relapse endpoints where the spec has them."""
+    """EDSS at baseline and the first EDSS-change endpoint where the spec has one. The share free of
+    relapse is in the outcome table only (Kaplan-Meier, one interval for one share)."""
     table = _in_order(oc.disability(patients, endpoints), arms)
     change = np.isfinite(table["edss_change_mean"].to_numpy(dtype=float)).any()
-    free = np.isfinite(table["relapse_free"].to_numpy(dtype=float)).any()
     rows = []
     for r in table.itertuples():
         row = [r.arm, str(r.patients), f"{r.edss_baseline_mean:.2f}"]
         if change:
             row.append(f"{r.edss_change_mean:+.2f}" + (f" ({r.edss_change_sd:.2f})" if np.isfinite(r.edss_change_sd) else ""))
-        if free:
-            row.append(oc.format_estimate(r.relapse_free, r.relapse_free_low, r.relapse_free_high, "share"))
         rows.append(row)
-    header = ["Arm", "Patients", "EDSS at baseline: mean"]
-    header += ["EDSS change: mean (SD)"] if change else []
-    header += ["Relapse-free (95 % CI)"] if free else []
+    header = ["Arm", "Patients", "EDSS at baseline: mean"] + (["EDSS change from baseline: mean (SD)"] if change else [])
     return _table(header, rows, "disability")
+
+
+def _methods_line() -> str:
+    """How each interval of the outcome table was computed (one method per kind of estimate)."""
+    return (f'<p class="p">95 % CIs: relapse rates and rate ratios Wald, from the negative binomial model; '
+            f"event-free shares Kaplan-Meier with {KM_CI} intervals (lifelines), as drawn in the Kaplan-Meier "
+            "curves; hazard ratios Wald, from the Cox model; shares of patients Wilson; mean changes t.</p>")
+
+
+def _span_d(patients: pd.DataFrame, visits: pd.DataFrame, endpoints: Sequence) -> float:
+    """The trial's time window (days): its last visit or time to event."""
+    days = [oc._floats(visits["day"])]
+    days += [oc._floats(patients[f"{e.name}_d"]) for e in oc.time_to_event_endpoints(endpoints)
+             if f"{e.name}_d" in patients.columns]
+    finite = np.concatenate(days)
+    finite = finite[np.isfinite(finite)]
+    return float(finite.max()) if finite.size else 365.25
 
 
 def report_html(patients: pd.DataFrame, visits: pd.DataFrame, *, title: str, reference: str,
@@ -298,19 +359,20 @@ def report_html(patients: pd.DataFrame, visits: pd.DataFrame, *, title: str, ref
                          f"of mschemo.trials.schema.VISIT_COLUMNS.")
     table = oc.outcome_table(patients, reference, endpoints)
     ratios = table[table["outcome"].str.contains("ratio") & (table["arm"] != reference)]
-    figures = [("Kaplan-Meier curves (95 % CI)", _km_figure(patients, arms, endpoints)),
-               ("Counts at the visits", _counts_figure(visits, arms)),
-               ("Disability at the visits", _edss_figure(visits, patients, arms)),
-               ("Effects vs reference (forest plot)", _forest_figure(ratios, arms))]
+    span_d = _span_d(patients, visits, endpoints)
+    figures = [(f"Kaplan-Meier curves (95 % CI, {KM_CI})", _km_figure(patients, arms, endpoints, span_d)),
+               ("Counts at the visits (median, 5-95 % of patients)", _counts_figure(visits, arms, span_d)),
+               ("Disability at the visits (EDSS change from baseline)", _edss_figure(visits, patients, arms, span_d)),
+               ("Effects vs reference (forest plot, 95 % CI)", _forest_figure(ratios, arms, reference))]
     body = [f"<h1>{_e(title)}</h1>", f'<p class="disclaimer">{_e(DISCLAIMER)}</p>',
             f"<p>Reference arm: {_e(reference)}. Ratios are negative binomial rate ratios (relapses) and Cox hazard "
             "ratios; NE = not estimable.</p>",
             "<h2>Patients at randomisation</h2>", _screening_line(patients), _baseline_section(patients, arms),
-            "<h2>Outcomes</h2>", _outcome_section(table, arms)]
+            "<h2>Outcomes</h2>", _outcome_section(table, arms), _methods_line()]
     for heading, fig in figures:
         if fig is not None:
             body += [f"<h2>{_e(heading)}</h2>", _png(fig, heading)]
-    body += ["<h2>Disability and relapses</h2>", _disability_section(patients, arms, endpoints),
+    body += ["<h2>Disability</h2>", _disability_section(patients, arms, endpoints),
              "<h2>Toxicity</h2>", _toxicity_section(patients, arms, endpoints),
              "<h2>Dosing</h2>", _dosing_section(patients, arms),
              f'<p class="repro">{_provenance_line(provenance, patients, arms)}</p>',

@@ -57,7 +57,7 @@ def personalise_command(
     seed: c.Seed = None,
     plot: Annotated[str | None, typer.Option("--plot", metavar="FILE.png", rich_help_panel=_OUTPUT,
                                              help="Write the figure (.png, .pdf or .svg): measured counts, "
-                                                  "posterior median and 90 % band, the proposed dose.")] = None,
+                                                  "posterior median and 90 % prediction interval, the proposed dose.")] = None,
     sheet: Annotated[str | None, typer.Option("--sheet", metavar="FILE.html", rich_help_panel=_OUTPUT,
                                               help="Write the printable infusion-centre sheet (one HTML page).")] = None,
     quiet: c.Quiet = False,
@@ -128,7 +128,10 @@ def _show(plan: Any, label: str, written: list[str]) -> None:
     rec = plan.record
     con.print(f"[bold]patient {escape(plan.patient_id)}[/bold]: {escape(plan.drug)}, {len(rec.doses)} dose(s) from "
               f"{rec.start}, {len(rec.counts)} count(s) ({escape(label)})")
-    con.print(f"[bold]{plan.decision.upper()}[/bold]: {escape(plan.reason)}")
+    con.print(f"[bold]{plan.verdict.upper()}[/bold]: {escape(plan.reason)}")
+    if plan.verdict != plan.decision:   # a dose to give, but a check did not pass
+        open_checks = "; ".join(f"{r.rule} ({r.status})" for r in plan.open_checks.itertuples(index=False))
+        con.print(f"[bold yellow]Review before giving[/bold yellow]: {escape(open_checks)}")
     rows = plan.proposal_rows()
     if rows:
         con.print(_text_table(pd.DataFrame(rows, columns=["", "proposal (model)"]), "Proposed next dose"))

@@ -139,15 +139,12 @@ def too_many(n: int, max_patients: int) -> None:
 
 
 def plan_json(request: Any) -> dict[str, Any]:
-    """A dose plan as JSON, with the verdict a clinic reads first: "give" only when the decision is to
-    give and every check (the model's fit to the counts included) passes."""
+    """A dose plan as JSON, with the verdict a clinic reads first (``DosePlan.verdict``): "give" only when
+    the decision is to give and every check (the model's fit to the counts included) passes, else
+    "needs review" (as on the printable sheet)."""
     plan = request.resolve(API).run()
     checks = frame(plan.checks)
-    statuses = {c.get("status") for c in checks}
-    if plan.decision == "give" and plan.gives_dose:
-        verdict = "give" if statuses <= {"pass"} else "give after checks"
-    else:
-        verdict = plan.decision
+    verdict = plan.verdict
     fit = next((c for c in checks if str(c.get("rule", "")).startswith("model fit")), None)
     record = plan.record
     return json_safe({

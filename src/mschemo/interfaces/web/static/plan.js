@@ -83,7 +83,7 @@
   }
 
   function draw(p) {
-    const verdictText = { give: "GIVE", "give after checks": "GIVE AFTER THE CHECKS BELOW", delay: "DELAY", review: "REVIEW", withhold: "WITHHOLD", stop: "STOP" };
+    const verdictText = { give: "GIVE", "needs review": "NEEDS REVIEW: GIVE ONLY AFTER THE CHECKS BELOW", delay: "DELAY", review: "REVIEW", withhold: "WITHHOLD", stop: "STOP" };
     const cls = p.verdict.replace(/\s+/g, "-");
     const rows = (list) => list.map((r) => "<tr><th scope=\"row\">" + ms.esc(r.label) + "</th><td>" + ms.esc(r.text) + "</td></tr>").join("");
     const checks = p.checks.map((c) => "<tr><td><span class=\"badge " + ms.esc(c.status) + "\">" + ms.esc(c.status) + "</span></td><td>" + ms.esc(c.rule)
@@ -108,8 +108,9 @@
     for (const k of ["wbc", "anc", "alc"]) {
       const pr = p.predicted.filter((r) => r.kind === k);
       if (!pr.length) continue;
-      const b = { p5: pr.map((r) => r.p5_1e9_per_L), p95: pr.map((r) => r.p95_1e9_per_L), median: pr.map((r) => r.median_1e9_per_L) };
-      traces = traces.concat(ms.band(pr.map((r) => r.date), b, k.toUpperCase() + " predicted", colors[k]));
+      // the band a measured count should fall in: the posterior with the measurement error added
+      const b = { p5: pr.map((r) => r.pi5_1e9_per_L), p95: pr.map((r) => r.pi95_1e9_per_L), median: pr.map((r) => r.median_1e9_per_L) };
+      traces = traces.concat(ms.band(pr.map((r) => r.date), b, k.toUpperCase(), colors[k], undefined, "median, 90 % prediction interval"));
       const m = p.measured.filter((r) => r.kind === k);
       traces.push({ x: m.map((r) => r.date), y: m.map((r) => r.value), mode: "markers", name: k.toUpperCase() + " measured", marker: { color: colors[k], size: 8 } });
     }
