@@ -512,7 +512,7 @@ def render_page(outcomes: list[Outcome], facts: Facts, *, quick: bool, seconds: 
         "- **Predicted** facts are published results no parameter was fitted to. They test whether the "
         "model predicts what it was not told.",
         "- Each fact's **band** (what counts as reproducing it) and the reason for its width were written in "
-        "[`validation/facts.toml`](../validation/facts.toml) before any run, from the source's sampling "
+        "`validation/facts.toml` before any run, from the source's sampling "
         "error, the simulation's and known differences of definition. A miss stays on this page with its "
         "cause; bands are not widened to turn misses into passes.",
         "- A fact that needs a feature mschemo does not have yet is listed as *not run: needs ...*, never "

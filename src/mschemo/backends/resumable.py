@@ -19,7 +19,7 @@ It also keeps, per patient, the running minimum of each count over whole days si
 >>> run = Resumable(ms.backends.Compiled(), model, pop, np.arange(0.0, 61.0))
 >>> run.give(np.array([0, 1]), [Regimen.parse("12 mg/m2 over 30 min").doses] * 2)
 >>> run.run(np.array([0, 1]), np.array([28.0, 28.0]))
->>> bool(np.all(run.held_counts(np.array([0, 1]))["anc"] < 5))
+>>> bool(np.all(run.held_counts(np.array([0, 1]))["wbc"] < 5.5))
 True
 """
 

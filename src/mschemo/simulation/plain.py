@@ -95,7 +95,7 @@ def simulate_plain(
     solver: how each chunk's problem (its patients, at the solve times) becomes a solution; default
         the backend's ``solve``. Dosing rules pass one that decides the doses while it solves.
 
-    >>> res = simulate("mitox-2y", "12 mg/m2 over 30 min every 91 days x 2", 2, seed=1, until="120 days")
+    >>> res = simulate_plain("mitox-2y", "12 mg/m2 over 30 min every 91 days x 2", 2, seed=1, until="120 days")
     >>> res.nadirs().shape[0]
     4
     """
