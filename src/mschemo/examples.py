@@ -63,6 +63,7 @@ class Example:
 def _mitox_2y(n: int, seed: int) -> Example:
     model = load_model("mitox-2y")
     ps = model.parameter_set
+    assert ps is not None  # a built-in model is read from its parameter file
     rng = np.random.default_rng(seed)
     height = rng.normal(168.0, 9.0, n)
     weight = 72.0 * np.exp(rng.normal(0.0, math.sqrt(math.log(1.0 + 0.20**2)), n))

@@ -250,6 +250,7 @@ def measured(true_values: object, count: str, seed: int, patient_index: object, 
     if shape != x.shape:
         raise OptionError(f"patient_index of shape {p.shape} and days of shape {d.shape} do not match the counts of shape "
                           f"{x.shape}; give one index per row and one day per column (or arrays of the counts' shape).")
+    assert shape is not None  # it is x.shape
     v = variation(key)
     s_i = math.sqrt(math.log1p(v.cv_i ** 2)) if biological else 0.0
     s_a = math.sqrt(math.log1p(v.cv_a ** 2)) if analytical else 0.0

@@ -31,7 +31,7 @@ class OutputTimes:
     times: tuple[float, ...] | None = None
 
     @staticmethod
-    def _days(value: float | str, field: str) -> float:
+    def _days(value: float | str | None, field: str) -> float:
         from .units import parse_duration
 
         if isinstance(value, str):

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from ._internal.rng import patient_rng
 from ._internal.structured import DataTextError, load_data
@@ -61,7 +62,7 @@ def _category(value: object) -> str:
     return _CATEGORY_WORDS.get(key, key)
 
 
-def body_surface_area(height_cm: np.ndarray, weight_kg: np.ndarray, formula: str = "mosteller") -> np.ndarray:
+def body_surface_area(height_cm: ArrayLike, weight_kg: ArrayLike, formula: str = "mosteller") -> np.ndarray:
     """Body-surface area (m2). Mosteller (N Engl J Med 1987;317:1098): sqrt(H*W/3600);
     DuBois & DuBois (Arch Intern Med 1916;17:863): 0.007184 * W^0.425 * H^0.725.
 
@@ -142,8 +143,8 @@ class Covariate:
         if self.name not in RANGES or d == "categorical":
             return
         lo, hi, _ = RANGES[self.name]
-        centre = {"normal": "mean", "lognormal": "median", "fixed": "value"}.get(d)
-        checks = [(k, p[k]) for k in (("low", "high") if d == "uniform" else (centre,))]
+        keys = ("low", "high") if d == "uniform" else ({"normal": "mean", "lognormal": "median", "fixed": "value"}[d],)
+        checks = [(k, p[k]) for k in keys]
         checks += [(k, v) for k, v in (("lower", self.lower), ("upper", self.upper)) if math.isfinite(v)]
         for key, value in checks:
             if not lo <= value <= hi:

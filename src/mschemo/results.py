@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -110,8 +110,9 @@ class SimulationResult:
                                   "output and until.")
         regimen = first.regimen
         if isinstance(regimen, EventTable):
-            regimen = EventTable({k: v for p in parts for k, v in p.regimen.regimens.items()},
-                                 {k: v for p in parts for k, v in p.regimen.observation_times_d.items()},
+            tables = cast("list[EventTable]", [p.regimen for p in parts])   # one run's chunks: all like the first
+            regimen = EventTable({k: v for t in tables for k, v in t.regimens.items()},
+                                 {k: v for t in tables for k, v in t.observation_times_d.items()},
                                  source=regimen.source)
         decisions = (pd.concat([p.decisions for p in parts], ignore_index=True)
                      if first.decisions is not None else None)
@@ -150,7 +151,7 @@ class SimulationResult:
         frames = []
         shared = isinstance(self.regimen, Regimen) and self.decisions is None
         starts = self._course_days() if self.decisions is not None else None
-        groups = ([(np.arange(self.n_patients), _interval_bounds(self.regimen.dose_times_d(), t))] if shared else
+        groups = ([(np.arange(self.n_patients), _interval_bounds(self.dose_times_d(), t))] if shared else
                   [(np.array([i]), _interval_bounds(starts[i] if starts is not None else self.dose_times_d(i), t))
                    for i in range(self.n_patients)])
         for out in self.count_outputs:
@@ -194,6 +195,7 @@ class SimulationResult:
     def _course_days(self) -> list[np.ndarray]:
         """Start days of the courses given to each patient (results of dosing rules)."""
         d = self.decisions
+        assert d is not None  # called for results of dosing rules only
         given = d[d["action"].isin(GIVEN)]
         by_id = given.groupby("id")["day"].apply(lambda s: np.sort(s.to_numpy(dtype=float))).to_dict()
         return [by_id.get(pid, np.empty(0)) for pid in self.ids]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 __all__ = ["patient_rng", "root_seed", "patient_indices"]
@@ -10,7 +12,8 @@ __all__ = ["patient_rng", "root_seed", "patient_indices"]
 def root_seed(seed: int | None) -> int:
     """The run's seed: the one given, or fresh entropy (recorded in provenance) when None."""
     if seed is None:
-        return int(np.random.SeedSequence().entropy % (2**63))
+        # cast: the stubs type entropy as given (int, ints or None); drawn fresh it is one int
+        return int(cast(int, np.random.SeedSequence().entropy) % (2**63))
     return int(seed)
 
 

@@ -4,6 +4,7 @@ whole message bounded in length, so that an error never echoes a large input bac
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any, cast
 
 __all__ = ["short", "quote", "shown", "listing", "bounded", "QUOTE_LIMIT", "MAX_MESSAGE"]
 
@@ -37,7 +38,7 @@ def shown(value: object, limit: int = QUOTE_LIMIT) -> str:
     ("'abc'", '5', '[1, 2]')
     """
     if type(value).__module__ == "numpy" and hasattr(value, "item"):
-        value = value.item()                       # np.int64(1) -> 1
+        value = cast(Any, value).item()            # np.int64(1) -> 1 (hasattr above)
     return quote(value, limit) if isinstance(value, str) else short(repr(value), limit)
 
 

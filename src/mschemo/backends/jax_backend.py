@@ -79,7 +79,8 @@ def _x64(jax: Any) -> Iterator[None]:
     """float64 within the block only (other JAX code in the process keeps its own setting)."""
     state = getattr(jax, "enable_x64", None)        # jax >= 0.8: jax.enable_x64(True) is a context manager
     if state is None:
-        from jax.experimental import enable_x64 as state_old  # jax 0.4.30 - 0.7
+        # jax 0.4.30 - 0.7 only: the installed (newer) jax the checker reads has no jax.experimental.enable_x64
+        from jax.experimental import enable_x64 as state_old  # pyright: ignore[reportAttributeAccessIssue]
         with state_old():
             yield
         return

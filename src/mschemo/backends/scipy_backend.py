@@ -104,6 +104,7 @@ class Scipy:
         t = min(0.0, t_out[0], a_time[0] if n_act else 0.0)
         t_end = t_out[-1]
         k_act = k_out = min_rec = 0
+        r: np.integer      # record index of an action (a_rec holds integers)
         n_rhs = 0
 
         def record(j: int, state: np.ndarray) -> None:

@@ -86,8 +86,10 @@ def _run(drug, scenario: Scenario, population, model):
 def evaluate(drug_name: str, values: dict[str, float], population) -> Evaluation:
     """Targets of ``drug_name`` simulated with the fitted parameters set to ``values`` (file units)."""
     drug = load_drug(drug_name)
-    model = drug.model.with_parameters(_with_values(drug.model.parameter_set, values))
-    population = _scaled_etas(population, drug.model.parameter_set, values)
+    ps = drug.model.parameter_set
+    assert ps is not None  # a drug's model is read from its drug file, with its parameters
+    model = drug.model.with_parameters(_with_values(ps, values))
+    population = _scaled_etas(population, ps, values)
     results = {s.name: _run(drug, s, population, model) for s in scenarios_for(drug_name)}
     simulated = {t.name: float(t.statistic(results[t.scenario])) for t in TARGETS[drug_name]}
     misfits = {t.name: t.misfit(simulated[t.name]) for t in TARGETS[drug_name]}
@@ -101,6 +103,7 @@ def calibrate(drug_name: str, *, n: int = 1000, seed: int = 20261125, max_evalua
 
     drug = load_drug(drug_name)
     ps = drug.model.parameter_set
+    assert ps is not None  # as in evaluate()
     names = list(FITTED[drug_name])
     bounds = np.log([FITTED[drug_name][k] for k in names])
     x0 = np.log([_start_value(ps, k) for k in names])
@@ -167,7 +170,10 @@ def write_calibration(drug_name: str, start: Evaluation, fit: Evaluation, *, n: 
     from datetime import date
 
     drug = load_drug(drug_name)
-    path = Path(path or drug.model.parameter_set.path)
+    if not path:
+        assert drug.model.parameter_set is not None  # as in evaluate()
+        path = Path(drug.model.parameter_set.path)
+    path = Path(path)
     text = path.read_text(encoding="utf-8")
     why = (f"calibrated by calibration/calibrate.py (seed {seed}, {n} virtual patients) to the published "
            "targets in [calibration] of this file")

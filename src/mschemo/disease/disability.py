@@ -414,6 +414,7 @@ def simulate_disability(population, until_d: float, seed: int, relapses: pd.Data
                     order += 1
                 continue
             if t_next == t_p:
+                assert pdraws is not None   # t_p is finite only with PIRA days, which come with their draws
                 ud = pdraws[jp]
                 jp += 1
                 step = min(0.5, emax - e)

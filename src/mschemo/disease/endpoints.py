@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -78,7 +79,7 @@ def _confirmed(days: np.ndarray, hit: np.ndarray, confirm_d: float, first: int) 
         c = conf[k]
         if c < v:
             ok[:, k] = (miss[:, c + 1] - miss[:, k]) == 0
-    event = ok.any(axis=1)
+    event = cast(np.ndarray, ok.any(axis=1))   # (n,) with an axis: an array, not a scalar
     visit = np.where(event, np.argmax(ok, axis=1), -1)
     day = np.where(event, days[np.maximum(visit, 0)], days[-1])
     cday = np.where(event, days[np.minimum(conf[np.maximum(visit, 0)], v - 1)], np.nan)

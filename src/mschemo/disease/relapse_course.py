@@ -21,6 +21,7 @@ run does not depend on chunking. Parameters: params/ms_relapses.toml.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -69,7 +70,7 @@ def steroid_recovery_factor(median_d: float, sdlog: float, odds_ratio: float, by
 
 def relapse_courses(relapses: pd.DataFrame, population, seed: int, *, start: int | np.ndarray = 0,
                     steroids: bool | str = False, plasma_exchange: bool = False,
-                    pulses: dict | None = None, stream: int = COURSE_STREAM) -> pd.DataFrame:
+                    pulses: Mapping | None = None, stream: int = COURSE_STREAM) -> pd.DataFrame:
     """Add edss_rise, recovery_d and edss_residual to a relapse table (id, relapse, day) of
     ``population`` (patients start..start+n-1 of the run).
 
@@ -120,6 +121,7 @@ def relapse_courses(relapses: pd.DataFrame, population, seed: int, *, start: int
         if pidx[j] != current:
             current = pidx[j]
             rng = patient_rng(seed, int(idx[current]), stream)
+        assert rng is not None   # drawn at each patient's first relapse (pidx is never -1)
         u = rng.random()
         r = 0.0 if u < p0 else 0.5 if u < p0 + p_half else 1.0 + 0.5 * _half_steps(rng, rise_extra)
         treated[j] = treated_by_pulse[j] or rule == "all" or (rule == "moderate_or_severe" and r >= 1.0) or (

@@ -31,8 +31,9 @@ i, the disease stream), so results do not depend on chunking. Parameters: ``para
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -95,7 +96,7 @@ class RelapseModel:
         """Seasonal rate factor at the given days of the year (1 January = 0)."""
         return 1.0 + self.season_amplitude * np.cos(2.0 * np.pi * (np.asarray(day_of_year) - self.season_peak_day) / 365.25)
 
-    def dmt_factor(self, dmt: np.ndarray) -> np.ndarray:
+    def dmt_factor(self, dmt: np.ndarray | Sequence[Any]) -> np.ndarray:
         """Rate ratio of each patient's disease-modifying therapy ("none" or empty: 1)."""
         table = dict(self.dmt_rate_ratios or {})
         out = np.ones(len(dmt))
@@ -121,7 +122,7 @@ class RelapseModel:
         return arr * self.sex_factor(sex) * np.exp(self.duration_slope * (duration_d - self.ref_duration))
 
 
-def _patient_columns(population) -> tuple[np.ndarray, np.ndarray]:
+def _patient_columns(population) -> tuple[np.ndarray, np.ndarray | None]:
     t = population.table
     sex = t["sex"].to_numpy() if "sex" in t.columns else np.full(len(t), "F")
     if "ms_duration_y" in t.columns:
@@ -163,11 +164,12 @@ def cohort_activity(population, model: RelapseModel, duration_d: np.ndarray) -> 
     scale = np.full(n, k)
     arr = np.full(n, model.arr_ref) * era
     has_history = np.zeros(n, dtype=bool) if prior is None else np.isfinite(prior)
-    if prior is not None and np.any(has_history & ~((window > 0) | (prior == 0))):
+    if prior is not None and window is not None and np.any(has_history & ~((window > 0) | (prior == 0))):
         raise PopulationError("column prior_years is 0 or missing where prior_relapses counts relapses; "
                               "give the window they were counted over in years (> 0).")
     if has_history.any() and k > 0:
         h = has_history
+        assert prior is not None and window is not None   # a history needs prior_relapses, which needs prior_years
         unselected = model.arr_unselected * era[h]
         mid = np.maximum(duration_d[h] - window[h] * 365.25 / 2.0, 0.0)
         mu_prior = model.base_rate(sex[h], mid, unselected) * window[h] * 365.25 * model.pre_entry_activity
@@ -231,21 +233,25 @@ def simulate_relapses(population, until_d: float, seed: int, *, model: RelapseMo
         rng = patient_rng(seed, int(idx[i]), DISEASE_STREAM)
         z = rng.gamma(shape[i], scale[i]) if k > 0 else 1.0
         lam0 = base[i] * z
+        inverse: Callable[[float], float]
         if grid is None:
             # cumulative rate L(t) = lam0 * (exp(s t) - 1) / s, inverted in closed form
-            def inverse(target: float, lam0: float = lam0) -> float:
+            def closed_form(target: float, lam0: float = lam0) -> float:
                 if abs(s) < 1e-15:
                     return target / lam0
                 x = 1.0 + s * target / lam0
                 return math.log(x) / s if x > 0 else math.inf
+            inverse = closed_form
             cum_end = lam0 * (math.expm1(s * until_d) / s if abs(s) > 1e-15 else until_d)
         else:
+            assert vals is not None   # given with grid
             rate = lam0 * np.exp(s * grid) * vals[min(i, len(vals) - 1)]
             cum = np.concatenate([[0.0], np.cumsum(0.5 * (rate[1:] + rate[:-1]) * np.diff(grid))])
             cum_end = float(np.interp(until_d, grid, cum))
 
-            def inverse(target: float, cum=cum) -> float:
+            def interpolated(target: float, cum: np.ndarray = cum) -> float:
                 return float(np.interp(target, cum, grid)) if target <= cum[-1] else math.inf
+            inverse = interpolated
         total = 0.0
         k_rel = 0
         while True:

@@ -157,7 +157,7 @@ class SymptomTimeline:
 
 
 def _rows(population, ids: np.ndarray) -> np.ndarray:
-    rows = pd.Index(population.ids).get_indexer(ids)
+    rows = pd.Index(population.ids).get_indexer(pd.Index(ids))
     if np.any(rows < 0):
         raise PopulationError(f"relapse table has patient id {ids[rows < 0][0]!r}, which is not in the population; "
                               "pass the relapses of the same patients.")

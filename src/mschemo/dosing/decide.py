@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -172,7 +173,7 @@ class Decision:
 def _covariate_check(r: CovariateRule, reading: Reading | None, date: str) -> Check:
     name, unit, how = _COVARIATES.get(r.covariate, (r.covariate, "", ""))
     u = f" {unit}" if unit else ""
-    common = dict(rule=r.label, kind="covariate", subject=name, limit=r.minimum, action=r.action)
+    common: dict[str, Any] = dict(rule=r.label, kind="covariate", subject=name, limit=r.minimum, action=r.action)
     if reading is not None and reading.kind == "simulated":
         v = reading.value
         if not v >= r.minimum:
@@ -208,7 +209,7 @@ def _covariate_check(r: CovariateRule, reading: Reading | None, date: str) -> Ch
 
 def _count_check(r: CountRule, facts: PreDose) -> Check:
     label = count_name(r.output)
-    common = dict(rule=r.label, kind="count", subject=label, limit=r.minimum, action=r.action)
+    common: dict[str, Any] = dict(rule=r.label, kind="count", subject=label, limit=r.minimum, action=r.action)
     reading = facts.counts.get(r.output)
     if reading is not None and reading.kind == "simulated":
         v = reading.value

@@ -243,8 +243,8 @@ def _read_rule(entry: Mapping[str, Any], where: str) -> _Rule:
     label = entry.get("label")
     if not isinstance(label, str) or not label.strip():
         raise RegimenError(f"{where} has no label; add label = \"what the rule says\".")
-    common = dict(label=label.strip(), source=read_source(entry, where), courses=_courses(entry, where),
-                  option=str(entry.get("option", "")))
+    common: dict[str, Any] = dict(label=label.strip(), source=read_source(entry, where),
+                                  courses=_courses(entry, where), option=str(entry.get("option", "")))
     if kind == "count":
         action = _choice(entry, "action", RULE_ACTIONS, where, "withhold")
         recheck = parse_duration(entry.get("recheck", "7 days"), f"recheck of {where}")

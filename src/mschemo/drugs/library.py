@@ -208,6 +208,7 @@ def load_drug(name_or_path: str | Path) -> Drug:
     table = raw.get("drug")
     if not isinstance(table, Mapping):
         raise ModelError(f"'{name_or_path}' has no [drug] table, so it is a model, not a drug; add [drug] with name and default_regimen.")
+    assert model.parameter_set is not None  # without one raw is {}, so there is no [drug] table (refused above)
     where = f"the [drug] table of {model.parameter_set.path}"
     for key_ in ("name", "title", "default_regimen"):
         if not isinstance(table.get(key_), str):

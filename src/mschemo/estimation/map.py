@@ -60,6 +60,7 @@ class PatientModel:
         self.model = model
         pop = record.population()
         ps = model.parameter_set
+        assert ps is not None  # a drug's model is read from its drug file, with its parameters
         self.eta_names = [n for n in ps.iiv_names if n in model.parameters]
         keep = [ps.iiv_names.index(n) for n in self.eta_names]
         self.omega = ps.omega_matrix()[np.ix_(keep, keep)]

@@ -48,7 +48,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -133,8 +133,10 @@ class PatientRecord:
 
     def regimen(self) -> Regimen:
         """The dosing history as a Regimen (days since start; mg/m2 and mg/kg kept for the engine to scale)."""
-        doses = [Dose(time_d=float(r.day), amount=float(r.amount), unit=str(r.unit),
-                      cmt="depot" if r.route == "oral" else "central", duration_d=float(r.duration_h) * HOUR_D)
+        # cast: pandas-stubs types a row's fields as any Scalar (complex too); these columns hold numbers
+        doses = [Dose(time_d=float(cast(float, r.day)), amount=float(cast(float, r.amount)), unit=str(r.unit),
+                      cmt="depot" if r.route == "oral" else "central",
+                      duration_d=float(cast(float, r.duration_h)) * HOUR_D)
                  for r in self.doses.itertuples(index=False)]
         return Regimen.from_doses(doses, text=f"patient {self.id}: {len(doses)} dose(s) of {self.drug} given")
 
@@ -236,7 +238,7 @@ def patient_from_dict(data: dict, source: str = "patient") -> PatientRecord:
         if not isinstance(items, kind):
             raise PatientFileError(f"{section} in {name} is a {type(items).__name__}; write a {kind.__name__} "
                                    f"({_JSON_SHAPE}).")
-        if kind is dict:
+        if isinstance(items, dict):     # the covariates (kind is dict)
             rows += [_Row(str(k), "", _text(v, f"covariates.{k}"), "", f"at covariates.{k}") for k, v in items.items()]
             continue
         for i, item in enumerate(items):
@@ -423,7 +425,8 @@ def _build(rows: list[_Row], source: str, fmt: str) -> PatientRecord:
                                    "one row per day with the day's total amount.")
     for d in doses:
         d["day"] = dated(d["row"], "dose")[1]
-    counts, by_date = [], {}
+    counts: list[dict[str, Any]] = []
+    by_date: dict[tuple[str, dt.date], tuple[float, _Row]] = {}
     for kind in COUNT_KINDS:
         for r in series[kind]:
             d, day = dated(r, kind)
@@ -484,9 +487,9 @@ def _build(rows: list[_Row], source: str, fmt: str) -> PatientRecord:
             raise PatientFileError(f"{file} has no {col} ({_COV.get(col, (col,))[0]}), which {drug.name} needs "
                                    f"because {why}; {fix}.")
     _check_label(doses, drug, cov)
+    counts.sort(key=lambda c: (c["day"], COUNT_KINDS.index(c["kind"])))
     return PatientRecord(
         id=str(values.get("id") or Path(source).stem), drug=drug.name, covariates=cov, start=start,
         doses=pd.DataFrame(doses, columns=["day", "date", "amount", "unit", "duration_h", "route"]),
-        counts=pd.DataFrame(sorted(counts, key=lambda c: (c["day"], COUNT_KINDS.index(c["kind"]))),
-                            columns=["day", "date", "kind", "value"]),
+        counts=pd.DataFrame(counts, columns=["day", "date", "kind", "value"]),
         lvef=pd.DataFrame(lvef, columns=["day", "date", "lvef_pct"]), source=source, notes=tuple(notes))

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._internal.structured import DataTextError, load_data
 from .._internal.text import quote
@@ -95,7 +96,7 @@ class CovariateEffect:
     coefficient: float
     source: Source
 
-    def factor(self, values: np.ndarray) -> np.ndarray:
+    def factor(self, values: ArrayLike) -> np.ndarray:
         x = np.asarray(values, dtype=float)
         if self.kind == "power":
             return (x / self.reference) ** self.coefficient

@@ -9,7 +9,7 @@ in red and a warning above the panels names it. One legend for the figure, above
 from __future__ import annotations
 
 import textwrap
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ..dosing import count_name
 from ..grading import limits
@@ -19,6 +19,7 @@ from .target import KINDS
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     from matplotlib.figure import Figure
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
 
     from .plan import DosePlan
 
@@ -44,7 +45,7 @@ def _warning(outside: pd.DataFrame, n: int) -> str:
     """One sentence on the measured counts outside the band ('' when none)."""
     if not len(outside):
         return ""
-    shown = ", ".join(f"{count_name(r.kind)} {r.value:g} on {r.date}" for r in outside.head(3).itertuples())
+    shown = ", ".join(f"{count_name(cast(str, r.kind))} {r.value:g} on {r.date}" for r in outside.head(3).itertuples())
     more = f" and {len(outside) - 3} more" if len(outside) > 3 else ""
     some = "1 of the" if len(outside) == 1 else f"{len(outside)} of the"
     return (f"WARNING: {some} {n} measured counts lie outside the 90 % prediction interval ({shown}{more}): "
@@ -131,7 +132,8 @@ def plot_plan(plan: DosePlan) -> Figure:
             ax.spines[side].set_visible(False)
     set_time_axis(axes[-1], start, end, f"{{unit}} since the first dose ({rec.start.isoformat()})")
     # title, warning and legend in the strip above the panels; the disclaimer below them
-    fig.get_layout_engine().set(rect=(0.0, foot_in / height, 1.0, 1.0 - head_in / height))
+    engine = cast("ConstrainedLayoutEngine", fig.get_layout_engine())   # layout="constrained"
+    engine.set(rect=(0.0, foot_in / height, 1.0, 1.0 - head_in / height))
     fig.text(0.01, 1.0 - 0.1 / height, title, ha="left", va="top", fontsize=10.5, fontweight="bold")
     if warning:
         fig.text(0.5, 1.0 - (title_in + 0.1) / height, warning, ha="center", va="top", fontsize=9, color=_OUTSIDE,

@@ -124,6 +124,7 @@ class DosePlan:
         """'700 mg/m2 (1,166 mg) IV over 1 h on 2026-03-31', or the decision when there is no dose."""
         if self.dose is None:
             return f"no dose ({self.decision})"
+        assert self.date is not None   # a plan with a dose has its date
         amount = f"{self.dose:g} {self.dose_unit}" if self.dose_unit == "mg" else \
             f"{self.dose:g} {self.dose_unit} ({self.mg:,.0f} mg)"
         return f"{amount}, {self.administration}, on {self.date.isoformat()}"
@@ -133,6 +134,7 @@ class DosePlan:
         the grade risks with the limit, lifetime dose and next count (the CLI and the sheet show them)."""
         rows: list[tuple[str, str]] = []
         if self.dose is not None:
+            assert self.date is not None   # a plan with a dose has its date
             dose = f"{self.dose:g} {self.dose_unit}" + (f" = {self.mg:,.0f} mg" if self.dose_unit != "mg" else "")
             rows += [("dose", dose), ("date", self.date.isoformat()), ("how", self.administration),
                      ("mg basis", self.mg_basis),

@@ -349,6 +349,7 @@ def _choose_dose(s: _State) -> None:
         return
     if not ctx.tablets:
         s.notes.append(f"candidate doses: {s.grid_from}.")
+    assert s.etas is not None   # drawn by _predict_history
     s.cands = [evaluate(ctx, s.etas, s.chosen_day, x, s.kind, s.target, s.risk_kinds, s.risk_grade)
                for x in s.dose_grid]
     if ctx.tablets:
@@ -405,6 +406,7 @@ def _plan(s: _State) -> DosePlan:
             s.notes.append(note)
     else:
         end = (s.next_check_day or s.cand_days[0]) + 28
+        assert s.grid is not None   # set by _predict_history
         full_grid = np.arange(s.t0, max(end, s.grid[-1]) + 1, 1.0)
         pred = ctx.patient.predict(s.etas, full_grid, ctx.history)
         nc_day = s.next_check_day if s.decision != "stop" else None

@@ -78,7 +78,9 @@ def titration_note(ctx: PatientContext, tit: NadirTitration) -> str:
     planned = Course(0.0, (Dose(time_d=0.0, amount=amount, unit=tit.unit),))
     facts = PreDose(course=ctx.course_no, planned=planned, body=ctx.body, previous=(amount, tit.unit),
                     previous_nadirs={tit.output: float(low["value"])})
-    new = decide(only, facts).course.amount
+    course = decide(only, facts).course
+    assert course is not None   # the titration rule alone never withholds the course
+    new = course.amount
     return (f"for comparison, the label titration table gives {new:g} {tit.unit} from the lowest measured "
             f"{count_name(tit.output)} after the last dose ({float(low['value']):g} x10^9/L on "
             f"{low['date']}; a sparse count may miss the true nadir).")

@@ -9,7 +9,7 @@ the columns of ``plot_drugs``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -29,7 +29,8 @@ from .style import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure, SubFigure
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
 
     from ..results import SimulationResult
 
@@ -145,7 +146,7 @@ def _decision_marks(result: SimulationResult, index: int | None) -> dict[str, np
     return out
 
 
-_DECISION_STYLES = (
+_DECISION_STYLES: tuple[tuple[str, float, dict[str, Any], str], ...] = (
     ("given", _GIVEN_Y, dict(marker="v", color=_DOSE_COLOR, markersize=5.5, markeredgewidth=0.0), "course given"),
     ("refused", _REFUSED_Y, dict(marker="x", color=_REFUSED_COLOR, markersize=6.0, markeredgewidth=1.6),
      "withheld or stopped"),
@@ -251,7 +252,7 @@ def _draw_panel(ax: Axes, result: SimulationResult, col: str, index: int | None,
 
 def plot_counts(result: SimulationResult, output: str | Sequence[str] | None = None, patient: Any = None,
                 ax: Axes | None = None, title: str | None = None, *, show_conc: bool = False,
-                band: tuple[float, float] = (5.0, 95.0)) -> Figure:
+                band: tuple[float, float] = (5.0, 95.0)) -> Figure | SubFigure:
     """White-cell counts over time, one panel per count output (WBC, ANC, ALC as present).
 
     One patient (a one-patient result, or ``patient=<id>``): that patient's curve. Up to
@@ -264,7 +265,8 @@ def plot_counts(result: SimulationResult, output: str | Sequence[str] | None = N
     day on which some patient's course was so decided). ``show_conc`` adds a
     concentration panel (log scale), drawn at the output times plus times close after each dose
     (the PK solved again, :mod:`.concentration`), so every peak shows at its height. ``ax``: draw the first selected output into these axes.
-    Returns the matplotlib Figure; write it with :func:`save_figure`.
+    Returns the matplotlib Figure (``ax``'s figure, a SubFigure where ``ax`` is in one); write it with
+    :func:`save_figure`.
     """
     from matplotlib.figure import Figure
 
@@ -293,11 +295,12 @@ def plot_counts(result: SimulationResult, output: str | Sequence[str] | None = N
         _draw_panel(a, result, col, index, band, doses, marks=marks, marks_in_legend=False)
     set_time_axis(axes[-1], float(result.times_d[0]), float(result.times_d[-1]))
     fig.suptitle(title or _default_title(result, index), x=0.01, ha="left", fontsize=11, fontweight="bold")
+    engine = cast("ConstrainedLayoutEngine", fig.get_layout_engine())   # layout="constrained"
     if marks is None:
-        fig.get_layout_engine().set(h_pad=0.08, rect=(0.0, 0.045, 1.0, 0.955))
+        engine.set(h_pad=0.08, rect=(0.0, 0.045, 1.0, 0.955))
     else:   # the decision markers get one legend for the figure, between the panels and the footer
         height = fig.get_figheight()
-        fig.get_layout_engine().set(h_pad=0.08, rect=(0.0, 0.75 / height, 1.0, 1.0 - 0.75 / height))
+        engine.set(h_pad=0.08, rect=(0.0, 0.75 / height, 1.0, 1.0 - 0.75 / height))
         fig.legend(handles=_decision_handles(marks, float(result.times_d[-1])), loc="center",
                    bbox_to_anchor=(0.5, 0.42 / height), ncol=3, fontsize=8.5, frameon=False)
     fig.text(0.5, 0.012, f"{DISCLAIMER}   |   {_footer(result)}", ha="center", va="bottom", fontsize=7.5,

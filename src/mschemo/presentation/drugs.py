@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -13,6 +13,7 @@ from .style import _DOSE_COLOR, _G3_COLOR, _REFUSED_COLOR, DISCLAIMER, _footer, 
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
 
     from ..results import SimulationResult
 
@@ -76,7 +77,7 @@ def plot_drugs(results: dict[str, SimulationResult], subtitles: dict[str, str] |
     first = results[names[0]]
     fig.suptitle(title or f"White-cell counts under each drug's label regimen ({first.n_patients} patients each)",
                  x=0.01, ha="left", fontsize=11, fontweight="bold")
-    fig.get_layout_engine().set(rect=(0.0, 0.06, 1.0, 0.94))
+    cast("ConstrainedLayoutEngine", fig.get_layout_engine()).set(rect=(0.0, 0.06, 1.0, 0.94))
     fig.text(0.5, 0.004, f"{DISCLAIMER}   |   {_footer(first)}", ha="center", va="bottom", fontsize=7.5,
              color="#666666")
     return fig

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from .style import (
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
 
     from ..disease.model import DiseaseResult
     from ..results import SimulationResult
@@ -51,7 +52,18 @@ def _id_index(ids: np.ndarray, patient: Any, what: str) -> int:
     return int(hits[0])
 
 
-def _patient_doses(counts: SimulationResult, index: int) -> dict[str, np.ndarray]:
+class _Doses(TypedDict):
+    """One patient's administrations: days and mg (``per`` one "dose" or "course"), and the days of
+    withheld or stopped (``refused``) and of delayed courses."""
+
+    day: np.ndarray
+    mg: np.ndarray
+    per: str
+    refused: np.ndarray
+    delayed: np.ndarray
+
+
+def _patient_doses(counts: SimulationResult, index: int) -> _Doses:
     """One patient's administrations: days and mg given; with dosing rules also the days of
     withheld or stopped and of delayed courses."""
     from ..regimen import Regimen, mg_per
@@ -94,7 +106,15 @@ def _small_legend(ax: Axes, ncol: int | None = None) -> None:
                   fontsize=7.5, frameon=False, borderaxespad=0.2, handlelength=1.6, columnspacing=1.0)
 
 
-def _draw_doses(ax: Axes, doses: dict[str, np.ndarray], scale: float, end: float) -> None:
+#: (key, marker style, label) of the withheld or stopped and the delayed courses on the dose panel
+_MARK_STYLES: tuple[tuple[str, dict[str, Any], str], ...] = (
+    ("refused", dict(marker="x", color=_REFUSED_COLOR, markersize=6.5, markeredgewidth=1.6), "withheld or stopped"),
+    ("delayed", dict(marker="o", color=_DOSE_COLOR, markerfacecolor="none", markersize=5.5, markeredgewidth=1.2),
+     "delayed"),
+)
+
+
+def _draw_doses(ax: Axes, doses: _Doses, scale: float, end: float) -> None:
     inside = doses["day"] / scale <= end * (1.0 + 1e-9)   # courses planned past the window are not drawn
     x, mg = doses["day"][inside] / scale, doses["mg"][inside]
     doses = {**doses, "refused": doses["refused"][doses["refused"] / scale <= end * (1.0 + 1e-9)],
@@ -124,10 +144,7 @@ def _draw_doses(ax: Axes, doses: dict[str, np.ndarray], scale: float, end: float
     else:
         ax.text(0.5, 0.5, "no dose given", transform=ax.transAxes, ha="center", va="center", fontsize=8.5,
                 color="#666666")
-    for key, style, text in (("refused", dict(marker="x", color=_REFUSED_COLOR, markersize=6.5, markeredgewidth=1.6),
-                              "withheld or stopped"),
-                             ("delayed", dict(marker="o", color=_DOSE_COLOR, markerfacecolor="none", markersize=5.5,
-                                              markeredgewidth=1.2), "delayed")):
+    for key, style, text in _MARK_STYLES:
         days = doses[key]
         if days.size:
             ax.plot(days / scale, np.zeros(days.size), linestyle="none", clip_on=False, label=text, **style)
@@ -329,6 +346,7 @@ def plot_timeline(disease: DiseaseResult, patient: Any = None, *, counts: Simula
     ax_of = {name: ax for (name, _), ax in zip(panels, axes, strict=True)}
 
     if counts is not None:
+        assert c_index is not None   # found with counts
         _draw_doses(ax_of["doses"], _patient_doses(counts, c_index), scale, end)
         _draw_counts(ax_of["counts"], counts, c_index, scale, end)
     rel = disease.relapses
@@ -338,12 +356,14 @@ def plot_timeline(disease: DiseaseResult, patient: Any = None, *, counts: Simula
 
     last = axes[-1]
     last.set_xlim(-0.008 * end, end)
+    assert step is not None   # days_up_to=0: a window (until > 0) is in months or years, with a step
     last.xaxis.set_major_locator(MultipleLocator(step))
     last.set_xlabel(f"Time ({unit})")
     for ax in axes[:-1]:
         ax.tick_params(axis="x", labelbottom=False)
     fig.suptitle(title or _timeline_title(disease, index, counts), x=0.01, ha="left", fontsize=11, fontweight="bold")
-    fig.get_layout_engine().set(h_pad=0.06, rect=(0.0, 0.3 / fig.get_figheight(), 1.0, 1.0 - 0.3 / fig.get_figheight()))
+    engine = cast("ConstrainedLayoutEngine", fig.get_layout_engine())   # layout="constrained"
+    engine.set(h_pad=0.06, rect=(0.0, 0.3 / fig.get_figheight(), 1.0, 1.0 - 0.3 / fig.get_figheight()))
     footer = f"{DISCLAIMER}   |   {_footer(counts)}" if counts is not None else DISCLAIMER
     fig.text(0.5, 0.004, footer, ha="center", va="bottom", fontsize=7.5, color="#666666")
     if path is not None:

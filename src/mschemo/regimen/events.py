@@ -13,6 +13,7 @@ import io
 import math
 import re
 from pathlib import Path
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -152,6 +153,17 @@ class _Table:
         i = self.col.get(canon)
         return None if i is None else row[i]
 
+    @overload
+    def number(self, line: int, row: list[str], canon: str, default: float, *, required: bool = False) -> float: ...
+
+    @overload
+    def number(self, line: int, row: list[str], canon: str, default: None, *, required: Literal[True]) -> float: ...
+
+    @overload
+    def number(
+        self, line: int, row: list[str], canon: str, default: None, *, required: bool = False
+    ) -> float | None: ...
+
     def number(
         self, line: int, row: list[str], canon: str, default: float | None, *, required: bool = False
     ) -> float | None:
@@ -257,6 +269,7 @@ def read_event_table(
                 "give one value per column (use '.' for an empty value)",
             )
         pid = t.cell(row, "ID")
+        assert pid is not None  # ID is a required column: _Table refuses a file without it
         if pid in _MISSING:
             raise t.fail(line, "ID", None, "the patient ID is empty", "give an ID on every line")
         if pid not in doses:
@@ -320,7 +333,7 @@ def read_event_table(
                 cmt = int(c) if c >= 1 else "central"
 
         if evid == 3:
-            record = dict(time_d=time_d, amount=0.0, cmt=cmt, evid=3)
+            record: dict[str, Any] = dict(time_d=time_d, amount=0.0, cmt=cmt, evid=3)
         else:
             unit_cell = t.cell(row, "AMT_UNIT")
             factor, unit = af, default_unit

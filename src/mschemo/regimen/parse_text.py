@@ -409,6 +409,7 @@ def parse_regimen_text(text: str) -> list[Dose]:
                     "say when it starts, e.g. 'starting day 28'",
                 )
             part.time_d = prev.time_d + (prev.n - 1) * (prev.ii_d or 0.0) + step
+        assert part.amount is not None  # _resolve_route gives a part without one the previous part's
         try:
             doses.append(
                 Dose(

@@ -124,9 +124,10 @@ def simulate_adaptive(
     per_patient: list[list[dict]] = [[] for _ in range(n)]
     be = get_backend(backend)
     with_immune = immune or (disease is not False and disease is not None)
-    common = dict(output=output if output is not None else "daily", until=until, backend=be, seed=seed,
-                  progress=progress if isinstance(progress, bool) else False, throw=throw, chunk_size=chunk_size,
-                  immune=with_immune, disease_until=disease_until)
+    common: dict[str, Any] = dict(
+        output=output if output is not None else "daily", until=until, backend=be, seed=seed,
+        progress=progress if isinstance(progress, bool) else False, throw=throw, chunk_size=chunk_size,
+        immune=with_immune, disease_until=disease_until)
     decided = "doses decided by the dosing rules"
 
     def table() -> EventTable:
@@ -305,6 +306,7 @@ def _apply(p: _Patient, pid, rules: DosingRules, counts: dict, nadirs: dict, row
         p.stopped = True
         return
     if d.given:
+        assert d.course is not None  # d.given is d.course is not None
         p.given.extend(d.course.at(p.t))
         p.courses_given.append((d.course.amount, d.course.unit))
         p.last_start = p.t

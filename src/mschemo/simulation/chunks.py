@@ -95,7 +95,7 @@ class ChunkedRun:
         a drug's covariates are drawn where they are missing."""
         if table is None:
             assert self.spec is not None
-            model = self.drug.model if self.drug is not None else self.model
+            model = self.model.model if isinstance(self.model, Drug) else self.model
             table = self.spec.sample(stop - start, self.seed, model, start=start)
         if self.drug is not None:
             table = self.drug.complete(table, self.seed, start=start)
@@ -125,7 +125,7 @@ def simulate_on_cluster(run: ChunkedRun, source: Population | tuple[PopulationSp
     joined result, as a local run does."""
     run.check_window("a run on Dask")
     table = source if isinstance(source, Population) else None
-    total = len(table) if table is not None else source[1]
+    total = len(source) if isinstance(source, Population) else source[1]
     callback = progress_callback(progress, total)
     parts: list[SimulationResult] = []
     done = 0

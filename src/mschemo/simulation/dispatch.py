@@ -14,7 +14,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -99,8 +99,8 @@ def simulate(
                            dask=dask, progress=progress, disease=disease, disease_until=disease_until,
                            options=dict(output=output, until=until, backend=backend, throw=throw,
                                         record_states=record_states, immune=immune))
-    common = dict(output=output, until=until, backend=backend, progress=progress, throw=throw, chunk_size=chunk_size,
-                  disease=disease, disease_until=disease_until, immune=immune)
+    common: dict[str, Any] = dict(output=output, until=until, backend=backend, progress=progress, throw=throw,
+                                  chunk_size=chunk_size, disease=disease, disease_until=disease_until, immune=immune)
     if isinstance(model, Drug):
         if record_states:
             raise OptionError("record_states is not available with dosing rules; simulate drug.model with a "
@@ -135,8 +135,10 @@ def _as_model(model: ChainedModel | str | Path) -> ChainedModel:
 def _as_plan(regimen: Any) -> Regimen | Plan:
     if regimen is None:
         return Regimen.empty()
-    if isinstance(regimen, Regimen) or callable(regimen):
+    if isinstance(regimen, Regimen):
         return regimen
+    if callable(regimen):
+        return cast(Plan, regimen)  # a function giving each patient's planned courses
     if isinstance(regimen, str):
         return Regimen.parse(regimen)
     if isinstance(regimen, EventTable):

@@ -154,7 +154,11 @@ def simulate_plain(
     try:
         for start in range(0, total, chunk_size):
             stop = min(total, start + chunk_size)
-            pop = spec.sample(stop - start, seed_used, model, start=start) if spec is not None else table.subset(start, stop)
+            if spec is not None:
+                pop = spec.sample(stop - start, seed_used, model, start=start)
+            else:
+                assert table is not None  # a table whenever there is no spec (above)
+                pop = table.subset(start, stop)
             problem = build_problem(model, regimen, pop, t_solve, record_states)
             sol = be.solve(problem) if solver is None else solver(problem, pop)
             if throw and np.any(sol.status != 0):
@@ -179,6 +183,11 @@ def simulate_plain(
     import pandas as pd
 
     patients = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
+    if spec is not None:
+        population_text = spec.name
+    else:
+        assert table is not None  # a table whenever there is no spec (above)
+        population_text = table.description
     provenance = {
         "mschemo_version": __version__,
         "model": model.name,
@@ -186,7 +195,7 @@ def simulate_plain(
         "parameter_file": model.parameter_set.path if model.parameter_set else None,
         "parameter_file_sha256": model.parameter_set.sha256 if model.parameter_set else None,
         "regimen": regimen.describe() if isinstance(regimen, Regimen) else f"event table {regimen.source}",
-        "population": spec.name if spec is not None else table.description,
+        "population": population_text,
         "n_patients": total,
         "seed": seed_used,
         "backend": settings,

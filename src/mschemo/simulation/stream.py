@@ -106,6 +106,7 @@ class StreamedResult:
             return None
         from ..disease.model import disease_summary
 
+        assert self.disease_until_d is not None  # set with disease_patients (simulate_to)
         return disease_summary(self.disease_patients, float(self.disease_until_d), self.disease_at_end or {})
 
 
@@ -116,10 +117,13 @@ class _StreamedDisease:
     run: StreamedResult
 
     def summary(self) -> pd.DataFrame:
-        return self.run.disease_summary()
+        summary = self.run.disease_summary()
+        assert summary is not None  # a run has a _StreamedDisease only when its disease was simulated
+        return summary
 
     @property
     def until_d(self) -> float:
+        assert self.run.disease_until_d is not None  # as in summary()
         return float(self.run.disease_until_d)
 
     @property
@@ -167,7 +171,7 @@ def simulate_to(
         raise OptionError(f"chunk_size = {chunk_size!r}; give a whole number of patients >= 1.")
     seed_used = root_seed(seed)
     drug = model if isinstance(model, Drug) else None
-    mdl = drug.model if drug is not None else _as_model(model)
+    mdl = model.model if isinstance(model, Drug) else _as_model(model)
     table: Population | None = population if isinstance(population, Population) else None
     spec: PopulationSpec | None = None
     if table is None:
@@ -178,7 +182,9 @@ def simulate_to(
         spec = population if population is not None else PopulationSpec()
         if drug is not None:
             spec = drug.population_spec(population)
-    total = len(table) if table is not None else int(n)
+        total = int(n)
+    else:
+        total = len(table)
     with_disease = disease is not False and disease is not None
     run = ChunkedRun(simulate, drug if drug is not None else mdl, regimen, spec, seed_used,
                      dict(rules=rules, output=output, until=until, backend=backend, immune=with_disease,
@@ -199,6 +205,7 @@ def simulate_to(
             for piece in in_order(chunk, run.tasks(total, chunk_size, table), client):
                 if first is None:     # what the result needs of the first chunk (not its values)
                     first = piece.first
+                    assert first is not None  # the chunks come in order, and the first (start 0) carries it
                     prov = dict(first["provenance"]) | {"n_patients": total, "chunk_size": chunk_size, "streamed": True}
                     if dask is not None:
                         prov["dask"] = describe(dask)

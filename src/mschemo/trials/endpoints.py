@@ -183,6 +183,7 @@ def evaluate(endpoints: list[Endpoint], d: ArmData, default_schedule: Mapping[st
                 ev = ev | pe
             cols[f"{e.name}_event"], cols[f"{e.name}_d"] = ev, np.where(ev, day, limit)
         elif e.kind == "toxicity":
+            assert e.count is not None   # a toxicity endpoint has a count (Endpoint's validator)
             schedule = e.schedule or default_schedule["counts"]
             days_by, values_by = d.counts[schedule]
             worst, low = np.zeros(n, dtype=np.int64), np.full(n, np.nan)

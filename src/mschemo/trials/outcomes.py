@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ DAYS_PER_YEAR = 365.25
 def default_endpoints() -> list:
     """The endpoints of a spec that names none."""
     from .spec import TrialSpec
-    return TrialSpec(arms=[{"name": "arm"}]).all_endpoints()
+    return TrialSpec.model_validate({"arms": [{"name": "arm"}]}).all_endpoints()
 
 
 def time_to_event_endpoints(endpoints: Iterable | None = None) -> list:
@@ -59,6 +59,11 @@ def trial_arms(patients: pd.DataFrame, reference: str | None = None, columns: It
 def _floats(s: pd.Series) -> np.ndarray:
     """A column as float (bools as 0/1, missing as NaN), whatever its dtype (numpy, nullable, object)."""
     return s.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _records(table: pd.DataFrame) -> Iterable[Any]:
+    """``table.itertuples()``: a named tuple per row, one field per column (Any: the fields are the table's)."""
+    return table.itertuples()
 
 
 def _arm_mask(patients: pd.DataFrame, arm: str) -> np.ndarray:
@@ -172,7 +177,7 @@ def relapse_rate(patients: pd.DataFrame, reference: str, count: str = "relapses"
         out.loc[i, ["arr_model", "arr_model_low", "arr_model_high"]] = np.exp(
             [float(np.squeeze(test.effect)), *np.ravel(test.conf_int(alpha=0.05))])
         out.loc[i, "alpha"] = 0.0 if poisson else params[-1]
-        out.loc[i, "note"] = _join(out.loc[i, "note"], note)
+        out.loc[i, "note"] = _join(cast(str, out.loc[i, "note"]), note)
     return out
 
 
@@ -230,7 +235,7 @@ def time_to_event(patients: pd.DataFrame, reference: str, time_col: str, event_c
     summary = None if res is None else res.summary
     for j, arm in enumerate(others):
         i = arms.index(arm)
-        out.loc[i, "hr_note"] = _join(out.loc[i, "hr_note"], note)
+        out.loc[i, "hr_note"] = _join(cast(str, out.loc[i, "hr_note"]), note)
         if summary is not None:
             s = summary.loc[f"x{j}"]
             out.loc[i, ["hr", "hr_low", "hr_high", "p"]] = [s["exp(coef)"], s["exp(coef) lower 95%"],
@@ -281,7 +286,7 @@ def _share(flags: np.ndarray) -> tuple[int, float, float, float, float]:
     if x.size == 0:
         return 0, np.nan, np.nan, np.nan, np.nan
     k = float(x.sum())
-    lo, hi = proportion_confint(k, x.size, alpha=0.05, method="wilson")
+    lo, hi = cast(tuple[float, float], proportion_confint(k, x.size, alpha=0.05, method="wilson"))   # scalar counts
     return int(x.size), k, k / x.size, float(lo), float(hi)
 
 
@@ -430,6 +435,7 @@ def outcome_table(patients: pd.DataFrame, reference: str, endpoints: Iterable | 
     eps = list(default_endpoints() if endpoints is None else endpoints)
     arms = trial_arms(patients, reference)
     rows: list[dict] = []
+    r: Any   # a row of a per-arm table: a Series or a named tuple, a field per column
     for e in eps:
         t = e.title
         if e.kind == "relapse_rate":

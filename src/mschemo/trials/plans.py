@@ -12,7 +12,7 @@ patient's own delays.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -63,7 +63,7 @@ def drug_plan(drug, arm: Arm) -> Callable[[Any], list[list[Course]]] | None:
     return plan
 
 
-def dose_days(decisions: pd.DataFrame | None, ids: Sequence) -> dict[Any, np.ndarray]:
+def dose_days(decisions: pd.DataFrame | None, ids: Iterable[Any]) -> dict[Any, np.ndarray]:
     """Days each patient was given a course (from a result's decisions table)."""
     if decisions is None or not len(decisions):
         return {pid: np.zeros(0) for pid in ids}
@@ -72,7 +72,8 @@ def dose_days(decisions: pd.DataFrame | None, ids: Sequence) -> dict[Any, np.nda
     return {pid: np.sort(by.get(pid, np.zeros(0))) for pid in ids}
 
 
-def dmt_periods(arm: Arm, ids: Sequence, given: dict[Any, np.ndarray], end_d: float) -> dict[Any, list[tuple[float, float, str]]]:
+def dmt_periods(arm: Arm, ids: Iterable[Any], given: dict[Any, np.ndarray],
+                end_d: float) -> dict[Any, list[tuple[float, float, str]]]:
     """Each patient's periods of disease-modifying therapy: [(start, stop, name), ...]. A phase that
     starts after course k starts on the day course k was given (plus ``start``); a patient who never
     got course k does not start it."""
@@ -95,7 +96,7 @@ def dmt_periods(arm: Arm, ids: Sequence, given: dict[Any, np.ndarray], end_d: fl
     return out
 
 
-def pulse_days(arm: Arm, ids: Sequence) -> dict[Any, list[float]]:
+def pulse_days(arm: Arm, ids: Iterable[Any]) -> dict[Any, list[float]]:
     """Each patient's days of scheduled methylprednisolone pulses."""
     days = sorted(d for c in arm.comedication for d in c.days())
     return {pid: days for pid in ids} if days else {}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -192,8 +192,8 @@ def _forest_rows(effects: pd.DataFrame) -> list[tuple[str, str | None, pd.Series
 def _forest_figure(effects: pd.DataFrame, arms: Sequence[str], reference: str) -> Figure | None:
     """Ratios vs the reference arm: one row per arm under a heading per outcome, the 95 % CI as a bar,
     the estimate and CI as text at the right."""
-    ok = effects[np.isfinite(effects[["estimate", "ci_low", "ci_high"]].to_numpy(dtype=float)).all(axis=1)
-                 & (effects["ci_low"] > 0)]
+    finite = cast(np.ndarray, np.isfinite(effects[["estimate", "ci_low", "ci_high"]].to_numpy(dtype=float)).all(axis=1))
+    ok = effects[finite & (effects["ci_low"] > 0)]
     if ok.empty:
         return None
     from matplotlib.figure import Figure
@@ -212,6 +212,7 @@ def _forest_figure(effects: pd.DataFrame, arms: Sequence[str], reference: str) -
             ax.text(0.005, yi, label, transform=across, va="center", ha="left", fontsize=9.5,
                     fontweight="bold")
             continue
+        assert arm is not None   # an arm's row (a heading has neither arm nor row)
         est, lo, hi = float(r["estimate"]), float(r["ci_low"]), float(r["ci_high"])
         ax.errorbar(est, yi, xerr=[[est - lo], [hi - est]], fmt="s", color=colors[arm], ecolor=colors[arm],
                     capsize=3, ms=6)
@@ -255,7 +256,7 @@ def _provenance_line(provenance: Mapping[str, Any], patients: pd.DataFrame, arms
 def _outcome_section(table: pd.DataFrame, arms: Sequence[str]) -> str:
     rows = []
     for outcome, g in table.groupby("outcome", sort=False):
-        cells = {r.arm: _e(r.text) + _p(r.p) for r in g.itertuples()}
+        cells = {r.arm: _e(r.text) + _p(r.p) for r in oc._records(g)}
         rows.append([outcome, *(cells.get(a, "") for a in arms)])
     return _table(["Outcome", *arms], rows, "outcomes")
 
@@ -291,7 +292,7 @@ def _toxicity_section(patients: pd.DataFrame, arms: Sequence[str], endpoints: Se
     rows = []
     for (label, scale, schedule, basis), g in tox.groupby(["label", "scale", "schedule", "basis"], sort=False):
         cells = {r.arm: (f"{int(r.events)}/{r.patients} ({100 * r.share:.1f}%)" if r.patients else "NE (no counts)")
-                 for r in g.itertuples()}
+                 for r in oc._records(g)}
         where = f"{schedule} visits, as reported" if basis == "visits" else "true nadir (daily curve)"
         rows.append([label, scale, where, *(cells.get(a, "") for a in arms)])
     return _table(["Adverse event (patients)", "Scale", "Counts read at", *arms], rows, "toxicity")
@@ -303,7 +304,7 @@ def _in_order(table: pd.DataFrame, arms: Sequence[str]) -> pd.DataFrame:
 
 def _dosing_section(patients: pd.DataFrame, arms: Sequence[str]) -> str:
     rows = []
-    for r in _in_order(oc.dosing(patients), arms).itertuples():
+    for r in oc._records(_in_order(oc.dosing(patients), arms)):
         unit = "" if r.dose_unit in ("", None) or pd.isna(r.dose_unit) else f" {r.dose_unit}"
         dose = f"{r.cumulative_dose_mean:.1f} ({r.cumulative_dose_sd:.1f}){unit}" if np.isfinite(
             r.cumulative_dose_mean) else "NE"
@@ -322,7 +323,7 @@ def _disability_section(patients: pd.DataFrame, arms: Sequence[str], endpoints: 
     table = _in_order(oc.disability(patients, endpoints), arms)
     change = np.isfinite(table["edss_change_mean"].to_numpy(dtype=float)).any()
     rows = []
-    for r in table.itertuples():
+    for r in oc._records(table):
         row = [r.arm, str(r.patients), f"{r.edss_baseline_mean:.2f}"]
         if change:
             row.append(f"{r.edss_change_mean:+.2f}" + (f" ({r.edss_change_sd:.2f})" if np.isfinite(r.edss_change_sd) else ""))

@@ -10,7 +10,7 @@ between patients; the others are the same for everyone.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,7 @@ def common_days(schedule: Schedule, end_d: float) -> np.ndarray | None:
         return None
     if schedule.days is not None:
         return _clean(np.asarray(schedule.days, dtype=float), end_d, schedule.baseline)
+    assert schedule.every is not None   # a schedule has exactly one kind: neither days nor relative to doses
     step = parse_duration(schedule.every, "every")
     t0 = parse_duration(schedule.start, "start")
     t1 = min(end_d, parse_duration(schedule.until, "until")) if schedule.until is not None else end_d
@@ -43,7 +44,7 @@ def common_days(schedule: Schedule, end_d: float) -> np.ndarray | None:
     return _clean(t0 + np.arange(k + 1) * step, end_d, schedule.baseline)
 
 
-def schedule_days(schedule: Schedule, end_d: float, ids: Sequence[Any],
+def schedule_days(schedule: Schedule, end_d: float, ids: Iterable[Any],
                   dose_days: Mapping[Any, np.ndarray] | None = None) -> dict[Any, np.ndarray]:
     """Each patient's visit days of ``schedule`` (dose days: from the arm's decisions)."""
     fixed = common_days(schedule, end_d)

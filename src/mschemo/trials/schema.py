@@ -81,7 +81,7 @@ def patient_columns(spec) -> list[str]:
 def _default_patient_columns() -> dict[str, str]:
     from .spec import TrialSpec
 
-    spec = TrialSpec(arms=[{"name": "placebo"}])
+    spec = TrialSpec.model_validate({"arms": [{"name": "placebo"}]})
     out = dict(BASE_COLUMNS)
     for e in spec.all_endpoints():
         out.update(endpoint_column_text(e))

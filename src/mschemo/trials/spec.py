@@ -35,7 +35,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
@@ -68,6 +68,10 @@ from .spec_endpoints import Steps as Steps
 from .spec_visits import Measurement, Schedule, Visits
 
 __all__ = ["TrialSpec", "Arm", "Criterion", "Visits", "TrialSpecError", "DEFAULT_POPULATION"]
+
+#: (endpoint name, count) of the default grade >= 3 toxicity endpoints
+_GRADE3_TOXICITIES: tuple[tuple[str, Literal["wbc", "anc", "alc"]], ...] = (
+    ("leukopenia", "wbc"), ("neutropenia", "anc"), ("lymphopenia", "alc"))
 
 
 class TrialSpecError(InputError):
@@ -217,7 +221,7 @@ class TrialSpec(_Strict):
                 Endpoint(name="cdp6", kind="confirmed_progression", confirm=c6, schedule=edss, label="6-month CDP"),
                 Endpoint(name="edss_change", kind="edss_change", schedule=edss, label="EDSS change"),
                 *(Endpoint(name=name, kind="toxicity", count=c, schedule=labs, label=f"{name} grade >= 3")
-                  for name, c in (("leukopenia", "wbc"), ("neutropenia", "anc"), ("lymphopenia", "alc"))),
+                  for name, c in _GRADE3_TOXICITIES),
                 Endpoint(name="who_leukopenia", kind="toxicity", count="wbc", scale="who", grade=1, schedule=labs,
                          label="leukopenia, WBC < 4.0")]
 

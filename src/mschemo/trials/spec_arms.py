@@ -148,7 +148,7 @@ class Arm(_Strict):
     @property
     def steroid_rule(self) -> str:
         """Which relapses get corticosteroids: all, moderate_or_severe, severe or none."""
-        return {True: "all", False: "none"}.get(self.steroids, self.steroids) if isinstance(self.steroids, bool) else self.steroids
+        return ("all" if self.steroids else "none") if isinstance(self.steroids, bool) else self.steroids
 
     def plan(self) -> list[Phase]:
         """The arm's phases (the shorthand as one phase from day 0)."""

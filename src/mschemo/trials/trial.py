@@ -13,7 +13,7 @@ data do not depend on the chunk size or on the number of workers.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,7 +95,7 @@ def run_trial(spec: TrialSpec, n_per_arm: int | None = None, *, seed: int | None
             sinks = {"patients": TableSink(folder / "patients.parquet"), "visits": TableSink(folder / "visits.parquet")}
         callback = progress_callback(progress, total, "trial")
         patients, traces = [], []
-        kept: dict[str, int] = {}
+        kept: dict[Hashable, int] = {}
         ok = False
         try:
             done = 0

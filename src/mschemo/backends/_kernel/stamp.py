@@ -52,7 +52,7 @@ def share_one_source_stamp() -> bool:
         return False
     impl = getattr(caching, "CacheImpl", None)
     classes = getattr(impl, "_locator_classes", None)
-    if not isinstance(classes, list):
+    if impl is None or not isinstance(classes, list):
         return False
     if any(getattr(c, "_mschemo_kernel", False) for c in classes):
         return True

@@ -83,14 +83,17 @@ for _name, _command in (("simulate", simulate_command), ("timeline", timeline_co
 
 def _click():
     """The Click that Typer runs on (recent Typer versions vendor it as typer._click)."""
-    import typer.core
-
-    return getattr(typer.core, "_click", None) or typer.core.click
+    try:
+        from typer import _click as click
+    except ImportError:      # an older Typer runs on Click itself (its typer.core.click)
+        import click
+    return click
 
 
 COMMANDS = ("simulate", "timeline", "trial", "example", "drugs", "personalise")
 #: options that one command has and another spells otherwise: (command, option) -> what to give instead
-HINTS = {
+#: (looked up with the command line's first word, None when there is none)
+HINTS: dict[tuple[str | None, str], str] = {
     ("trial", "--n"): "a trial takes patients per arm: give --n-per-arm N (an arm of ratio 2 gets 2 N).",
     ("simulate", "--n-per-arm"): "a simulation takes the number of patients: give --n N.",
     ("simulate", "--outdir"): "--out writes the results table (a file); the disease tables go to --disease-outdir.",

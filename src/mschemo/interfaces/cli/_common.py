@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
@@ -288,6 +288,7 @@ def summary_table(result: Any) -> Any:
     df = result.summary()
     t = table(f"White-cell counts, median (5-95 %) over {result.n_patients} patient(s)")
     add_column(t, "", text=True)
+    out: str        # the outputs' names ("wbc", "anc", "alc")
     for out in df["output"]:
         add_column(t, OUTPUT_NAMES.get(out, out), justify="right")
     for col, label in _SUMMARY_ROWS.items():
@@ -337,7 +338,8 @@ def decisions_table(decisions: pd.DataFrame, title: str = "Dosing decisions") ->
     rank = {a: k for k, a in enumerate(action_order())}
     df = decisions.assign(rule=decisions["rule"].fillna("").astype(str))
     groups = df.groupby(["action", "rule"], sort=False)
-    rows = sorted(((a, r, len(g), g["id"].nunique()) for (a, r), g in groups),
+    # the group keys are (action, rule), both text (pandas types a key as any Hashable)
+    rows = sorted(((*cast("tuple[str, str]", key), len(g), g["id"].nunique()) for key, g in groups),
                   key=lambda row: (rank.get(row[0], len(rank)), row[1]))
     for action, rule, courses, patients in rows:
         t.add_row(action, escape(rule) if rule else "-", str(courses), str(patients))

@@ -7,12 +7,15 @@ from typing import Any
 
 __all__ = ["no_type_placeholders"]
 
+#: the mark on Typer's option class that its help is already changed (an attribute Typer does not declare)
+_MARK = "_mschemo_help"
+
 
 def no_type_placeholders() -> None:
     """Make Typer's rich help show a flag without a type and an argument by its metavar alone."""
     from typer import core
 
-    if getattr(core.TyperOption, "_mschemo_help", False):
+    if getattr(core.TyperOption, _MARK, False):
         return
     option_type = core.TyperOption.display_type_rich
 
@@ -26,4 +29,4 @@ def no_type_placeholders() -> None:
 
     core.TyperOption.display_type_rich = option
     core.TyperArgument.display_type_rich = argument
-    core.TyperOption._mschemo_help = True
+    setattr(core.TyperOption, _MARK, True)

@@ -161,7 +161,7 @@ def run_simulate(request: SimulateRequest, quiet: bool = False) -> None:
             written.append(_write_plot(result, job.plot_path, stage, title=job.plot_title(result.n_patients)))
         if job.decisions_path is not None:
             written.append(write_decisions(result.decisions, job.decisions_path, stage))
-        if dres is not None and job.disease.out_dir is not None:
+        if dres is not None and job.disease is not None and job.disease.out_dir is not None:
             written.append(dz.write(dres, job.disease.out_dir, stage))
     if not quiet:
         show_result(result, job, written, disease=(dres, job.disease) if job.disease is not None else None)
@@ -170,6 +170,7 @@ def run_simulate(request: SimulateRequest, quiet: bool = False) -> None:
 
 def _run_streamed(job: SimulationJob, quiet: bool) -> None:
     """--stream: the time courses go to --out chunk by chunk; the summaries come from what is kept."""
+    assert job.out_path is not None      # a streamed run has a file to stream into (checked by the request)
     if quiet:
         job.disease = None       # nothing would show it (--disease-outdir does not stream)
     show = not quiet and job.total >= c.PROGRESS_MIN_PATIENTS

@@ -12,12 +12,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, overload
 
 from pydantic import BaseModel, ConfigDict
 
 from ..._internal.files import made_folder, remove_unsettled, settled, temp_sibling, writable_problem
 from ..._internal.text import bounded, quote
 from ...errors import OptionError
+
+if TYPE_CHECKING:
+    from ...population import Population, PopulationSpec
 
 __all__ = ["Request", "Spelling", "CLI", "API", "whole_number", "number", "choice", "output_path", "input_file",
            "output_folder", "writable", "duration_days", "patients_from_file", "dask_address", "TABLE_SUFFIXES",
@@ -77,6 +81,13 @@ class Request(BaseModel):
 
 
 # -- checks of one field --------------------------------------------------------------------------
+@overload
+def whole_number(text: str | int, option: str, minimum: int, example: str, maximum: int | None = None) -> int: ...
+@overload
+def whole_number(text: None, option: str, minimum: int, example: str, maximum: int | None = None) -> None: ...
+@overload
+def whole_number(text: str | int | None, option: str, minimum: int, example: str,
+                 maximum: int | None = None) -> int | None: ...
 def whole_number(text: str | int | None, option: str, minimum: int, example: str,
                  maximum: int | None = None) -> int | None:
     """A field's text as an int from ``minimum`` to ``maximum`` (None stays None)."""
@@ -104,6 +115,12 @@ def whole_number(text: str | int | None, option: str, minimum: int, example: str
     return value
 
 
+@overload
+def number(text: str | float, option: str, example: str) -> float: ...
+@overload
+def number(text: None, option: str, example: str) -> None: ...
+@overload
+def number(text: str | float | None, option: str, example: str) -> float | None: ...
 def number(text: str | float | None, option: str, example: str) -> float | None:
     """A field's text as a finite number (None stays None)."""
     if text is None:
@@ -117,6 +134,12 @@ def number(text: str | float | None, option: str, example: str) -> float | None:
     return value
 
 
+@overload
+def choice(text: str, option: str, choices: tuple[str, ...]) -> str: ...
+@overload
+def choice(text: None, option: str, choices: tuple[str, ...]) -> None: ...
+@overload
+def choice(text: str | None, option: str, choices: tuple[str, ...]) -> str | None: ...
 def choice(text: str | None, option: str, choices: tuple[str, ...]) -> str | None:
     """A field's text as one of ``choices`` (case-insensitive)."""
     if text is None:
@@ -148,6 +171,12 @@ def _kind(path: Path) -> str | None:
         return None
 
 
+@overload
+def output_path(text: str, option: str, suffixes: tuple[str, ...]) -> Path: ...
+@overload
+def output_path(text: None, option: str, suffixes: tuple[str, ...]) -> None: ...
+@overload
+def output_path(text: str | None, option: str, suffixes: tuple[str, ...]) -> Path | None: ...
 def output_path(text: str | None, option: str, suffixes: tuple[str, ...]) -> Path | None:
     """An output file path with one of ``suffixes``, not an existing folder, that can be written (a missing
     folder is created when the file is written, and the interface says so)."""
@@ -164,6 +193,12 @@ def output_path(text: str | None, option: str, suffixes: tuple[str, ...]) -> Pat
     return writable(path, option, f"results/out{suffixes[0]}")
 
 
+@overload
+def output_folder(text: str, option: str, example: str) -> Path: ...
+@overload
+def output_folder(text: None, option: str, example: str) -> None: ...
+@overload
+def output_folder(text: str | None, option: str, example: str) -> Path | None: ...
 def output_folder(text: str | None, option: str, example: str) -> Path | None:
     """A folder to write into: created when missing (the interface says so), not an existing file, and
     one that can be written."""
@@ -205,6 +240,12 @@ def dask_address(text: str | None, option: str) -> str | None:
     return text.strip()
 
 
+@overload
+def duration_days(text: str, option: str, example: str = ...) -> float: ...
+@overload
+def duration_days(text: None, option: str, example: str = ...) -> None: ...
+@overload
+def duration_days(text: str | None, option: str, example: str = ...) -> float | None: ...
 def duration_days(text: str | None, option: str, example: str = "'2 years'") -> float | None:
     """A positive duration from its text, in days (None stays None)."""
     if text is None:
@@ -217,7 +258,8 @@ def duration_days(text: str | None, option: str, example: str = "'2 years'") -> 
     return days
 
 
-def patients_from_file(text: str, n: int | None, sp: Spelling, default_n: int) -> tuple[object, int | None, str]:
+def patients_from_file(text: str, n: int | None, sp: Spelling, default_n: int
+                       ) -> tuple[Population | PopulationSpec, int | None, str]:
     """Patients named by a file: a table of real patients (.csv; ``n`` does not apply) or a cohort
     spec (.toml) to draw ``n`` from. Returns (Population or PopulationSpec, n to draw or None, label)."""
     from ...population import Population, PopulationSpec

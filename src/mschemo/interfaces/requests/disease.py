@@ -154,7 +154,10 @@ def untreated_population(population: str | None, n: int | None, seed: int | None
                           f"chemotherapy is simulated for in memory; give fewer, e.g. {sp.eg('n', '10000')}.")
     if population is not None:
         pop, n_used, label = patients_from_file(population, n, sp, default_n)
-        return (pop if n_used is None else pop.sample(n_used, seed_used)), seed_used, label
+        if n_used is not None:
+            assert isinstance(pop, PopulationSpec)      # patients are drawn from a spec (a table gives no n)
+            pop = pop.sample(n_used, seed_used)
+        return pop, seed_used, label
     spec = PopulationSpec()
     n_used = default_n if n is None else n
     return spec.sample(n_used, seed_used), seed_used, f"{n_used} virtual patients ({spec.name})"

@@ -129,11 +129,12 @@ class ExplainJob:
     def run(self) -> dict[str, Any]:
         """Simulate and summarise (about 0.3-0.5 s for 40 patients over 3 years)."""
         from .base import API
-        from .simulate import SimulateRequest
+        from .simulate import SimulateRequest, SimulationJob
 
         dis = self._disease()
         treated = SimulateRequest(drug=self.drug, regimen=self.regimen, n=self.n, seed=self.seed,
                                   until=f"{self.years} years", disease=True, disease_options=dis).resolve(API)
+        assert isinstance(treated, SimulationJob)       # a drug's run, not an untreated one
         # one solve gives both pictures: counts every 2 days, the drug level every 30 minutes in the first
         # week (where its peaks are); the disease does not depend on the output times
         end = float(treated.output.until)

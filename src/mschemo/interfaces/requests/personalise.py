@@ -87,6 +87,7 @@ class PersonaliseRequest(Request):
             path = Path(estimation.__file__).resolve().parent / "examples" / EXAMPLE_PATIENTS[name]
             label = f"example '{name}'"
         else:
+            assert self.patient is not None     # exactly one of the three is given (checked above)
             path = input_file(self.patient, sp("patient"), (".csv", ".json"))
             label = str(self.patient)
         on = None
@@ -136,6 +137,7 @@ class PersonaliseRequest(Request):
                 raise OptionError(f"{sp('target_kind')} needs a range; add {sp('target_low')} and {sp('target_high')} "
                                   "(e.g. 1.5 and 2.0).")
             return None
+        assert high is not None     # both ends or neither (checked above)
         lo = number(low, sp("target_low"), "1.5")
         hi = number(high, sp("target_high"), "2.0")
         if lo <= 0 or hi <= lo:
@@ -169,6 +171,7 @@ class PersonaliseJob:
 
         if self.text is not None:
             return patient_from_text(self.text[0], self.text[1], f"patient.{self.text[1]}")
+        assert self.path is not None    # a patient file's path when no text is held
         return read_patient(self.path)
 
     def run(self) -> Any:

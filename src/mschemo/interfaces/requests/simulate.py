@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from ...errors import OptionError
 from .base import (
@@ -266,6 +266,12 @@ def load_drug_or_model(name: str, sp: Spelling, option: str = "drug") -> Any:
     return load_drug(key) if key in drugs else load_model(key)
 
 
+class _ChunkSize(TypedDict, total=False):
+    """The chunk size a drug's run takes on Dask only (passed as ``**sized``)."""
+
+    chunk_size: int
+
+
 @dataclass
 class SimulationJob:
     """Everything a run needs, checked: the model (or the drug), doses, patients, output times,
@@ -317,7 +323,7 @@ class SimulationJob:
 
         immune = self.disease is not None
         if self.drug is not None:
-            sized = {"chunk_size": chunk_size} if self.dask is not None else {}
+            sized: _ChunkSize = {"chunk_size": chunk_size} if self.dask is not None else {}
             return simulate(self.drug, self.regimen_text, self.population, rules=self.rules(), n=self.n,
                             seed=self.seed, output=self.output, backend=self.backend, progress=progress, throw=False,
                             immune=immune, dask=self.dask, **sized)
@@ -380,6 +386,7 @@ class SimulationJob:
         """The disease of the result's patients (``result.disease``)."""
         from .disease import attach
 
+        assert self.disease is not None     # asked for only when the disease is on
         return attach(result, self.disease)
 
 
@@ -422,7 +429,11 @@ class _Resolver:
         if req.drug is None and req.model is None:
             raise OptionError(f"no model given; add {sp.eg('drug', 'NAME')} (see 'mschemo drugs'), "
                               f"{sp.eg('model', 'FILE.toml')} or {sp.eg('example', 'NAME')}.")
-        mdl = load_drug_or_model(req.drug, sp) if req.drug is not None else self._model(req.model)
+        if req.drug is not None:
+            mdl = load_drug_or_model(req.drug, sp)
+        else:
+            assert req.model is not None    # a drug or a model (checked above)
+            mdl = self._model(req.model)
         from ...drugs import Drug
 
         if isinstance(mdl, Drug):
@@ -440,6 +451,7 @@ class _Resolver:
 
     def _example(self) -> SimulationJob:
         req, sp, name = self.req, self.sp, self.req.example
+        assert name is not None     # called for an example only
         clash = [sp(o) for o, v in (("drug", req.drug), ("model", req.model), ("regimen", req.regimen),
                                     ("events", req.events), ("population", req.population)) if v is not None]
         if clash:
@@ -491,6 +503,7 @@ class _Resolver:
     def _events(self) -> tuple[Any, str]:
         from ...regimen import EventTable
 
+        assert self.req.events is not None      # called for an event table only
         path = input_file(self.req.events, self.sp("events"), (".csv", ".txt", ".dat"))
         reg = EventTable.read(path, time_unit=self.time_unit)
         return reg, f"event table {path.name} ({len(reg.ids)} ID(s), times in {self.time_unit})"

@@ -64,6 +64,7 @@ class TimelineRequest(Request):
         n_used = n_val if n_val is not None or csv_population else 1
         n_arg = n_val if csv_population else n_used   # a patient table gives its own patients
         if patient is not None and not csv_population:
+            assert n_used is not None       # n, or 1, without a patient table
             _check_virtual_id(patient, n_used, sp)
         djob = self.disease_options.resolve(sp)
         if self.untreated:
@@ -106,6 +107,8 @@ class TimelineJob:
     def run(self, sp: Spelling) -> tuple[Any, Any, int]:
         """(DiseaseResult, the count result or None, the patient's index)."""
         if self.counts is None:
+            # an untreated timeline holds its seed, window and patient's index
+            assert self.seed is not None and self.until_d is not None and self.index is not None
             return simulate_untreated(self.population, self.seed, self.until_d, self.disease), None, self.index
         counts = self.counts.run()
         index = pick(counts.ids, self.patient, sp)

@@ -77,6 +77,7 @@ class TrialRequest(Request):
             spec = load_trial_example(self.example.strip().lower())
             label = f"example '{self.example}'"
         else:
+            assert self.spec is not None        # exactly one of the three is given (checked above)
             path = input_file(self.spec, sp("spec"), (".toml", ".yaml", ".yml"))
             spec = TrialSpec.from_file(path)
             label = str(path)

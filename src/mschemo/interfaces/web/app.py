@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -23,7 +24,7 @@ from ..requests.base import bounded
 from ..requests.explain import EVERY, EXPLAIN_DRUGS
 from ..requests.personalise import example_patient_text
 from .compute import Compute, explain_bytes, json_safe, plan_json, plan_sheet, simulate_json, too_many
-from .jobs import QueueFull, TrialJobs
+from .jobs import Job, QueueFull, TrialJobs
 from .schemas import CheckBody, ErrorBody, ExplainBody, PersonaliseBody, SimulateBody, TrialBody
 from .settings import WebSettings
 
@@ -46,12 +47,14 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 STATIC = "static"
-_ERRORS = {400: {"model": ErrorBody, "description": "a field is wrong: the one-sentence message says which and how to fix it"},
-           413: {"model": ErrorBody, "description": "the body is larger than the server accepts"},
-           422: {"model": ErrorBody, "description": "the body does not have the shape of this endpoint"}}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "a field is wrong: the one-sentence message says which and how to fix it"},
+    413: {"model": ErrorBody, "description": "the body is larger than the server accepts"},
+    422: {"model": ErrorBody, "description": "the body does not have the shape of this endpoint"}}
 
 
 def _static_dir() -> Path:
+    assert __package__ is not None      # a module of the package mschemo.interfaces.web
     return Path(str(resources.files(__package__) / STATIC))
 
 
@@ -92,7 +95,7 @@ def _field_of(message: str, names: tuple[str, ...], sent: tuple[str, ...] = ()) 
     return m.group(0) if m else None
 
 
-def _validation_message(errors: list[dict[str, Any]]) -> tuple[str, str | None]:
+def _validation_message(errors: Sequence[Mapping[str, Any]]) -> tuple[str, str | None]:
     err = errors[0]
     loc = [str(x) for x in err.get("loc", ()) if x not in ("body",)]
     where = ".".join(loc) or "the body"
@@ -313,8 +316,9 @@ def _api(settings: WebSettings, jobs: TrialJobs, compute: Compute) -> APIRouter:
         html = await compute(plan_sheet, body.request())
         return HTMLResponse(html, headers={"Content-Disposition": "inline; filename=sheet.html"})
 
-    @api.post("/trials", status_code=202, summary="Start a trial as a background job")
-    def create_trial(body: TrialBody, request: Request) -> dict[str, Any]:
+    # the answer is the job (a full queue answers 429 with the error body, passing the response model by)
+    @api.post("/trials", status_code=202, summary="Start a trial as a background job", response_model=dict[str, Any])
+    def create_trial(body: TrialBody, request: Request) -> dict[str, Any] | JSONResponse:
         _fields(request, body)
         job = body.request().resolve(API)
         total = job.total
@@ -336,11 +340,13 @@ def _api(settings: WebSettings, jobs: TrialJobs, compute: Compute) -> APIRouter:
                 "workers": settings.trial_workers, "queue": settings.trial_queue,
                 "max_patients": settings.trial_max_patients}
 
-    def _job(job_id: str) -> Any:
-        job = jobs.get(job_id)
+    def _found(job: Job | None, job_id: str) -> Job:
         if job is None:
             raise StarletteHTTPException(404, f"there is no trial job '{job_id[:40]}'; list them at /api/v1/trials.")
         return job
+
+    def _job(job_id: str) -> Job:
+        return _found(jobs.get(job_id), job_id)
 
     @api.get("/trials/{job_id}", summary="A trial job's state and progress")
     def trial_status(job_id: str) -> dict[str, Any]:
@@ -349,7 +355,8 @@ def _api(settings: WebSettings, jobs: TrialJobs, compute: Compute) -> APIRouter:
     @api.delete("/trials/{job_id}", summary="Cancel a trial job (its files are deleted)")
     def cancel_trial(job_id: str) -> dict[str, Any]:
         _job(job_id)
-        return jobs.cancel(job_id).public(ms.DISCLAIMER)
+        # None when the job was evicted meanwhile (another request's submit): the same 404
+        return _found(jobs.cancel(job_id), job_id).public(ms.DISCLAIMER)
 
     def _done(job_id: str) -> Any:
         job = _job(job_id)

@@ -145,6 +145,7 @@ class TrialJobs:
         threading.Thread(target=self._watch, args=(job, queue), daemon=True).start()
 
     def _watch(self, job: Job, queue: Any) -> None:
+        value: Any      # the worker's message: patients done, the summary rows or the failure
         while True:
             try:
                 kind, value = queue.get(timeout=0.5)

@@ -4,7 +4,7 @@ memory; outputs come back in the response."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,8 +21,9 @@ _LONG = 200_000      # characters of a pasted patient file or trial spec (the bo
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    def _text(self, *leave_out: str) -> dict[str, object]:
-        """The fields sent, numbers as text (the requests read text, as typed)."""
+    def _text(self, *leave_out: str) -> dict[str, Any]:
+        """The fields sent, numbers as text (the requests read text, as typed): keyword arguments of a
+        request, each field's value of its own type (``model_dump``'s values are ``Any``)."""
         return {k: (str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
                 for k, v in self.model_dump(exclude_none=True).items() if k not in leave_out}
 

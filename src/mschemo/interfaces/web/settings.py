@@ -44,6 +44,7 @@ class WebSettings:
             env = os.environ.get(f"MSCHEMO_WEB_{f.name.upper()}")
             if env is not None:
                 values[f.name] = int(env)
-            if given.get(f.name) is not None:
-                values[f.name] = int(given[f.name])
+            value = given.get(f.name)
+            if value is not None:
+                values[f.name] = int(value)
         return cls(**values)
