@@ -20,7 +20,7 @@ from .regimen import EventTable, Regimen
 if TYPE_CHECKING:  # pragma: no cover
     from .models.chain import ChainedModel
 
-__all__ = ["SimulationResult", "ctcae_grade", "CTCAE_TERMS", "count_summary"]
+__all__ = ["SimulationResult", "ctcae_grade", "CTCAE_TERMS", "count_summary", "count_decisions"]
 
 
 @cache
@@ -200,6 +200,10 @@ class SimulationResult:
         by_id = given.groupby("id")["day"].apply(lambda s: np.sort(s.to_numpy(dtype=float))).to_dict()
         return [by_id.get(pid, np.empty(0)) for pid in self.ids]
 
+    def decision_counts(self) -> pd.DataFrame | None:
+        """The dosing decisions counted by action and rule (:func:`count_decisions`); None without rules."""
+        return None if self.decisions is None else count_decisions(self.decisions)
+
     def nadirs(self, output: str | None = None) -> pd.DataFrame:
         """Lowest count in each dosing interval, on the output grid.
 
@@ -270,6 +274,25 @@ class SimulationResult:
         from .presentation.counts import plot_counts
 
         return plot_counts(self, output=output, **kwargs)
+
+
+def count_decisions(decisions: pd.DataFrame) -> pd.DataFrame:
+    """Course decisions counted by action and rule: action, rule ("" where none), courses (rows) and
+    patients (distinct ids), in order of first appearance. Counts of disjoint sets of patients (the
+    chunks of a run) add up to the counts of the whole (:func:`add_decision_counts`)."""
+    df = decisions.assign(rule=decisions["rule"].fillna("").astype(str))
+    g = df.groupby(["action", "rule"], sort=False)["id"]
+    out = pd.concat([g.size().rename("courses"), g.nunique().rename("patients")], axis=1).reset_index()
+    return out.astype({"courses": np.int64, "patients": np.int64})
+
+
+def add_decision_counts(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The sum of :func:`count_decisions` tables of disjoint sets of patients."""
+    cols = ["action", "rule", "courses", "patients"]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object if c in ("action", "rule") else np.int64) for c in cols})
+    both = pd.concat(parts, ignore_index=True)
+    return both.groupby(["action", "rule"], sort=False)[["courses", "patients"]].sum().reset_index()[cols]
 
 
 def count_summary(nadirs: pd.DataFrame, grades: pd.DataFrame, baselines: dict[str, np.ndarray]) -> pd.DataFrame:

@@ -71,13 +71,18 @@ def test_in_memory_on_dask_is_the_local_run_bit_for_bit(local, client, chunk):
 def test_streamed_on_dask_is_the_local_run_bit_for_bit(local, client, chunk, tmp_path):
     kind, mem = local
     out = tmp_path / "counts.parquet"
-    st = _stream(kind, out, chunk_size=chunk, dask=client)
+    decided = tmp_path / "decisions.parquet" if kind == "rules" else None
+    st = _stream(kind, out, chunk_size=chunk, dask=client, decisions_path=decided)
     pd.testing.assert_frame_equal(pd.read_parquet(out), mem.to_pandas(), check_exact=True)
     pd.testing.assert_frame_equal(st.summary(), mem.summary(), check_exact=True)
     assert np.array_equal(st.status, mem.status) and np.array_equal(st.ids, mem.ids)
     if kind == "rules":
-        pd.testing.assert_frame_equal(st.decisions, mem.decisions, check_exact=True)
-    assert [p.name for p in tmp_path.iterdir()] == ["counts.parquet"]     # the temporary file was renamed
+        pd.testing.assert_frame_equal(pd.read_parquet(decided), mem.decisions, check_exact=True)
+        pd.testing.assert_frame_equal(st.decision_counts(), mem.decision_counts(), check_exact=True)
+    else:
+        assert st.decision_counts() is None
+    # the temporary files were renamed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["counts.parquet"] + (["decisions.parquet"] if decided else [])
 
 
 def test_the_disease_and_a_patient_table_on_dask_are_the_local_ones(client):

@@ -28,13 +28,36 @@ def in_memory(request):
 def test_a_streamed_drug_run_is_the_in_memory_run(in_memory, chunk, tmp_path):
     drug, mem = in_memory
     out = tmp_path / "counts.parquet"
-    st = simulate_to(out, drug, n=23, seed=4, until="2 years", chunk_size=chunk, disease=True, disease_until="3 years")
+    decided = tmp_path / "decisions.csv"
+    st = simulate_to(out, drug, n=23, seed=4, until="2 years", chunk_size=chunk, disease=True, disease_until="3 years",
+                     decisions_path=decided)
     pd.testing.assert_frame_equal(pd.read_parquet(out), mem.to_pandas())
     pd.testing.assert_frame_equal(st.summary(), mem.summary())
-    pd.testing.assert_frame_equal(st.decisions.reset_index(drop=True), mem.decisions.reset_index(drop=True))
+    # the decisions go to their file chunk by chunk; the result keeps their counts by action and rule
+    mem_csv = tmp_path / "mem.csv"
+    mem.decisions.to_csv(mem_csv, index=False, float_format="%.10g")
+    assert decided.read_bytes() == mem_csv.read_bytes()
+    mem_csv.unlink()
+    pd.testing.assert_frame_equal(st.decision_counts(), mem.decision_counts())
+    assert st.decision_counts()["courses"].sum() == len(mem.decisions)
     pd.testing.assert_frame_equal(st.disease_summary(), mem.disease.summary())
     assert np.array_equal(st.status, mem.status) and st.n_patients == 23
-    assert [p.name for p in tmp_path.iterdir()] == ["counts.parquet"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["counts.parquet", "decisions.csv"]
+
+
+def test_worker_processes_write_the_same_files(in_memory, tmp_path):
+    """The chunks run in two processes on this machine: the same time courses and decisions, bit for bit."""
+    drug, mem = in_memory
+    files = {}
+    for workers in (1, 2):
+        out, decided = tmp_path / f"w{workers}.parquet", tmp_path / f"d{workers}.parquet"
+        st = simulate_to(out, drug, n=23, seed=4, until="2 years", chunk_size=7, disease=True,
+                         disease_until="3 years", decisions_path=decided, workers=workers)
+        pd.testing.assert_frame_equal(st.summary(), mem.summary())
+        files[workers] = (pd.read_parquet(out), pd.read_parquet(decided))
+    pd.testing.assert_frame_equal(files[2][0], files[1][0], check_exact=True)
+    pd.testing.assert_frame_equal(files[2][1], files[1][1], check_exact=True)
+    pd.testing.assert_frame_equal(files[1][1], mem.decisions, check_exact=True)
 
 
 def test_a_streamed_model_run_in_long_csv_holds_the_same_rows(tmp_path):

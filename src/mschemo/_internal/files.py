@@ -159,12 +159,15 @@ class TableSink:
     """Appends tables (pandas DataFrames) chunk by chunk to a .parquet or .csv file: a temporary file
     beside the target, renamed to it by ``close(True)`` and removed by ``close(False)``, so a run that
     fails or is stopped leaves no partial file at the target. ``metadata`` goes into a Parquet
-    file's schema (bytes keys and values)."""
+    file's schema (bytes keys and values); ``float_format`` is a CSV file's format of numbers
+    (pandas' to_csv), e.g. "%.10g"."""
 
-    def __init__(self, path: str | Path, metadata: dict[bytes, bytes] | None = None) -> None:
+    def __init__(self, path: str | Path, metadata: dict[bytes, bytes] | None = None,
+                 float_format: str | None = None) -> None:
         self.path = Path(path)
         self.csv = self.path.suffix.lower() == ".csv"
         self.metadata = metadata or {}
+        self.float_format = float_format
         self._ctx = atomic_path(self.path)
         self.tmp = self._ctx.__enter__()
         self.writer: Any = None
@@ -173,7 +176,7 @@ class TableSink:
 
     def write(self, frame: Any) -> None:
         if self.csv:
-            frame.to_csv(self.tmp, mode="a", header=self.rows == 0, index=False)
+            frame.to_csv(self.tmp, mode="a", header=self.rows == 0, index=False, float_format=self.float_format)
             self.rows += len(frame)
             return
         import pyarrow as pa

@@ -16,6 +16,7 @@ beside it is renamed when the last chunk is written).
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,9 +32,10 @@ from ..drugs import Drug
 from ..errors import OptionError
 from ..models.chain import ChainedModel
 from ..population import Population, PopulationSpec
-from ..results import count_summary
+from ..results import add_decision_counts, count_decisions, count_summary
+from .adaptive import DECISION_COLUMNS
 from .chunks import ChunkedRun
-from .cluster import connected, describe, in_order
+from .cluster import LocalProcesses, connected, describe, in_order, local_workers
 from .dispatch import _as_model, simulate
 
 __all__ = ["simulate_to", "StreamedResult", "estimate_bytes"]
@@ -52,7 +54,9 @@ def estimate_bytes(n_patients: int, n_times: int, n_columns: int) -> int:
 @dataclass
 class StreamedResult:
     """What a streamed run keeps: what the summaries read of every patient (its first and lowest nadir,
-    worst grades, baselines, status, dosing decisions, disease figures); the time courses are in ``path``."""
+    worst grades, baselines, status, disease figures) and the dosing decisions counted by action and
+    rule (``decision_counts()``); the time courses are in ``path``, the decisions themselves, one row
+    per course, in ``decisions_path`` where one was given."""
 
     path: Path
     kind: str
@@ -64,7 +68,8 @@ class StreamedResult:
     baselines: dict[str, np.ndarray]
     nadir_table: pd.DataFrame
     grade_table: pd.DataFrame
-    decisions: pd.DataFrame | None = None
+    counted_decisions: pd.DataFrame | None = None
+    decisions_path: Path | None = None
     disease_patients: pd.DataFrame | None = None
     disease_at_end: dict[str, np.ndarray] | None = None
     disease_until_d: float | None = None
@@ -80,6 +85,11 @@ class StreamedResult:
     @property
     def all_ok(self) -> bool:
         return bool(np.all(self.status == 0))
+
+    def decision_counts(self) -> pd.DataFrame | None:
+        """As :meth:`SimulationResult.decision_counts`: courses and patients by action and rule; None
+        without dosing rules."""
+        return None if self.counted_decisions is None else self.counted_decisions.copy()
 
     def status_table(self) -> pd.DataFrame:
         """As :meth:`SimulationResult.status_table`."""
@@ -153,6 +163,8 @@ def simulate_to(
     disease_until: float | str | None = None,
     progress: bool | ProgressCallback = False,
     dask: Any = None,
+    decisions_path: str | Path | None = None,
+    workers: int | None = None,
 ) -> StreamedResult:
     """:func:`mschemo.simulate` written to ``path`` (.parquet or .csv; ``kind`` "wide" or "long")
     ``chunk_size`` patients at a time, with memory bounded by the chunk, not by ``n``. The arguments
@@ -161,10 +173,18 @@ def simulate_to(
     Under dosing rules the window must be given (``until``, or ``output`` as times): in memory it ends 13
     weeks after the last dose any patient got, which no chunk knows. ``dask`` (a Client, a scheduler
     address or "local") computes the chunks on a Dask cluster; they are written here in order as they
-    arrive, a few in flight at a time, and the file is the same, bit for bit."""
+    arrive, a few in flight at a time, and the file is the same, bit for bit. Under dosing rules the
+    decisions (one row per course, as ``SimulationResult.decisions``) go chunk by chunk to
+    ``decisions_path`` (.parquet or .csv) when given; the result keeps only their counts by action and
+    rule, so memory does not grow with the number of courses either. Without ``dask`` the chunks run in
+    ``workers`` processes on this machine (default: one per core, one for a single chunk), written here
+    in order: the same file, bit for bit, with any number."""
     path = Path(path)
-    if path.suffix.lower() not in (".parquet", ".csv"):
-        raise OptionError(f"output file '{path}' has suffix {path.suffix or '(none)'}; use .parquet or .csv.")
+    for what, p in (("output file", path), ("decisions file", decisions_path)):
+        if p is not None and Path(p).suffix.lower() not in (".parquet", ".csv"):
+            raise OptionError(f"{what} '{p}' has suffix {Path(p).suffix or '(none)'}; use .parquet or .csv.")
+    if decisions_path is not None and Path(decisions_path).resolve() == path.resolve():
+        raise OptionError(f"the output and the decisions both go to '{path}'; give two different files.")
     if kind not in ("wide", "long"):
         raise OptionError(f"kind = {kind!r}; use 'wide' or 'long'.")
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
@@ -190,16 +210,21 @@ def simulate_to(
                      dict(rules=rules, output=output, until=until, backend=backend, immune=with_disease,
                           disease_until=disease_until))
     run.check_window("a streamed run")
-    chunk = _StreamChunk(kind, disease if with_disease else None, disease_until)
+    chunk = _StreamChunk(kind, disease if with_disease else None, disease_until, decisions_path is not None)
     keep: dict[str, list] = {"ids": [], "status": [], "steps": [], "nadirs": [], "grades": [],
                              "decisions": [], "disease": [], "end": []}
+    ruled = False
     disease_prov: dict[str, Any] = {}
     baselines: dict[str, list] = {}
     first: dict[str, Any] | None = None
     until_d = None
-    with connected(dask) as client:      # first: a bad address leaves no file
+    n_workers = 1 if dask is not None else local_workers(workers, -(-total // chunk_size))
+    with connected(dask) as dask_client, (LocalProcesses(n_workers) if n_workers > 1
+                                          else contextlib.nullcontext()) as pool:   # first: a bad address leaves no file
+        client = dask_client if dask_client is not None else pool
         callback = progress_callback(progress, total)
         sink = TableSink(path)
+        dsink = TableSink(decisions_path, float_format="%.10g") if decisions_path is not None else None
         ok = False
         try:
             for piece in in_order(chunk, run.tasks(total, chunk_size, table), client):
@@ -214,7 +239,10 @@ def simulate_to(
                 for key in ("ids", "status", "steps", "nadirs", "grades"):
                     keep[key].append(getattr(piece, key))
                 if piece.decisions is not None:
+                    ruled = True
                     keep["decisions"].append(piece.decisions)
+                    if dsink is not None and piece.decision_rows is not None and len(piece.decision_rows):
+                        dsink.write(piece.decision_rows)
                 for o, v in piece.baselines.items():
                     baselines.setdefault(o, []).append(v)
                 if with_disease:
@@ -228,6 +256,10 @@ def simulate_to(
         finally:
             callback(-1, total)
             sink.close(ok)
+            if dsink is not None:
+                if ok and dsink.rows == 0:      # no course decided (or no rules): the file still has its columns
+                    dsink.write(pd.DataFrame(columns=DECISION_COLUMNS))
+                dsink.close(ok)
     assert first is not None
     prov = dict(first["provenance"]) | {"n_patients": total, "seed": seed_used, "chunk_size": chunk_size,
                                      "streamed_to": str(path)}
@@ -241,7 +273,8 @@ def simulate_to(
         count_outputs=first["count_outputs"], status=np.concatenate(keep["status"]),
         baselines={o: np.concatenate(v) for o, v in baselines.items()},
         nadir_table=_in_run_order(keep["nadirs"]), grade_table=_in_run_order(keep["grades"]),
-        decisions=pd.concat(keep["decisions"], ignore_index=True) if keep["decisions"] else None,
+        counted_decisions=add_decision_counts(keep["decisions"]) if ruled else None,
+        decisions_path=Path(decisions_path) if decisions_path is not None else None,
         disease_patients=pd.concat(keep["disease"], ignore_index=True) if with_disease else None,
         disease_at_end=end, disease_until_d=until_d if with_disease else None,
         provenance=json.loads(json.dumps(prov, default=str)), model=first["model"], steps=np.concatenate(keep["steps"]),
@@ -259,8 +292,9 @@ class _Piece:
     steps: np.ndarray
     nadirs: pd.DataFrame
     grades: pd.DataFrame
-    decisions: pd.DataFrame | None
+    decisions: pd.DataFrame | None          # counted by action and rule (count_decisions)
     baselines: dict[str, np.ndarray]
+    decision_rows: pd.DataFrame | None = None     # the decisions themselves, when a file takes them
     disease: pd.DataFrame | None = None
     end: dict[str, np.ndarray] | None = None
     until_d: float | None = None
@@ -276,6 +310,7 @@ class _StreamChunk:
     kind: str
     disease: Any            # None, True or a Treatments
     disease_until: float | str | None
+    decision_rows: bool = False     # the chunk's decisions themselves, for a decisions file
 
     def __call__(self, run: ChunkedRun, start: int, stop: int, table: Population | None) -> _Piece:
         res = run.result(start, stop, table)
@@ -285,7 +320,8 @@ class _StreamChunk:
             status=np.array(res.status, copy=True), steps=np.array(res.steps, copy=True),
             nadirs=_compact_nadirs(res.nadirs()),
             grades=res.grades()[["id", "output", "worst_grade"]].astype({"output": "category"}),
-            decisions=res.decisions.copy(deep=True) if res.decisions is not None else None,
+            decisions=count_decisions(res.decisions) if res.decisions is not None else None,
+            decision_rows=res.decisions.copy(deep=True) if res.decisions is not None and self.decision_rows else None,
             baselines={o: res.column(o)[:, 0].copy() for o in res.count_outputs})
         if self.disease is not None:
             from ..disease import attach_disease

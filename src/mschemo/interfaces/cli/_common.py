@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -323,23 +323,23 @@ def decision_counts(decisions: pd.DataFrame) -> dict[str, int]:
     return {a: int(counts.get(a, 0)) for a in action_order()}
 
 
-def decisions_table(decisions: pd.DataFrame, title: str = "Dosing decisions") -> Any:
-    """A Rich table of the decisions counted by action and rule: courses and patients."""
+def decisions_table(counted: pd.DataFrame | None, title: str = "Dosing decisions") -> Any:
+    """A Rich table of the decisions counted by action and rule (``result.decision_counts()``: action,
+    rule, courses, patients)."""
     from rich.markup import escape
 
     t = table(title)
     add_column(t, "action")
-    add_column(t, "rule", text=True, cells=() if decisions is None else decisions["rule"].fillna("").astype(str))
+    add_column(t, "rule", text=True, cells=() if counted is None else counted["rule"].astype(str))
     add_column(t, "courses", justify="right")
     add_column(t, "patients", justify="right")
-    if decisions is None or decisions.empty:
+    if counted is None or counted.empty:
         t.add_row("-", "no course was planned", "0", "0")
         return t
     rank = {a: k for k, a in enumerate(action_order())}
-    df = decisions.assign(rule=decisions["rule"].fillna("").astype(str))
-    groups = df.groupby(["action", "rule"], sort=False)
-    # the group keys are (action, rule), both text (pandas types a key as any Hashable)
-    rows = sorted(((*cast("tuple[str, str]", key), len(g), g["id"].nunique()) for key, g in groups),
+    rows = sorted(zip(counted["action"].astype(str), counted["rule"].astype(str),
+                      counted["courses"].tolist(),
+                      counted["patients"].tolist()),
                   key=lambda row: (rank.get(row[0], len(rank)), row[1]))
     for action, rule, courses, patients in rows:
         t.add_row(action, escape(rule) if rule else "-", str(courses), str(patients))

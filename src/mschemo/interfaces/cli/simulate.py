@@ -69,6 +69,10 @@ def simulate_command(
                                                    help="Worker threads of the compiled backend \\[default: all "
                                                         "cores].")] = None,
     dask: Annotated[str | None, c.dask_option(_RUN)] = None,
+    workers: Annotated[str | None, typer.Option("--workers", metavar="INTEGER", rich_help_panel=_RUN,
+                                                help="Processes on this machine that run the chunks of a --stream "
+                                                     "run (same results with any number) \\[default: one per "
+                                                     "core].")] = None,
     out: Annotated[str | None, typer.Option("--out", metavar="FILE.csv|FILE.parquet", rich_help_panel=_OUTPUT,
                                                help="Write the results table (with --example: the per-patient "
                                                     "nadir table, unless --table is given).")] = None,
@@ -134,7 +138,8 @@ def simulate_command(
                               example=example, population=population, n=n, seed=seed, until=until, every=every,
                               backend=backend, threads=threads, no_rules=no_rules, cap_region=cap_region,
                               options=tuple(option or ()), disease=disease, untreated=untreated, disease_options=dopts,
-                              out=out, table=table, plot=plot, decisions=decisions, stream=stream, dask=dask)
+                              out=out, table=table, plot=plot, decisions=decisions, stream=stream, dask=dask,
+                              workers=workers)
     run_simulate(request, quiet)
 
 
@@ -177,14 +182,18 @@ def _run_streamed(job: SimulationJob, quiet: bool) -> None:
     written: list[str] = []
     with c.staged_outputs() as stage:
         tmp = stage(job.out_path)
+        dtmp = stage(job.decisions_path) if job.decisions_path is not None and job.drug is not None else None
         with c.progress_bar(job.total, show, label="simulating, streamed") as bar:
-            result = job.run_to(tmp, bar, chunk_size=c.chunk_size_for(job.total, show or job.dask is not None))
+            result = job.run_to(tmp, bar, chunk_size=c.chunk_size_for(job.total, show or job.dask is not None),
+                                decisions_path=dtmp)
         rows = result.n_patients * result.times_d.size * (1 if (job.table_kind or "wide") == "wide"
                                                           else len(result.columns))
         written.append(f"{c.fmt_path(job.out_path)} ({job.table_kind or 'wide'} table, {rows:,} rows, written "
                        "chunk by chunk)")
-        if job.decisions_path is not None and result.decisions is not None:
-            written.append(write_decisions(result.decisions, job.decisions_path, stage))
+        counted = result.decision_counts()
+        if dtmp is not None and job.decisions_path is not None and counted is not None:
+            written.append(f"{c.fmt_path(job.decisions_path)} (dosing decisions, {int(counted['courses'].sum()):,} "
+                           "rows, written chunk by chunk)")
     if not quiet:
         dres = result.disease if job.disease is not None and result.all_ok else None
         show_result(result, job, written, disease=(dres, job.disease) if job.disease is not None else None)
@@ -269,8 +278,9 @@ def show_result(result: Any, job: SimulationJob, written: list[str], disease: tu
         for label in job.rules_in_force():
             con.print(f"  - {escape(label)}")
     con.print(c.summary_table(result))
-    if result.decisions is not None:
-        con.print(c.decisions_table(result.decisions, title=f"Dosing decisions over {result.n_patients} patient(s): "
+    counted = result.decision_counts()
+    if counted is not None:
+        con.print(c.decisions_table(counted, title=f"Dosing decisions over {result.n_patients} patient(s): "
                                                             "courses by action and rule"))
     if disease is not None:
         dres, dplan = disease

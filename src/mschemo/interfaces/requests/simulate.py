@@ -67,6 +67,7 @@ class SimulateRequest(Request):
     decisions: str | None = None
     stream: bool = False
     dask: str | None = None
+    workers: str | int | None = None
 
     def resolve(self, sp: Spelling) -> SimulationJob | UntreatedJob:
         """Check every field and say what to run (nothing heavy is run)."""
@@ -86,6 +87,13 @@ class SimulateRequest(Request):
         disease_on = self.disease is True or (self.disease is None and (self.example is None or bool(dopts.given(sp))))
         threads_val = whole_number(self.threads, sp("threads"), 1, "2", MAX_PROCESSES)
         dask = dask_address(self.dask, sp("dask"))
+        workers = whole_number(self.workers, sp("workers"), 1, "2", MAX_PROCESSES) if self.workers is not None else None
+        if workers is not None and dask is not None:
+            raise OptionError(f"{sp('workers')} sets the processes on this machine and {sp('dask')} runs the chunks on a "
+                              f"cluster; give one of them.")
+        if workers is not None and not self.stream:
+            raise OptionError(f"{sp('workers')} runs the chunks of a streamed run in processes; add {sp('stream')} "
+                              f"(with {sp.eg('out', 'FILE.parquet')}) or leave {sp('workers')} out.")
         backend_name = choice(self.backend, sp("backend"), ("compiled", "scipy", "jax")) or "compiled"
         table_kind = choice(self.table, sp("table"), ("wide", "long"))
         tu = choice(self.time_unit, sp("time_unit"), TIME_UNITS)
@@ -128,7 +136,7 @@ class SimulateRequest(Request):
                         decisions_path is not None, disease_on).job()
         job.disease, job.out_path, job.plot_path, job.decisions_path, job.table_kind = \
             djob, out_path, plot_path, decisions_path, table_kind
-        job.stream, job.dask = self.stream, dask
+        job.stream, job.dask, job.workers = self.stream, dask, workers
         _check_window(job, self, sp)
         if not self.stream:
             _fits_in_memory(job, self, sp)
@@ -143,7 +151,7 @@ class SimulateRequest(Request):
                                     ("out", self.out), ("table", self.table), ("plot", self.plot),
                                     ("decisions", self.decisions), ("cap_region", self.cap_region),
                                     ("options", self.options or None), ("no_rules", self.no_rules or None),
-                                    ("dask", self.dask))
+                                    ("dask", self.dask), ("workers", self.workers))
                  if v is not None]
         if given:
             fix = (f" (write the disease tables with {sp.eg('disease_outdir', 'FOLDER')})"
@@ -299,6 +307,7 @@ class SimulationJob:
     table_kind: str | None = None
     stream: bool = False
     dask: str | None = None          # a Dask scheduler address or "local": the chunks run there
+    workers: int | None = None       # processes on this machine for a streamed run (None: one per core)
 
     @property
     def total(self) -> int:
@@ -331,9 +340,11 @@ class SimulationJob:
                         seed=self.seed, progress=progress, throw=False, chunk_size=chunk_size, immune=immune,
                         dask=self.dask)
 
-    def run_to(self, path: Path, progress: Any = False, chunk_size: int = 10_000) -> Any:
+    def run_to(self, path: Path, progress: Any = False, chunk_size: int = 10_000,
+               decisions_path: Path | None = None) -> Any:
         """Simulate chunk by chunk into ``path`` (.parquet or .csv), keeping only each patient's small
-        tables in memory: a StreamedResult (the same summaries as ``run``)."""
+        tables in memory: a StreamedResult (the same summaries as ``run``); under dosing rules the
+        decisions go chunk by chunk to ``decisions_path`` when given."""
         from ...simulation.stream import simulate_to
 
         treatments = self.disease.treatments if self.disease is not None else False
@@ -342,11 +353,12 @@ class SimulationJob:
             return simulate_to(path, self.drug, self.regimen_text, self.population, n=self.n, rules=self.rules(),
                                seed=self.seed, output=self.output, backend=self.backend, chunk_size=chunk_size,
                                kind=self.table_kind or "wide", disease=treatments, disease_until=until,
-                               progress=progress, dask=self.dask)
+                               progress=progress, dask=self.dask, decisions_path=decisions_path,
+                               workers=self.workers)
         return simulate_to(path, self.model, self.regimen, self.population, n=self.n, seed=self.seed,
                            output=self.output, backend=self.backend, chunk_size=chunk_size,
                            kind=self.table_kind or "wide", disease=treatments, disease_until=until, progress=progress,
-                           dask=self.dask)
+                           dask=self.dask, workers=self.workers)
 
     def rules_in_force(self) -> list[str]:
         """Labels of the rules that act in this run."""
