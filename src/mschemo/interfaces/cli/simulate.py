@@ -184,7 +184,8 @@ def _run_streamed(job: SimulationJob, quiet: bool) -> None:
         tmp = stage(job.out_path)
         dtmp = stage(job.decisions_path) if job.decisions_path is not None and job.drug is not None else None
         with c.progress_bar(job.total, show, label="simulating, streamed") as bar:
-            result = job.run_to(tmp, bar, chunk_size=c.chunk_size_for(job.total, show or job.dask is not None),
+            # about 20 chunks even when quiet: they are what the worker processes share out
+            result = job.run_to(tmp, bar, chunk_size=c.chunk_size_for(job.total, True),
                                 decisions_path=dtmp)
         rows = result.n_patients * result.times_d.size * (1 if (job.table_kind or "wide") == "wide"
                                                           else len(result.columns))
