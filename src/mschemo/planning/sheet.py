@@ -72,6 +72,7 @@ figure { margin: 3mm 0; } figure img { display: block; width: 100%; height: auto
 figcaption { font-size: 8.5pt; color: #444; margin-top: 1mm; }
 .review-list { margin: 1mm 0 0; padding-left: 5mm; color: #9a5b00; }
 @media print { body { padding: 0; } .box, table, figure { break-inside: avoid; } a { color: inherit; } }
+@media screen and (max-width: 600px) { .grid { grid-template-columns: 1fr; } }
 """
 
 

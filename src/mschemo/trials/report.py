@@ -38,7 +38,8 @@ KM_CI = "exponential Greenwood"
 _CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:.9em}th,td{border:1px solid #ccc;padding:.25em .6em;
 text-align:left;vertical-align:top}thead th{background:#eef2f7}.p{color:#555;font-size:.85em}
-img{max-width:100%;display:block;margin:.5em 0 1.5em}.disclaimer{font-weight:bold}.repro{font-size:.85em;color:#444}"""
+img{max-width:100%;display:block;margin:.5em 0 1.5em}.disclaimer{font-weight:bold}.repro{font-size:.85em;color:#444}
+@media screen and (max-width:700px){table{display:block;overflow-x:auto;max-width:100%}}"""
 
 
 def _png(fig: Figure, alt: str) -> str:
