@@ -140,13 +140,19 @@ def _patients(data: st.DataObject, columns: list[str], n: int) -> str:
     return _table(columns, rows)
 
 
+def _patient_file(folder: str, table) -> Path:
+    """A drawn patient table (columns, rows, data) written to FOLDER/p.csv."""
+    columns, n, data = table
+    path = Path(folder) / "p.csv"
+    path.write_text(_patients(data, columns, n))
+    return path
+
+
 @READERS
 @given(table=PATIENT_TABLES)
 def test_any_patient_table_is_read_or_refused_in_one_sentence(table) -> None:
-    columns, n, data = table
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "p.csv"
-        path.write_text(_patients(data, columns, n))
+        path = _patient_file(tmp, table)
         try:
             pop = ms.Population.from_csv(path)
         except Exception as exc:   # noqa: BLE001
@@ -158,9 +164,7 @@ def test_any_patient_table_is_read_or_refused_in_one_sentence(table) -> None:
 @RUNS
 @given(table=PATIENT_TABLES)
 def test_any_patient_table_runs_or_is_refused_on_the_command_line(table) -> None:
-    columns, n, data = table
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "p.csv"
-        path.write_text(_patients(data, columns, n))
+        path = _patient_file(tmp, table)
         run_cli("simulate", "--drug", "mitoxantrone", "--population", str(path), "--until", "3 days",
                 "--disease-until", "2 weeks", "--quiet")
