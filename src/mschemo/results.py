@@ -287,12 +287,9 @@ def count_decisions(decisions: pd.DataFrame) -> pd.DataFrame:
 
 
 def add_decision_counts(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """The sum of :func:`count_decisions` tables of disjoint sets of patients."""
-    cols = ["action", "rule", "courses", "patients"]
-    if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=object if c in ("action", "rule") else np.int64) for c in cols})
+    """The sum of :func:`count_decisions` tables (at least one) of disjoint sets of patients."""
     both = pd.concat(parts, ignore_index=True)
-    return both.groupby(["action", "rule"], sort=False)[["courses", "patients"]].sum().reset_index()[cols]
+    return both.groupby(["action", "rule"], sort=False)[["courses", "patients"]].sum().reset_index()
 
 
 def count_summary(nadirs: pd.DataFrame, grades: pd.DataFrame, baselines: dict[str, np.ndarray]) -> pd.DataFrame:

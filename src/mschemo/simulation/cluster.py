@@ -130,6 +130,17 @@ class LocalProcesses:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+@contextlib.contextmanager
+def chunk_client(dask: Any, workers: int | None, n_chunks: int) -> Iterator[tuple[Any, int]]:
+    """Where the chunks of a run go, and how many processes on this machine run them: a Dask client for
+    ``dask`` (:func:`connected`), else worker processes (:class:`LocalProcesses`, :func:`local_workers`),
+    else None (here, for one worker). For use with :func:`in_order`."""
+    n_workers = 1 if dask is not None else local_workers(workers, n_chunks)
+    with connected(dask) as client, (LocalProcesses(n_workers) if n_workers > 1
+                                     else contextlib.nullcontext()) as pool:
+        yield (client if client is not None else pool), n_workers
+
+
 def in_order(fn: Callable[..., T], tasks: Iterable[tuple], client: Any = None) -> Iterator[T]:
     """``fn(*task)`` for each task, yielded in the tasks' order: one after another here (client None),
     or on the client's workers with at most :data:`CHUNKS_PER_WORKER` per worker in flight. Tasks are

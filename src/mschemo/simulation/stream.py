@@ -16,7 +16,6 @@ beside it is renamed when the last chunk is written).
 
 from __future__ import annotations
 
-import contextlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +34,7 @@ from ..population import Population, PopulationSpec
 from ..results import add_decision_counts, count_decisions, count_summary
 from .adaptive import DECISION_COLUMNS
 from .chunks import ChunkedRun
-from .cluster import LocalProcesses, connected, describe, in_order, local_workers
+from .cluster import chunk_client, describe, in_order
 from .dispatch import _as_model, simulate
 
 __all__ = ["simulate_to", "StreamedResult", "estimate_bytes"]
@@ -213,15 +212,11 @@ def simulate_to(
     chunk = _StreamChunk(kind, disease if with_disease else None, disease_until, decisions_path is not None)
     keep: dict[str, list] = {"ids": [], "status": [], "steps": [], "nadirs": [], "grades": [],
                              "decisions": [], "disease": [], "end": []}
-    ruled = False
     disease_prov: dict[str, Any] = {}
     baselines: dict[str, list] = {}
     first: dict[str, Any] | None = None
     until_d = None
-    n_workers = 1 if dask is not None else local_workers(workers, -(-total // chunk_size))
-    with connected(dask) as dask_client, (LocalProcesses(n_workers) if n_workers > 1
-                                          else contextlib.nullcontext()) as pool:   # first: a bad address leaves no file
-        client = dask_client if dask_client is not None else pool
+    with chunk_client(dask, workers, -(-total // chunk_size)) as (client, _):   # first: a bad address leaves no file
         callback = progress_callback(progress, total)
         sink = TableSink(path)
         dsink = TableSink(decisions_path, float_format="%.10g") if decisions_path is not None else None
@@ -239,7 +234,6 @@ def simulate_to(
                 for key in ("ids", "status", "steps", "nadirs", "grades"):
                     keep[key].append(getattr(piece, key))
                 if piece.decisions is not None:
-                    ruled = True
                     keep["decisions"].append(piece.decisions)
                     if dsink is not None and piece.decision_rows is not None and len(piece.decision_rows):
                         dsink.write(piece.decision_rows)
@@ -273,7 +267,7 @@ def simulate_to(
         count_outputs=first["count_outputs"], status=np.concatenate(keep["status"]),
         baselines={o: np.concatenate(v) for o, v in baselines.items()},
         nadir_table=_in_run_order(keep["nadirs"]), grade_table=_in_run_order(keep["grades"]),
-        counted_decisions=add_decision_counts(keep["decisions"]) if ruled else None,
+        counted_decisions=add_decision_counts(keep["decisions"]) if keep["decisions"] else None,
         decisions_path=Path(decisions_path) if decisions_path is not None else None,
         disease_patients=pd.concat(keep["disease"], ignore_index=True) if with_disease else None,
         disease_at_end=end, disease_until_d=until_d if with_disease else None,

@@ -12,7 +12,6 @@ data do not depend on the chunk size or on the number of workers.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +25,7 @@ from .._internal.meta import __version__
 from .._internal.progress import progress_callback
 from .._internal.rng import root_seed
 from ..errors import OptionError
-from ..simulation.cluster import LocalProcesses, connected, describe, in_order, local_workers
+from ..simulation.cluster import chunk_client, describe, in_order
 from .run import chunks, run_chunk
 from .spec import TrialSpec
 
@@ -84,10 +83,7 @@ def run_trial(spec: TrialSpec, n_per_arm: int | None = None, *, seed: int | None
     seed_used = spec.seed if seed is None else root_seed(seed)
     total = int(n_per_arm) * sum(a.ratio for a in spec.arms)
     bounds = list(chunks(total, int(chunk_size)))
-    n_workers = 1 if dask is not None else local_workers(workers, len(bounds))
-    with connected(dask) as dask_client, (LocalProcesses(n_workers) if n_workers > 1
-                                          else contextlib.nullcontext()) as pool:   # first: a bad address leaves no folder
-        client = dask_client if dask_client is not None else pool
+    with chunk_client(dask, workers, len(bounds)) as (client, n_workers):   # first: a bad address leaves no folder
         sinks = {}
         if out is not None:
             folder = Path(out)
