@@ -29,7 +29,10 @@ def _both_paths(y, k0, h, cst, capped, bint, bpar, rtol, atol):
     k_b[0] = k0
     ynew_a = np.empty(n)
     ynew_b = np.empty(n)
-    err_a = K._step_chain3(y, ynew_a, k_a, 0, h, cst, est, capped, bint, bpar, 0, rtol, atol)
+    # the feedback at y, as the kernel keeps it beside k[0]
+    fbs = np.array([K._feedback(y[0] if bint[0, K.BI_FEEDBACK] != 0 else y[4], bpar[0, K.BP_CIRC0],
+                                bpar[0, K.BP_GAMMA]), np.nan])
+    err_a = K._step_chain3(y, ynew_a, k_a, 0, h, cst, est, capped, bint, bpar, 0, rtol, atol, fbs)
     err_b = K._step_any(y, ynew_b, ys, k_b, 0, n, h, cst, capped, bint, bpar, 0, rtol, atol)
     return ynew_a, k_a, err_a, ynew_b, k_b, err_b
 
@@ -47,9 +50,11 @@ def _f_both(y, tau, c_inf, seg_g, lam, capped, bint, bpar):
     """f at y by the register form and by the array form."""
     k_a = np.zeros((7, y.size))
     k_b = np.zeros((7, y.size))
-    K._f_at_chain3(y, tau, c_inf, seg_g, lam, capped, bint, bpar, k_a)
-    K._f_at_any(y, tau, c_inf, seg_g, lam, capped, bint, bpar, k_b)
-    return k_a[0], k_b[0]
+    fb_a = np.zeros(bint.shape[0])
+    fb_b = np.zeros(bint.shape[0])
+    K._f_at_chain3(y, tau, c_inf, seg_g, lam, capped, bint, bpar, k_a, fb_a)
+    K._f_at_any(y, tau, c_inf, seg_g, lam, capped, bint, bpar, k_b, fb_b)
+    return k_a[0], k_b[0], fb_a, fb_b
 
 
 def _block(effect: int, kill: bool, hill: float = 1.0, precursor: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -124,9 +129,43 @@ def test_f_at_a_point_is_the_same_in_both_forms(precursor: bool) -> None:
     for capped in (False, True):
         for _ in range(10):
             y = 5.4 * rng.uniform(0.2, 1.6, 10)
-            fa, fb = _f_both(y, float(rng.uniform(0, 3)), 0.05, seg_g, lam, np.array([capped, False, False]), bint,
-                             bpar)
+            fa, fb, fba, fbb = _f_both(y, float(rng.uniform(0, 3)), 0.05, seg_g, lam,
+                                       np.array([capped, False, False]), bint, bpar)
             np.testing.assert_allclose(fa, fb, rtol=1e-13, atol=1e-15)
+            np.testing.assert_array_equal(fba, fbb)
+
+
+@nb.njit(cache=False)
+def _near(x, xref, circ0, gamma, use):
+    """The feedback at x from its exact value at xref by the series (_feedback_near)."""
+    inv = 1.0 / xref if use else math.nan
+    return K._feedback_near(x, inv, K._feedback(xref, circ0, gamma), K._binomial_coefficients(gamma), circ0, gamma)
+
+
+@nb.njit(cache=False)
+def _exact(x, circ0, gamma):
+    return K._feedback(x, circ0, gamma)
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.05, 0.17, 0.2, 0.5, 0.999, 1.0])
+def test_the_stage_feedback_from_the_step_start_is_as_exact_as_pow(gamma: float) -> None:
+    """(Circ0/x)^gamma within a step is fbref * (1 + r)^-gamma, its binomial series to r^8 for |r| up to
+    1/64 (else exp/log): within a few ulp of pow() (4, and the |gamma ln b| ulp of the exp/log form of
+    b^gamma) on both sides of the switch."""
+    rng = np.random.default_rng(3)
+    circ0 = 6.5
+    for xref in (6.5, 0.7, 13.0, 1e-3):
+        rs = np.concatenate([rng.uniform(-1 / 64, 1 / 64, 400), [-1 / 64, 1 / 64, 0.0, 0.02, -0.02, 0.3, -0.5]])
+        for r in rs:
+            x = xref * (1.0 + r)
+            truth = (circ0 / x) ** gamma
+            got = _near(x, xref, circ0, gamma, True)
+            # exp(gamma * log(b)) carries about |gamma * ln b| ulp of its own beyond pow's
+            assert abs(got - truth) <= (4 + abs(gamma * math.log(circ0 / x))) * np.spacing(truth), (xref, r, got, truth)
+    # at the reference itself: the reference value exactly (a baseline state stays exactly at rest)
+    assert _near(circ0, circ0, circ0, gamma, True) == 1.0
+    # not used (inv NaN): the exact form
+    assert _near(6.0, 6.1, circ0, gamma, False) == _exact(6.0, circ0, gamma)
 
 
 @pytest.mark.parametrize(("name", "general"),
@@ -160,7 +199,7 @@ def test_workspace_points_the_dense_output_at_each_count() -> None:
     bint[1, K.BI_SITE] = 1   # layout: 5 states, then Ce + 4, then 22
     work, k, capped, dense_idx = K.workspace(2, bint, record_states=False)
     np.testing.assert_array_equal(dense_idx, [4, 9, 31])
-    assert work.size == 4 * 2 + 4 * 32 + 14 and k.shape == (7, 32)
+    assert work.size == 4 * 2 + 4 * 32 + 14 + 2 * 3 and k.shape == (11, 32)
     assert capped.shape == (4,) and not capped.any()
     _, _, _, every = K.workspace(2, bint, record_states=True)
     np.testing.assert_array_equal(every, np.arange(32))

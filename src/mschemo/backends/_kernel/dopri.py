@@ -4,6 +4,8 @@ output between steps (:func:`_dp_dense`)."""
 
 from __future__ import annotations
 
+import math
+
 import numba as nb
 import numpy as np
 
@@ -17,6 +19,7 @@ from .layout import (
     BP_KCIRC,
     BP_KILL,
     BP_KTR,
+    CIRC_FLOOR,
     F1,
     F2,
     FAST,
@@ -25,7 +28,7 @@ from .layout import (
     f8,
     i8,
 )
-from .transit import _effect, _rhs_block, _rhs_chain3
+from .transit import _binomial_coefficients, _effect, _feedback_near, _rhs_block, _rhs_chain3
 
 # Dormand-Prince 5(4) tableau
 C2, C3, C4, C5 = 1.0 / 5.0, 3.0 / 10.0, 4.0 / 5.0, 8.0 / 9.0
@@ -59,13 +62,22 @@ DP_B = np.array([DP_B1, 0.0, B3, B4, B5, B6])
 DP_E = np.array([E1, 0.0, E3, E4, E5, E6, E7])
 
 
-@nb.njit(f8(F1, F1, F2, i8, f8, F1, F1, B1, I2, F2, i8, f8, f8), fastmath=FAST, **HELPER)
-def _step_chain3(y, ynew, k, off, h, cst, est, capped, bint, bpar, b, rtol, atol):
+@nb.njit(nb.types.UniTuple(f8, 5)(f8, f8, f8, f8, f8, f8, f8, f8, f8, nb.boolean, f8, f8, nb.types.UniTuple(f8, 8), f8, f8),
+         fastmath=FAST, **HELPER)
+def _stage_chain3(p, t1, t2, t3, circ, e, kcd, ktr, kcirc, fp, inv, fbref, cs, circ0, gamma):
+    """:func:`_rhs_chain3` at a stage of a step, its feedback from the step's start (:func:`_feedback_near`)."""
+    fb = _feedback_near(p if fp else circ, inv, fbref, cs, circ0, gamma)
+    return _rhs_chain3(p, t1, t2, t3, circ, fb, e, kcd, ktr, kcirc)
+
+
+@nb.njit(f8(F1, F1, F2, i8, f8, F1, F1, B1, I2, F2, i8, f8, f8, F1), fastmath=FAST, **HELPER)
+def _step_chain3(y, ynew, k, off, h, cst, est, capped, bint, bpar, b, rtol, atol, fbs):
     """One Dormand-Prince step of ``h`` days for block ``b`` with three transit compartments and the
     drug acting from plasma (its 5 states from ``off``), the states and stage derivatives held in
     registers. Stage concentrations ``cst``; ``est`` is workspace (the drug effect of each stage).
-    k[0] holds f at the start; fills k[1..6] and ``ynew``; returns the sum of the squared scaled error
-    estimates of the block's states."""
+    k[0] holds f at the start, and fbs[b] its feedback; fills k[1..6], ``ynew`` and fbs[n_blocks + b]
+    (the feedback at ``ynew``, which becomes fbs[b] with k[6] -> k[0] when the step is accepted);
+    returns the sum of the squared scaled error estimates of the block's states."""
     ktr = bpar[b, BP_KTR]
     kcirc = bpar[b, BP_KCIRC]
     circ0 = bpar[b, BP_CIRC0]
@@ -79,38 +91,40 @@ def _step_chain3(y, ynew, k, off, h, cst, est, capped, bint, bpar, b, rtol, atol
     # the indices once, and the rows of k as 1-D views: 2-D indexing costs numba compile time at every site
     o, o1, o2, o3, o4 = off, off + 1, off + 2, off + 3, off + 4
     y0, y1, y2, y3, y4 = y[o], y[o1], y[o2], y[o3], y[o4]
+    # the stages' feedback from its value at the start (_feedback_near), not six exp/logs per step
+    xref = y0 if fp else y4
+    fbref = fbs[b]
+    cs = _binomial_coefficients(gamma)
+    inv = 1.0 / xref if (0.0 <= gamma <= 1.0 and xref > 2.0 * CIRC_FLOOR * circ0) else math.nan
     kr = k[0]
     a0, a1, a2, a3, a4 = kr[o], kr[o1], kr[o2], kr[o3], kr[o4]
     hs = h * A21
-    b0, b1, b2, b3, b4 = _rhs_chain3(y0 + hs * a0, y1 + hs * a1, y2 + hs * a2, y3 + hs * a3, y4 + hs * a4,
-                                     e1, kill * cst[1], ktr, kcirc, circ0, gamma, fp)
-    d0, d1, d2, d3, d4 = _rhs_chain3(
+    b0, b1, b2, b3, b4 = _stage_chain3(y0 + hs * a0, y1 + hs * a1, y2 + hs * a2, y3 + hs * a3, y4 + hs * a4, e1, kill * cst[1], ktr, kcirc, fp, inv, fbref, cs, circ0, gamma)
+    d0, d1, d2, d3, d4 = _stage_chain3(
         y0 + h * (A31 * a0 + A32 * b0), y1 + h * (A31 * a1 + A32 * b1), y2 + h * (A31 * a2 + A32 * b2),
-        y3 + h * (A31 * a3 + A32 * b3), y4 + h * (A31 * a4 + A32 * b4),
-        e2, kill * cst[2], ktr, kcirc, circ0, gamma, fp)
-    f0, f1, f2, f3, f4 = _rhs_chain3(
+        y3 + h * (A31 * a3 + A32 * b3), y4 + h * (A31 * a4 + A32 * b4), e2, kill * cst[2], ktr, kcirc, fp, inv, fbref, cs, circ0, gamma)
+    f0, f1, f2, f3, f4 = _stage_chain3(
         y0 + h * (A41 * a0 + A42 * b0 + A43 * d0), y1 + h * (A41 * a1 + A42 * b1 + A43 * d1),
         y2 + h * (A41 * a2 + A42 * b2 + A43 * d2), y3 + h * (A41 * a3 + A42 * b3 + A43 * d3),
-        y4 + h * (A41 * a4 + A42 * b4 + A43 * d4),
-        e3, kill * cst[3], ktr, kcirc, circ0, gamma, fp)
-    g0, g1, g2, g3, g4 = _rhs_chain3(
+        y4 + h * (A41 * a4 + A42 * b4 + A43 * d4), e3, kill * cst[3], ktr, kcirc, fp, inv, fbref, cs, circ0, gamma)
+    g0, g1, g2, g3, g4 = _stage_chain3(
         y0 + h * (A51 * a0 + A52 * b0 + A53 * d0 + A54 * f0), y1 + h * (A51 * a1 + A52 * b1 + A53 * d1 + A54 * f1),
         y2 + h * (A51 * a2 + A52 * b2 + A53 * d2 + A54 * f2), y3 + h * (A51 * a3 + A52 * b3 + A53 * d3 + A54 * f3),
-        y4 + h * (A51 * a4 + A52 * b4 + A53 * d4 + A54 * f4),
-        e4, kill * cst[4], ktr, kcirc, circ0, gamma, fp)
-    m0, m1, m2, m3, m4 = _rhs_chain3(
+        y4 + h * (A51 * a4 + A52 * b4 + A53 * d4 + A54 * f4), e4, kill * cst[4], ktr, kcirc, fp, inv, fbref, cs, circ0, gamma)
+    m0, m1, m2, m3, m4 = _stage_chain3(
         y0 + h * (A61 * a0 + A62 * b0 + A63 * d0 + A64 * f0 + A65 * g0),
         y1 + h * (A61 * a1 + A62 * b1 + A63 * d1 + A64 * f1 + A65 * g1),
         y2 + h * (A61 * a2 + A62 * b2 + A63 * d2 + A64 * f2 + A65 * g2),
         y3 + h * (A61 * a3 + A62 * b3 + A63 * d3 + A64 * f3 + A65 * g3),
-        y4 + h * (A61 * a4 + A62 * b4 + A63 * d4 + A64 * f4 + A65 * g4),
-        e5, kill * cst[5], ktr, kcirc, circ0, gamma, fp)
+        y4 + h * (A61 * a4 + A62 * b4 + A63 * d4 + A64 * f4 + A65 * g4), e5, kill * cst[5], ktr, kcirc, fp, inv, fbref, cs, circ0, gamma)
     n0 = y0 + h * (DP_B1 * a0 + B3 * d0 + B4 * f0 + B5 * g0 + B6 * m0)
     n1 = y1 + h * (DP_B1 * a1 + B3 * d1 + B4 * f1 + B5 * g1 + B6 * m1)
     n2 = y2 + h * (DP_B1 * a2 + B3 * d2 + B4 * f2 + B5 * g2 + B6 * m2)
     n3 = y3 + h * (DP_B1 * a3 + B3 * d3 + B4 * f3 + B5 * g3 + B6 * m3)
     n4 = y4 + h * (DP_B1 * a4 + B3 * d4 + B4 * f4 + B5 * g4 + B6 * m4)
-    p0, p1, p2, p3, p4 = _rhs_chain3(n0, n1, n2, n3, n4, e5, kill * cst[6], ktr, kcirc, circ0, gamma, fp)
+    fb7 = _feedback_near(n0 if fp else n4, inv, fbref, cs, circ0, gamma)
+    fbs[bint.shape[0] + b] = fb7
+    p0, p1, p2, p3, p4 = _rhs_chain3(n0, n1, n2, n3, n4, fb7, e5, kill * cst[6], ktr, kcirc)
     e0 = h * (E1 * a0 + E3 * d0 + E4 * f0 + E5 * g0 + E6 * m0 + E7 * p0) / (atol + rtol * max(abs(y0), abs(n0)))
     e1 = h * (E1 * a1 + E3 * d1 + E4 * f1 + E5 * g1 + E6 * m1 + E7 * p1) / (atol + rtol * max(abs(y1), abs(n1)))
     e2 = h * (E1 * a2 + E3 * d2 + E4 * f2 + E5 * g2 + E6 * m2 + E7 * p2) / (atol + rtol * max(abs(y2), abs(n2)))
@@ -163,14 +177,17 @@ def _step_any(y, ynew, ys, k, off, m, h, cst, capped, bint, bpar, b, rtol, atol)
     return err
 
 
-@nb.njit(nb.void(F1, f8, f8, F2, nb.int64[::1], F1), fastmath=FAST, **HELPER)
-def _dp_dense(y, h, th, k, idx, out):
-    """The 4th-order continuous extension at y(t + th*h), for the states ``idx``."""
+@nb.njit(nb.void(F1, f8, f8, F2, nb.int64[::1], F1, F2, nb.boolean), fastmath=FAST, **HELPER)
+def _dp_dense(y, h, th, k, idx, out, q, fresh):
+    """The 4th-order continuous extension at y(t + th*h), for the states ``idx``, from its coefficients
+    q[m, i] = sum_j k[j, i] P[j, m], worked out first when ``fresh`` (once per step, however many
+    outputs fall inside it)."""
+    if fresh:
+        for i in idx:
+            for m in range(4):
+                acc = 0.0
+                for j in range(7):
+                    acc += k[j, i] * P[j, m]
+                q[m, i] = acc
     for i in idx:
-        acc = 0.0
-        for m in range(3, -1, -1):
-            q = 0.0
-            for j in range(7):
-                q += k[j, i] * P[j, m]
-            acc = q + th * acc
-        out[i] = y[i] + h * th * acc
+        out[i] = y[i] + h * th * (q[0, i] + th * (q[1, i] + th * (q[2, i] + th * q[3, i])))

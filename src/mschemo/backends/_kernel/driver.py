@@ -142,6 +142,10 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
     cst = work[o:o + 7]                   # the concentration at each stage
     est = work[o + 7:o + 14]              # the drug effect at each stage (of one block)
     o += 14
+    fbs = work[o:o + 2 * n_blocks]        # each block's feedback at y (fbk), then at ynew
+    fbk = fbs[:n_blocks]
+    o += 2 * n_blocks
+    dq = k[7:]                            # the dense-output coefficients of the step just taken
     mins = work[o:o + 0]                  # the running minima of the watched counts (resuming only)
     blk = work[o:o + 0]
     if state is not None:
@@ -282,7 +286,7 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
                 for b in range(n_blocks):
                     if bint[b, BI_EFFECT] == 0:
                         capped[b] = bpar_p[b, BP_SLOPE] * c0 > bpar_p[b, BP_CAP]
-                _f_at(y, 0.0, c_inf, seg_g, lam_p, capped, bint, bpar_p, k, general)
+                _f_at(y, 0.0, c_inf, seg_g, lam_p, capped, bint, bpar_p, k, fbk, general)
                 # initial step after each action (Hairer, Norsett & Wanner 1993, II.4): the input just changed
                 d0 = 0.0
                 d1 = 0.0
@@ -297,7 +301,7 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
                 # f(y + h0*f(y)) at h0, into k[1]
                 for i in range(n_pd):
                     dtmp[i] = y[i] + h0 * k[0, i]
-                _f_at(dtmp, h0, c_inf, seg_g, lam_p, capped, bint, bpar_p, k[1:], general)
+                _f_at(dtmp, h0, c_inf, seg_g, lam_p, capped, bint, bpar_p, k[1:], fbs[n_blocks:], general)
                 d2 = 0.0
                 for i in range(n_pd):
                     dd = (k[1, i] - k[0, i]) / (atol + rtol * abs(y[i]))
@@ -344,7 +348,7 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
                     for b in range(n_blocks):
                         m = bint[b, BI_SITE] + bint[b, BI_NTRANSIT] + 2
                         if general is None or (m == 5 and bint[b, BI_SITE] == 0):
-                            err += _step_chain3(y, ynew, k, off, h, cst, est, capped, bint, bpar_p, b, rtol, atol)
+                            err += _step_chain3(y, ynew, k, off, h, cst, est, capped, bint, bpar_p, b, rtol, atol, fbs)
                         else:
                             err += _step_any(y, ynew, ys, k, off, m, h, cst, capped, bint, bpar_p, b, rtol, atol)
                         off += m
@@ -371,7 +375,7 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
                         if bbest < 0:
                             bbest = _switch_index(cst[hit], capped, bint, bpar_p)
                         capped[bbest] = not capped[bbest]
-                        _f_at(y, tau, c_inf, seg_g, lam_p, capped, bint, bpar_p, k, general)
+                        _f_at(y, tau, c_inf, seg_g, lam_p, capped, bint, bpar_p, k, fbk, general)
                         continue
                     h = hnew
                     tau_cross = best
@@ -382,7 +386,7 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
                     st = NOT_FINITE
                     break
                 if err > 1.0:
-                    h *= max(0.2, 0.9 * err ** -0.2)
+                    h *= max(0.2, 0.9 * math.exp(-0.2 * math.log(err)))
                     tau_cross = -1.0
                     n_rej += 1
                     if h < 1e-14 * max(1.0, abs(t)):
@@ -392,9 +396,11 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
 
                 # accepted: dense output for outputs inside (t, t_new)
                 tau_cross = -1.0
+                fresh = True   # the dense-output coefficients of this step are still to work out
                 while i_out < n_out and t_out[i_out] < t_new and t_out[i_out] < t_stop_out:
                     th = (t_out[i_out] - t) / h_eff
-                    _dp_dense(y, h_eff, th, k, dense_idx, dtmp)
+                    _dp_dense(y, h_eff, th, k, dense_idx, dtmp, dq, fresh)
+                    fresh = False
                     tau_o = t_out[i_out] - seg_t0
                     c_o, a_ = conc_auc_seg(c_inf, seg_g, lam_p, tau_o)
                     if record_states:
@@ -406,7 +412,8 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
                 if state is not None:
                     while next_day < t_new and next_day < t_stop_out and next_day < t_hold:
                         if next_day >= t:
-                            _dp_dense(y, h_eff, (next_day - t) / h_eff, k, dense_idx, dtmp)
+                            _dp_dense(y, h_eff, (next_day - t) / h_eff, k, dense_idx, dtmp, dq, fresh)
+                            fresh = False
                             _nadir_at(dtmp, nadw[p], bint, mins, blk)
                         next_day += 1.0
                 if n_pd > 0:
@@ -414,10 +421,18 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
                 for i in range(n_pd):
                     y[i] = ynew[i]
                     k[0, i] = k[6, i]
+                for b in range(n_blocks):
+                    fbk[b] = fbs[n_blocks + b]
                 t = t_new
                 # past a crossing of the effect cap? switch the branch of min() for the next step
                 if t < t_stop and n_linear > 0:
-                    cn, _ = conc_and_slope(c_inf, seg_g, lam_p, t - seg_t0 + 1e-12 * max(1.0, abs(t)))
+                    # the step's last stage is at its end: its concentration tells the side, unless it
+                    # lies within 1e-6 of a cap (a step that ends on a crossing): then read it just past
+                    cn = cst[5]
+                    for bb in range(n_blocks):
+                        if bint[bb, BI_EFFECT] == 0 and abs(bpar_p[bb, BP_SLOPE] * cn - bpar_p[bb, BP_CAP]) <= 1e-6 * bpar_p[bb, BP_CAP]:
+                            cn, _ = conc_and_slope(c_inf, seg_g, lam_p, t - seg_t0 + 1e-12 * max(1.0, abs(t)))
+                            break
                     flipped = False
                     for bb in range(n_blocks):
                         if bint[bb, BI_EFFECT] == 0:
@@ -426,8 +441,8 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
                                 capped[bb] = above
                                 flipped = True
                     if flipped:
-                        _f_at(y, tau_new, c_inf, seg_g, lam_p, capped, bint, bpar_p, k, general)
-                fac = 10.0 if err == 0.0 else min(10.0, max(0.2, 0.9 * err ** -0.2))
+                        _f_at(y, tau_new, c_inf, seg_g, lam_p, capped, bint, bpar_p, k, fbk, general)
+                fac = 10.0 if err == 0.0 else min(10.0, max(0.2, 0.9 * math.exp(-0.2 * math.log(err))))
                 h = max(h_free, h * fac) if last else h * fac
             if st != OK:
                 break
