@@ -10,6 +10,7 @@ A dose is written in mg, mg/m2 (times the body-surface area) or mg/kg (times the
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -43,10 +44,16 @@ class BodySize:
         return self.to_mg(amount, unit) / self.per(target)
 
     def total(self, given: Sequence[tuple[float, str]], target: str) -> float:
-        """The sum of (amount, unit) pairs in ``target``, added in order."""
+        """The sum of (amount, unit) pairs in ``target``, added in order (each term as :meth:`convert`
+        gives it; mg per unit looked up once per unit)."""
+        per_target = self.per(target)
+        per_unit: dict[str, float] = {}
         total = 0.0
         for amount, unit in given:
-            total = total + self.convert(amount, unit, target)
+            p = per_unit.get(unit)
+            if p is None:
+                p = per_unit[unit] = self.per(unit)
+            total = total + amount * p / per_target
         return total
 
 
@@ -58,8 +65,9 @@ class Course:
     start_d: float
     doses: tuple[Dose, ...]
 
-    @property
+    @functools.cached_property
     def amount(self) -> float:
+        """The course's total amount, in :attr:`unit` (worked out once: a course is frozen)."""
         return float(sum(d.amount for d in self.doses))
 
     @property

@@ -28,6 +28,7 @@ by default :data:`COUNT_VALID_D` for counts and :data:`COVARIATE_VALID_D` for co
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -148,7 +149,11 @@ class DosingRules:
 
     def in_force(self) -> tuple[_Rule, ...]:
         """The rules that apply: every rule except the cumulative caps of other regions and the
-        optional rules not asked for."""
+        optional rules not asked for (worked out once: the rules are frozen)."""
+        return self._in_force
+
+    @functools.cached_property
+    def _in_force(self) -> tuple[_Rule, ...]:
         return tuple(r for r in self.rules
                      if not (isinstance(r, CumulativeCap) and r.region and r.region != self.region)
                      and (not r.option or r.option in self.options))

@@ -156,9 +156,9 @@ class Dose:
         """The same dose at day ``time_d`` (checked as the constructor checks a time; the rest was
         checked when this dose was made, so it is not checked again: a course's doses are moved to
         their day once per patient and course)."""
-        where = f"the dose at day {time_d:g}" if isinstance(time_d, (int, float)) else "a dose"
-        _finite("time_d", time_d, where)
-        if time_d < 0:
+        if not (isinstance(time_d, (int, float)) and math.isfinite(time_d) and time_d >= 0):
+            where = f"the dose at day {time_d:g}" if isinstance(time_d, (int, float)) else "a dose"
+            _finite("time_d", time_d, where)
             raise RegimenError(f"{where} is at day {time_d:g}; dose times start at day 0.")
         moved = object.__new__(Dose)
         for name in _DOSE_FIELDS:
