@@ -169,11 +169,26 @@ class VisitVariability:
         out = np.zeros((n, days.size))
         if self.share <= 0 or n == 0 or days.size == 0:
             return out
-        horizon = float(np.max(days))
-        lo, hi = self.share / 2.0, 1.0 - self.share / 2.0
+        processes = self._processes(float(np.max(days)))
+        if np.all(days[1:] >= days[:-1]):      # the usual grid, in order
+            for k, (t, value) in enumerate(processes):
+                out[k] = value[np.searchsorted(t, days, side="right") - 1]
+            return out
         order = np.argsort(days, kind="stable")
         sorted_days = days[order]
-        for k in range(n):
+        for k, (t, value) in enumerate(processes):
+            out[k, order] = value[np.searchsorted(t, sorted_days, side="right") - 1]
+        return out
+
+    def _processes(self, horizon: float) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each patient's redraw days and values, past ``horizon``; drawn once and kept (the EDSS
+        and its scores read them on several grids), drawn again only for a longer horizon."""
+        kept: list[tuple[np.ndarray, np.ndarray]] | None = self.__dict__.get("_kept")
+        if kept is not None and self.__dict__["_kept_horizon"] >= horizon:
+            return kept
+        lo, hi = self.share / 2.0, 1.0 - self.share / 2.0
+        draws: list[np.ndarray] = []
+        for k in range(len(self.indices)):
             rng = patient_rng(self.seed, int(self.indices[k]), VISIT_STREAM)
             blocks, end = [], 0.0
             while True:
@@ -182,13 +197,21 @@ class VisitVariability:
                 end += float(np.sum(-np.log1p(-u[:, 0]))) * self.dwell_d
                 if end > horizon:
                     break
-            u = np.vstack(blocks) if len(blocks) > 1 else blocks[0]
-            t = np.cumsum(-np.log1p(-u[:, 0]) * self.dwell_d)
-            t = np.concatenate(([0.0], t[:-1]))          # redraw j happens at t[j]; the first at day 0
-            value = np.where(u[:, 1] < lo, -0.5, np.where(u[:, 1] >= hi, 0.5, 0.0))
-            j = np.searchsorted(t, sorted_days, side="right") - 1
-            out[k, order] = value[j]
-        return out
+            draws.append(np.vstack(blocks) if len(blocks) > 1 else blocks[0])
+        kept: list[tuple[np.ndarray, np.ndarray]] = [(np.empty(0), np.empty(0))] * len(draws)
+        # the patients of one block together (row by row the same arithmetic), the others one by one
+        one = [k for k, u in enumerate(draws) if len(u) == _VISIT_CHUNK]
+        for group in ([one] if one else []) + [[k] for k, u in enumerate(draws) if len(u) != _VISIT_CHUNK]:
+            u = np.stack([draws[k] for k in group])
+            t = np.cumsum(-np.log1p(-u[:, :, 0]) * self.dwell_d, axis=1)
+            t = np.concatenate((np.zeros((len(group), 1)), t[:, :-1]), axis=1)   # redraw j at t[j]; the first at day 0
+            value = np.where(u[:, :, 1] < lo, -0.5, np.where(u[:, :, 1] >= hi, 0.5, 0.0))
+            for row, k in enumerate(group):
+                kept[k] = (t[row], value[row])
+        # kept beside the frozen fields (not one of them: equality and the fields stay as they were)
+        self.__dict__["_kept"] = kept
+        self.__dict__["_kept_horizon"] = horizon
+        return kept
 
 
 @dataclass(frozen=True)
