@@ -136,11 +136,19 @@ def test_piped_output_is_plain_text_one_line_per_row(cli) -> None:
 # -- folders -----------------------------------------------------------------------------------------------
 def test_a_missing_folder_is_created_and_said_so(cli, tmp_path: Path) -> None:
     out = tmp_path / "new" / "sub" / "r.csv"
-    res = cli(*MODEL, "--seed", "1", "--out", out, "--quiet")
+    res = cli(*MODEL, "--seed", "1", "--out", out)
     assert res.code == 0, res.stderr
     assert out.exists()
     notes = [line for line in res.stderr.splitlines() if line.startswith("note: created the folder")]
     assert len(notes) == 2 and notes[0].endswith("new/ for the outputs.") and notes[1].endswith("sub/ for the outputs.")
+
+
+def test_quiet_prints_nothing_but_errors(cli, tmp_path: Path) -> None:
+    """--quiet: no progress, no tables, and no note on a folder made for the outputs (errors only)."""
+    out = tmp_path / "new" / "sub" / "r.csv"
+    res = cli(*MODEL, "--seed", "1", "--out", out, "--quiet")
+    assert res.code == 0, res.stderr
+    assert out.exists() and (res.stdout, res.stderr) == ("", "")
 
 
 def test_a_failed_run_removes_the_folders_it_created(cli, tmp_path: Path, monkeypatch) -> None:

@@ -106,13 +106,14 @@ def one_sentence(message: str) -> str:
 
 # -- staged writes ----------------------------------------------------------------------------
 @contextlib.contextmanager
-def staged_outputs() -> Iterator[Callable[..., Path]]:
+def staged_outputs(quiet: bool = False) -> Iterator[Callable[..., Path]]:
     """Write every output to a temporary file; rename them all only when the block succeeds.
 
     ``stage(target)`` returns a temporary path beside the target, with the target's suffix (copies a
     killed run left there are swept, see ``mschemo._internal.files``);
     ``stage(folder, folder=True)`` a temporary folder beside it, whose files are moved into
-    ``folder``. A folder that does not exist yet is created, and a note on stderr says so. On any
+    ``folder``. A folder that does not exist yet is created, and a note on stderr says so (not when
+    ``quiet``: errors only). On any
     error every temporary file and folder, and every folder created for them, is removed and no
     target is touched (no partial output).
     """
@@ -175,7 +176,8 @@ def staged_outputs() -> Iterator[Callable[..., Path]]:
         settled(tmp)
     for f in created:
         settled(f)
-        note(f"created the folder {fmt_path(f)}/ for the outputs.")
+        if not quiet:
+            note(f"created the folder {fmt_path(f)}/ for the outputs.")
 
 
 # -- progress ---------------------------------------------------------------------------------

@@ -74,7 +74,7 @@ def _scenario(job: ScenarioJob, quiet: bool) -> None:
     with c.progress_bar(total, show) as progress:
         res = job.run(ex, progress, chunk_size=c.chunk_size_for(total, show))
     peers = ex.peer_table(res)
-    with c.staged_outputs() as stage:
+    with c.staged_outputs(quiet) as stage:
         write_peer_table(peers, stage(job.table))
         ms.save_figure(res.plot(), stage(job.plot))
     if not quiet:
@@ -132,7 +132,7 @@ def _drugs_side_by_side(job: DrugsSideBySideJob, quiet: bool) -> None:
     subtitles = {name: _regimen_line(drug) for name, drug in drugs.items()}
     fig = ms.plot_drugs(results, subtitles, title=f"Label regimens with their dosing rules: {n} virtual patients per "
                                                   f"drug (seed {seed}), {DRUGS_UNTIL}")
-    with c.staged_outputs() as stage:
+    with c.staged_outputs(quiet) as stage:
         ms.save_figure(fig, stage(job.plot))
     if not quiet:
         _show_drugs(results, drugs, n, seed, job.plot)

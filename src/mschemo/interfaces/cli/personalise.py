@@ -89,7 +89,7 @@ def run_personalise(request: PersonaliseRequest, quiet: bool = False) -> None:
     job = request.resolve(c.CLI)
     plan = job.run()
     written: list[str] = []
-    with c.staged_outputs() as stage:
+    with c.staged_outputs(quiet) as stage:
         if job.plot is not None:
             ms.save_figure(plan.plot(), stage(job.plot))
             written.append(f"wrote {c.fmt_path(job.plot)} (counts: measured, predicted, proposed dose)")

@@ -159,7 +159,7 @@ def run_simulate(request: SimulateRequest, quiet: bool = False) -> None:
     if job.disease is not None and (not quiet or job.disease.out_dir is not None) and result.all_ok:
         dres = job.attach_disease(result)
     written: list[str] = []
-    with c.staged_outputs() as stage:
+    with c.staged_outputs(quiet) as stage:
         if job.out_path is not None:
             written.append(_write_table(result, job, job.out_path, job.table_kind, stage))
         if job.plot_path is not None:
@@ -180,7 +180,7 @@ def _run_streamed(job: SimulationJob, quiet: bool) -> None:
         job.disease = None       # nothing would show it (--disease-outdir does not stream)
     show = not quiet and job.total >= c.PROGRESS_MIN_PATIENTS
     written: list[str] = []
-    with c.staged_outputs() as stage:
+    with c.staged_outputs(quiet) as stage:
         tmp = stage(job.out_path)
         dtmp = stage(job.decisions_path) if job.decisions_path is not None and job.drug is not None else None
         with c.progress_bar(job.total, show, label="simulating, streamed") as bar:
@@ -205,7 +205,7 @@ def _run_untreated(job: UntreatedJob, quiet: bool) -> None:
     """--untreated: the disease of the default cohort (or --population) without chemotherapy."""
     dres = job.run()
     written: list[str] = []
-    with c.staged_outputs() as stage:
+    with c.staged_outputs(quiet) as stage:
         if job.disease.out_dir is not None:
             written.append(dz.write(dres, job.disease.out_dir, stage))
     if quiet:

@@ -83,7 +83,7 @@ def run_timeline(request: TimelineRequest, quiet: bool = False) -> None:
     pid = dres.ids[index]
     seed_used = counts.provenance.get("seed") if counts is not None else job.seed
     fig = ms.plot_timeline(dres, pid, counts=counts)
-    with c.staged_outputs() as stage:
+    with c.staged_outputs(quiet) as stage:
         ms.save_figure(fig, stage(job.plot_path))
     if quiet:
         return

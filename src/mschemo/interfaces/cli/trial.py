@@ -71,7 +71,7 @@ def trial_command(
 def run_trial_request(request: TrialRequest, quiet: bool = False) -> None:
     job = request.resolve(c.CLI)
     written: list[str] = []
-    with c.staged_outputs() as stage:
+    with c.staged_outputs(quiet) as stage:
         tmp_folder = stage(job.folder, folder=True)
         enabled = not quiet and job.total >= c.PROGRESS_MIN_PATIENTS
         with c.progress_bar(job.total, enabled=enabled, label="trial") as bar:

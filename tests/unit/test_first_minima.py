@@ -1,0 +1,32 @@
+"""The nadir of each patient's own dosing intervals, found for all the intervals at once, must be
+what np.argmin finds interval by interval: the first of tied minima, and the first NaN of an
+interval that has one (a failed patient)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mschemo.results import first_minima
+
+
+def _one_by_one(vals, rows, a, b):
+    return np.array([a_ + int(np.argmin(vals[r, a_:b_])) for r, a_, b_ in zip(rows, a, b)], dtype=np.int64)
+
+
+def test_first_minima_is_argmin_range_by_range() -> None:
+    rng = np.random.default_rng(4)
+    for trial in range(200):
+        n, t = int(rng.integers(1, 6)), int(rng.integers(1, 30))
+        vals = np.round(rng.normal(5.0, 1.0, (n, t)), 1)         # rounded: many ties
+        if trial % 5 == 0:
+            vals[rng.integers(0, n), rng.integers(0, t, 2)] = np.nan
+        rows, a, b = [], [], []
+        for r in sorted(rng.choice(n, int(rng.integers(1, n + 1)), replace=False)):
+            cuts = np.unique(np.concatenate([[int(rng.integers(0, t))], rng.integers(0, t + 1, 3), [t]]))
+            for lo, hi in zip(cuts[:-1], cuts[1:]):
+                rows.append(r)
+                a.append(lo)
+                b.append(hi)
+        rows_a, a_a, b_a = (np.array(v, dtype=np.int64) for v in (rows, a, b))
+        np.testing.assert_array_equal(first_minima(vals, rows_a, a_a, b_a), _one_by_one(vals, rows_a, a_a, b_a))
+    assert first_minima(np.zeros((2, 3)), *(np.empty(0, dtype=np.int64),) * 3).size == 0
