@@ -23,8 +23,8 @@ import platform
 import statistics
 import sys
 import time
-from datetime import date
-from pathlib import Path
+
+from _results import results_path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  relapses: {len(d.relapses)} treated, {len(u.relapses)} untreated "
           f"(ratio {len(d.relapses) / max(len(u.relapses), 1):.2f})")
     if a.save:
-        out = Path(__file__).parent / "results" / f"disease_10y_{date.today().isoformat()}.json"
+        out = results_path("disease_10y")
         out.write_text(json.dumps({"n": a.n, "years": a.years, "seed": a.seed, "repeats": a.repeats,
                                    "seconds": rows, "ms_per_patient_decade": {k: 1000 * v / decades for k, v in rows.items()},
                                    "python": sys.version.split()[0], "cores": os.cpu_count()}, indent=2) + "\n")

@@ -26,9 +26,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from _results import results_path
+
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO.parent / "shared" / "bench"
-RESULTS = REPO / "benchmarks" / "results"
 DEFAULT_SEED = 20240601
 DEFAULT_NS = (100, 1000, 10000)
 FIRST_CALL_N = 10
@@ -519,16 +520,6 @@ def environment() -> dict:
     }
 
 
-def results_path() -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"mitox_2y_{dt.date.today():%Y-%m-%d}.json"
-    k = 2
-    while path.exists():  # never overwrite an earlier run of the same day
-        path = RESULTS / f"mitox_2y_{dt.date.today():%Y-%m-%d}_{k}.json"
-        k += 1
-    return path
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument(
@@ -584,7 +575,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
 
     print_tables(rows, first_call)
-    path = results_path()
+    path = results_path("mitox_2y")
     report = {
         "workload": "mitox-2y",
         "started": started.isoformat(timespec="seconds"),

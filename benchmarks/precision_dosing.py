@@ -21,8 +21,9 @@ import json
 import os
 import sys
 import time
-from datetime import date
 from pathlib import Path
+
+from _results import results_path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
               f"90th percentile {runs['reachable']['map_ms']['90%']:.0f} ms (target < 50 ms); "
               f"{os.cpu_count()} cores")
     if a.save:
-        out = ROOT / "benchmarks" / "results" / f"precision_dosing_{date.today().isoformat()}.json"
+        out = results_path("precision_dosing")
         out.write_text(json.dumps({"n": a.n, "seed": a.seed, "draws": a.draws, "runs": runs, "map_batch": batch,
                                    "cores": os.cpu_count(),
                                    "python": sys.version.split()[0]}, indent=2) + "\n")

@@ -25,8 +25,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
+
+from _results import results_path
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -101,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  with the design features: {f['wall_s']:8.1f} s, {f['ms_per_patient']:6.2f} ms per patient, "
                   f"peak memory {f['peak_rss_mb']:7.0f} MB: {f['ratio_to_plain']:.2f} x the plain design", flush=True)
     if a.save:
-        out = Path(__file__).parent / "results" / f"trial_3arm_{date.today().isoformat()}.json"
+        out = results_path("trial_3arm")
         out.write_text(json.dumps({"runs": rows, "chunk_size": a.chunk_size, "cores": os.cpu_count(),
                                    "python": sys.version.split()[0]}, indent=2) + "\n")
         print(f"written: {out}")

@@ -29,6 +29,7 @@ from datetime import date
 from pathlib import Path
 
 import httpx2 as httpx
+from _results import results_path
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -149,7 +150,7 @@ def main() -> None:
     for k, v in out.items():
         print(f"{k}: {v}")
     if args.save:
-        path = ROOT / "benchmarks" / "results" / f"web_load_{out['date']}.json"
+        path = results_path("web_load")
         path.write_text(json.dumps(out, indent=2) + "\n")
         print(f"wrote {path}")
 
