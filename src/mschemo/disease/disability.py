@@ -183,9 +183,9 @@ class VisitVariability:
     def _processes(self, horizon: float) -> list[tuple[np.ndarray, np.ndarray]]:
         """Each patient's redraw days and values, past ``horizon``; drawn once and kept (the EDSS
         and its scores read them on several grids), drawn again only for a longer horizon."""
-        kept: list[tuple[np.ndarray, np.ndarray]] | None = self.__dict__.get("_kept")
-        if kept is not None and self.__dict__["_kept_horizon"] >= horizon:
-            return kept
+        before: list[tuple[np.ndarray, np.ndarray]] | None = self.__dict__.get("_kept")
+        if before is not None and self.__dict__["_kept_horizon"] >= horizon:
+            return before
         lo, hi = self.share / 2.0, 1.0 - self.share / 2.0
         draws: list[np.ndarray] = []
         for k in range(len(self.indices)):
