@@ -339,9 +339,9 @@ def first_minima(vals: np.ndarray, rows: np.ndarray, a: np.ndarray, b: np.ndarra
     n_t = vals.shape[1]
     flat = np.ascontiguousarray(vals).ravel()
     lens = b - a
-    pos = np.repeat(rows * n_t + a - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+    starts = np.cumsum(lens) - lens                       # where each range begins among the values taken
+    pos = np.repeat(rows * n_t + a - starts, lens) + np.arange(int(lens.sum()))   # their flat indices
     x = flat[pos]
-    starts = np.cumsum(lens) - lens
     low = np.minimum.reduceat(x, starts)                  # NaN where the range has one
     at = np.repeat(low, lens)
     hit = (x == at) | (np.isnan(x) & np.isnan(at))

@@ -62,8 +62,8 @@ DP_B = np.array([DP_B1, 0.0, B3, B4, B5, B6])
 DP_E = np.array([E1, 0.0, E3, E4, E5, E6, E7])
 
 
-@nb.njit(nb.types.UniTuple(f8, 5)(f8, f8, f8, f8, f8, f8, f8, f8, f8, nb.boolean, f8, f8, nb.types.UniTuple(f8, 8), f8, f8),
-         fastmath=FAST, **HELPER)
+@nb.njit(nb.types.UniTuple(f8, 5)(f8, f8, f8, f8, f8, f8, f8, f8, f8, nb.boolean, f8, f8, nb.types.UniTuple(f8, 8),
+                                   f8, f8), fastmath=FAST, **HELPER)
 def _stage_chain3(p, t1, t2, t3, circ, e, kcd, ktr, kcirc, fp, inv, fbref, cs, circ0, gamma):
     """:func:`_rhs_chain3` at a stage of a step, its feedback from the step's start (:func:`_feedback_near`)."""
     fb = _feedback_near(p if fp else circ, inv, fbref, cs, circ0, gamma)
@@ -99,24 +99,29 @@ def _step_chain3(y, ynew, k, off, h, cst, est, capped, bint, bpar, b, rtol, atol
     kr = k[0]
     a0, a1, a2, a3, a4 = kr[o], kr[o1], kr[o2], kr[o3], kr[o4]
     hs = h * A21
-    b0, b1, b2, b3, b4 = _stage_chain3(y0 + hs * a0, y1 + hs * a1, y2 + hs * a2, y3 + hs * a3, y4 + hs * a4, e1, kill * cst[1], ktr, kcirc, fp, inv, fbref, cs, circ0, gamma)
+    b0, b1, b2, b3, b4 = _stage_chain3(y0 + hs * a0, y1 + hs * a1, y2 + hs * a2, y3 + hs * a3, y4 + hs * a4,
+                                       e1, kill * cst[1], ktr, kcirc, fp, inv, fbref, cs, circ0, gamma)
     d0, d1, d2, d3, d4 = _stage_chain3(
         y0 + h * (A31 * a0 + A32 * b0), y1 + h * (A31 * a1 + A32 * b1), y2 + h * (A31 * a2 + A32 * b2),
-        y3 + h * (A31 * a3 + A32 * b3), y4 + h * (A31 * a4 + A32 * b4), e2, kill * cst[2], ktr, kcirc, fp, inv, fbref, cs, circ0, gamma)
+        y3 + h * (A31 * a3 + A32 * b3), y4 + h * (A31 * a4 + A32 * b4),
+        e2, kill * cst[2], ktr, kcirc, fp, inv, fbref, cs, circ0, gamma)
     f0, f1, f2, f3, f4 = _stage_chain3(
         y0 + h * (A41 * a0 + A42 * b0 + A43 * d0), y1 + h * (A41 * a1 + A42 * b1 + A43 * d1),
         y2 + h * (A41 * a2 + A42 * b2 + A43 * d2), y3 + h * (A41 * a3 + A42 * b3 + A43 * d3),
-        y4 + h * (A41 * a4 + A42 * b4 + A43 * d4), e3, kill * cst[3], ktr, kcirc, fp, inv, fbref, cs, circ0, gamma)
+        y4 + h * (A41 * a4 + A42 * b4 + A43 * d4),
+        e3, kill * cst[3], ktr, kcirc, fp, inv, fbref, cs, circ0, gamma)
     g0, g1, g2, g3, g4 = _stage_chain3(
         y0 + h * (A51 * a0 + A52 * b0 + A53 * d0 + A54 * f0), y1 + h * (A51 * a1 + A52 * b1 + A53 * d1 + A54 * f1),
         y2 + h * (A51 * a2 + A52 * b2 + A53 * d2 + A54 * f2), y3 + h * (A51 * a3 + A52 * b3 + A53 * d3 + A54 * f3),
-        y4 + h * (A51 * a4 + A52 * b4 + A53 * d4 + A54 * f4), e4, kill * cst[4], ktr, kcirc, fp, inv, fbref, cs, circ0, gamma)
+        y4 + h * (A51 * a4 + A52 * b4 + A53 * d4 + A54 * f4),
+        e4, kill * cst[4], ktr, kcirc, fp, inv, fbref, cs, circ0, gamma)
     m0, m1, m2, m3, m4 = _stage_chain3(
         y0 + h * (A61 * a0 + A62 * b0 + A63 * d0 + A64 * f0 + A65 * g0),
         y1 + h * (A61 * a1 + A62 * b1 + A63 * d1 + A64 * f1 + A65 * g1),
         y2 + h * (A61 * a2 + A62 * b2 + A63 * d2 + A64 * f2 + A65 * g2),
         y3 + h * (A61 * a3 + A62 * b3 + A63 * d3 + A64 * f3 + A65 * g3),
-        y4 + h * (A61 * a4 + A62 * b4 + A63 * d4 + A64 * f4 + A65 * g4), e5, kill * cst[5], ktr, kcirc, fp, inv, fbref, cs, circ0, gamma)
+        y4 + h * (A61 * a4 + A62 * b4 + A63 * d4 + A64 * f4 + A65 * g4),
+        e5, kill * cst[5], ktr, kcirc, fp, inv, fbref, cs, circ0, gamma)
     n0 = y0 + h * (DP_B1 * a0 + B3 * d0 + B4 * f0 + B5 * g0 + B6 * m0)
     n1 = y1 + h * (DP_B1 * a1 + B3 * d1 + B4 * f1 + B5 * g1 + B6 * m1)
     n2 = y2 + h * (DP_B1 * a2 + B3 * d2 + B4 * f2 + B5 * g2 + B6 * m2)
