@@ -496,18 +496,47 @@ def test_a_fresh_copy_of_an_ended_process_is_left_for_now(cli, tmp_path: Path) -
     assert young.exists() and (tmp_path / "x.csv").exists()
 
 
-def test_sigterm_removes_the_run_s_temporary_copies(tmp_path: Path) -> None:
-    """A run stopped by SIGTERM (a timeout, a killed job) ends as Ctrl+C does: nothing is left."""
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process table in /proc")
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sigterm_removes_the_run_s_temporary_copies(tmp_path: Path, workers: int) -> None:
+    """A run stopped by SIGTERM (a timeout, a killed job) ends at once: one line, exit code 143, no
+    file left, and none of its worker processes left running."""
     out = tmp_path / "big.parquet"
     proc = subprocess.Popen([sys.executable, "-m", "mschemo", "simulate", "--drug", "mitox-2y", "--regimen", REG,
                              "--n", "400000", "--until", "2 years", "--out", str(out), "--stream", "--no-disease",
-                             "--quiet"], env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--quiet", "--workers", str(workers)], env=subprocess_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    started: set[int] = set()
     try:
         for _ in range(600):
-            if any(p.name.startswith(".big.parquet.") for p in tmp_path.iterdir()) or proc.poll() is not None:
+            started = _children(proc.pid)
+            if (any(p.name.startswith(".big.parquet.") for p in tmp_path.iterdir()) and len(started) >= workers - 1
+                    or proc.poll() is not None):
                 break
             time.sleep(0.05)
         assert proc.poll() is None, proc.communicate()
+        assert len(started) >= workers - 1, started
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
     finally:
@@ -516,6 +545,11 @@ def test_sigterm_removes_the_run_s_temporary_copies(tmp_path: Path) -> None:
     assert proc.returncode == 128 + signal.SIGTERM, err
     assert err.strip() == "error: stopped by SIGTERM; the unfinished outputs were removed.", err
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+    for _ in range(40):      # killed by the run, or by the kernel when it ended
+        if not any(_running(pid) for pid in started):
+            break
+        time.sleep(0.05)
+    assert not any(_running(pid) for pid in started), started
 
 
 # -- the web API: the same requests, the same bounded sentence, a 4xx status --------------------------

@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
+from .._internal.processes import kill, pool_worker
 from .._internal.text import quote
 from ..errors import OptionError
 
@@ -100,7 +101,9 @@ class LocalProcesses:
     """Worker processes on this machine, with the few methods of a Dask client :func:`in_order` uses
     (forked where the platform can, so a worker starts with the parent's modules and compiled kernel;
     from a fork server once JAX is loaded, as JAX's threads make a fork of this process unsafe; else
-    spawned). Use as a context manager; leaving it stops the workers."""
+    spawned). Use as a context manager: leaving it normally waits for the chunks still running; leaving
+    it on an error or an interrupt kills the workers at once. A worker also ends when this process does,
+    however that happens (:func:`~mschemo._internal.processes.pool_worker`)."""
 
     def __init__(self, workers: int) -> None:
         import multiprocessing
@@ -111,7 +114,8 @@ class LocalProcesses:
         if method == "fork" and "jax" in sys.modules:
             method = "forkserver" if "forkserver" in methods else "spawn"
         self.workers = int(workers)
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method))
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method),
+                                         initializer=pool_worker, initargs=(os.getpid(),))
 
     def submit(self, fn: Callable[..., T], *args: Any, pure: bool = False) -> Any:
         return self._pool.submit(fn, *args)
@@ -126,8 +130,15 @@ class LocalProcesses:
     def __enter__(self) -> LocalProcesses:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            return
+        # an error or a signal: the chunks still queued or running are not wanted, and waiting for them
+        # could take long (or forever, if the signal landed inside the pool's own bookkeeping)
+        processes = list((getattr(self._pool, "_processes", None) or {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)   # first: the pool forgets the queued chunks
+        kill(processes)
 
 
 @contextlib.contextmanager

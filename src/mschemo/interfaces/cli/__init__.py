@@ -21,6 +21,7 @@ import typer
 
 import mschemo as ms
 
+from ..._internal.processes import kill
 from ..requests.base import quote, remove_unsettled
 from ._common import one_sentence
 from ._help import no_type_placeholders
@@ -185,38 +186,35 @@ def _error_lines(message: str) -> None:
     sys.stderr.flush()
 
 
-#: the signal that stopped this run (SIGTERM), if one did
-_STOPPED: list[int] = []
-
-
 def _stop_on_sigterm() -> None:
-    """SIGTERM (a killed job, a timeout) removes the run's temporary copies at once, then unwinds the run
-    as Ctrl+C does (a Dask cluster is closed)."""
+    """SIGTERM (a killed job, a timeout) ends the run at once, from the handler: one line on stderr, the
+    run's temporary copies removed, its worker processes (local or of a Dask cluster it started) killed,
+    exit code 143. Unwinding the run instead, as Ctrl+C does, could be held up or swallowed wherever
+    the signal lands (inside a library's lock, a worker pool's bookkeeping, a thread's cleanup)."""
     import signal
 
-    def stop(signum: int, frame: object) -> None:
-        if not _STOPPED:
-            _STOPPED.append(signum)
-            remove_unsettled()
-            raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, _end_stopped_run)
 
-    signal.signal(signal.SIGTERM, stop)
+
+def _end_stopped_run(signum: int, frame: object) -> None:
+    """The SIGTERM handler (see :func:`_stop_on_sigterm`)."""
+    import contextlib
+    import multiprocessing
+    import os
+
+    with contextlib.suppress(Exception):   # e.g. a reentrant write: the signal came while a line was written
+        sys.stderr.write("error: stopped by SIGTERM; the unfinished outputs were removed.\n")
+        sys.stderr.flush()
+    with contextlib.suppress(OSError):     # what other threads write while the files go is not the run's end
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 2)
+    with contextlib.suppress(Exception):
+        remove_unsettled()
+        kill(multiprocessing.active_children())
+    os._exit(128 + signum)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point: ``mschemo ...``."""
-    import os
-
     _stop_on_sigterm()
-    try:
-        code = run(argv)
-    except BaseException:        # the signal may land anywhere, an import included
-        if not _STOPPED:
-            raise
-        code = 128 + _STOPPED[0]
-    if _STOPPED:
-        remove_unsettled()       # anything staged while the run unwound
-        sys.stderr.write("error: stopped by SIGTERM; the unfinished outputs were removed.\n")
-        sys.stderr.flush()
-        os._exit(128 + _STOPPED[0])
-    sys.exit(code)
+    sys.exit(run(argv))

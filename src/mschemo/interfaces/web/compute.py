@@ -13,14 +13,13 @@ import json
 import math
 import multiprocessing as mp
 import os
-import threading
-import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import mschemo as ms
 
+from ..._internal.processes import exit_with_parent
 from ..requests import API
 
 __all__ = ["Compute", "explain_bytes", "simulate_json", "plan_json", "plan_sheet", "json_safe", "frame", "too_many"]
@@ -58,18 +57,6 @@ class Compute:
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=False, cancel_futures=True)
-
-
-def exit_with_parent(parent: int) -> None:
-    """In a worker: end this process when the server's process is gone (killed without its shutdown),
-    so that no worker outlives it."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(0)
-
-    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
 
 
 def _warm() -> None:

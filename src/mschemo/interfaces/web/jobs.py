@@ -61,7 +61,7 @@ class Job:
 def _run(fields: dict[str, Any], folder: str, queue: Any, parent: int) -> None:
     """In the worker process: run the trial, writing its files into ``folder``; progress and the end
     go to ``queue``. The process ends with the server's."""
-    from .compute import exit_with_parent
+    from ..._internal.processes import exit_with_parent
 
     exit_with_parent(parent)
     try:

@@ -1,0 +1,74 @@
+"""A run's worker processes never outlive it: stopped on an error they are killed at once, not waited
+for, and they end when the process that started them is killed (PR_SET_PDEATHSIG on Linux)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from mschemo.simulation.cluster import LocalProcesses
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process table in /proc")
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _gone_within(pids: list[int], seconds: float) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if not any(_running(p) for p in pids):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_an_error_kills_the_workers_without_waiting_for_their_chunks() -> None:
+    t0 = time.monotonic()
+    with pytest.raises(RuntimeError, match="stop"), LocalProcesses(2) as pool:
+        running = [pool.submit(time.sleep, 30.0) for _ in range(4)]   # two running, two queued
+        time.sleep(0.3)
+        pids = [p.pid for p in pool._pool._processes.values()]
+        raise RuntimeError("stop")
+    assert time.monotonic() - t0 < 10.0          # not the 30 s of a chunk
+    assert _gone_within(pids, 2.0), pids
+    assert all(f.done() for f in running)
+
+
+def test_a_normal_exit_waits_for_the_chunks() -> None:
+    with LocalProcesses(2) as pool:
+        fut = pool.submit(time.sleep, 0.3)
+    assert fut.done() and fut.exception() is None
+
+
+def test_workers_end_with_a_killed_parent(tmp_path: Path) -> None:
+    script = textwrap.dedent("""
+        import os, sys, time
+        from mschemo.simulation.cluster import LocalProcesses
+        pool = LocalProcesses(2).__enter__()
+        futs = [pool.submit(time.sleep, 60.0) for _ in range(2)]
+        time.sleep(0.5)
+        print(*[p.pid for p in pool._pool._processes.values()], flush=True)
+        time.sleep(60)
+    """)
+    with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True) as proc:
+        try:
+            assert proc.stdout is not None
+            pids = [int(p) for p in proc.stdout.readline().split()]
+            assert len(pids) == 2 and all(_running(p) for p in pids)
+            proc.kill()                            # SIGKILL: no handler, no shutdown runs in the parent
+            proc.wait(timeout=10)
+            assert _gone_within(pids, 5.0), pids
+        finally:
+            if proc.poll() is None:
+                proc.kill()
