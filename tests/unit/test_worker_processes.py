@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -42,13 +43,25 @@ def test_an_error_kills_the_workers_without_waiting_for_their_chunks() -> None:
         raise RuntimeError("stop")
     assert time.monotonic() - t0 < 10.0          # not the 30 s of a chunk
     assert _gone_within(pids, 2.0), pids
-    assert all(f.done() for f in running)
+    end = time.monotonic() + 5.0      # each cancelled, or failed as the pool broke: none left waiting
+    while not all(f.done() for f in running) and time.monotonic() < end:
+        time.sleep(0.02)
+    assert all(f.done() for f in running), running
 
 
 def test_a_normal_exit_waits_for_the_chunks() -> None:
     with LocalProcesses(2) as pool:
         fut = pool.submit(time.sleep, 0.3)
     assert fut.done() and fut.exception() is None
+
+
+def test_workers_from_a_fork_server_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once JAX is loaded the workers come from a fork server, whose child they are (not this
+    process's): they must still run their chunks."""
+    monkeypatch.setitem(sys.modules, "jax", types.ModuleType("jax"))
+    with LocalProcesses(2) as pool:
+        assert pool._pool._mp_context.get_start_method() == "forkserver"
+        assert [pool.submit(abs, -k).result(timeout=60) for k in range(4)] == [0, 1, 2, 3]
 
 
 def test_workers_end_with_a_killed_parent(tmp_path: Path) -> None:

@@ -35,16 +35,19 @@ def exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
 
 
-def pool_worker(parent: int) -> None:
-    """Initializer of a run's worker processes (``parent``: the run's process id).
+def pool_worker() -> None:
+    """Initializer of a run's worker processes.
 
-    - SIGTERM ends the worker; SIGINT (Ctrl+C, sent to the whole process group) is left to the parent,
-      which stops the workers itself. A forked worker would otherwise run the parent's handlers.
-    - On Linux the kernel kills the worker at once when the parent's thread that started it ends, even
-      while it computes in compiled code (PR_SET_PDEATHSIG); elsewhere :func:`exit_with_parent` does.
+    - SIGTERM ends the worker; SIGINT (Ctrl+C, sent to the whole process group) is left to the run,
+      which stops its workers itself. A forked worker would otherwise run the run's handlers.
+    - The worker ends with the process that started it: the run's process, or the fork server that
+      the run started (which ends with the run). On Linux the kernel kills the worker at once when that
+      process's thread that started it ends, even while it computes in compiled code
+      (PR_SET_PDEATHSIG); elsewhere :func:`exit_with_parent` does.
     """
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
     if not (sys.platform.startswith("linux") and _die_with_parent()):
         exit_with_parent(parent)
     if os.getppid() != parent:    # the parent ended before the line above took effect

@@ -115,7 +115,7 @@ class LocalProcesses:
             method = "forkserver" if "forkserver" in methods else "spawn"
         self.workers = int(workers)
         self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method),
-                                         initializer=pool_worker, initargs=(os.getpid(),))
+                                         initializer=pool_worker)
 
     def submit(self, fn: Callable[..., T], *args: Any, pure: bool = False) -> Any:
         return self._pool.submit(fn, *args)
