@@ -48,6 +48,8 @@ def pool_worker() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = os.getppid()
+    if parent == 1:               # the parent ended before this worker got here
+        os._exit(0)
     if not (sys.platform.startswith("linux") and _die_with_parent()):
         exit_with_parent(parent)
     if os.getppid() != parent:    # the parent ended before the line above took effect
