@@ -3,6 +3,8 @@ sizes and Dask workers, streamed Parquet, and the built-in examples."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -63,6 +65,27 @@ def test_parquet_files_hold_every_patient(whole):
     v = pd.read_parquet(whole.out / "visits.parquet")
     assert len(p) == 60 and v["id"].nunique() == 60
     pd.testing.assert_frame_equal(p, whole.patients.astype({"arm": str}), check_dtype=False)
+
+
+def test_the_outcome_table_is_worked_out_once_for_report_and_summary(whole, tmp_path, monkeypatch):
+    """The report and the summary use one outcome table (its model fits are the report's slowest part);
+    a new patients table gets its own."""
+    from mschemo.trials import outcomes as oc
+
+    calls = []
+    real = oc.outcome_table
+    monkeypatch.setattr(oc, "outcome_table", lambda *a, **k: calls.append(1) or real(*a, **k))
+    trial = dataclasses.replace(whole)          # a fresh result: nothing worked out yet
+    first = trial.outcomes()
+    first.loc[:, "text"] = "changed"            # a copy: the kept table is not touched
+    trial.report(tmp_path / "r.html")
+    second = trial.outcomes()
+    assert len(calls) == 1
+    pd.testing.assert_frame_equal(second, real(trial.patients, trial.spec.reference_arm, trial.spec.all_endpoints()))
+    assert (second["text"] != "changed").all()
+    trial.patients = trial.patients.iloc[::-1].reset_index(drop=True)
+    trial.outcomes()
+    assert len(calls) == 2
 
 
 def test_same_patients_for_any_chunk_size(small, whole):

@@ -351,15 +351,17 @@ def _span_d(patients: pd.DataFrame, visits: pd.DataFrame, endpoints: Sequence) -
 
 
 def report_html(patients: pd.DataFrame, visits: pd.DataFrame, *, title: str, reference: str,
-                provenance: Mapping[str, Any], endpoints: Sequence | None = None) -> str:
-    """The report as one HTML document (str); see :func:`write_report`."""
+                provenance: Mapping[str, Any], endpoints: Sequence | None = None,
+                outcomes: pd.DataFrame | None = None) -> str:
+    """The report as one HTML document (str); see :func:`write_report`. ``outcomes``: the outcome table
+    of these patients when it is at hand (:func:`outcomes.outcome_table`), else it is worked out here."""
     endpoints = oc.default_endpoints() if endpoints is None else list(endpoints)
     arms = oc.trial_arms(patients, reference, ("id", "edss_baseline", "age_y", "sex", "ms_course"))
     missing = [c for c in ("arm", "visit", "day") if c not in visits.columns]
     if missing:
         raise InputError(f"the visit table lacks column(s) {', '.join(missing)}; give a table with the columns "
                          f"of mschemo.trials.schema.VISIT_COLUMNS.")
-    table = oc.outcome_table(patients, reference, endpoints)
+    table = oc.outcome_table(patients, reference, endpoints) if outcomes is None else outcomes
     ratios = table[table["outcome"].str.contains("ratio") & (table["arm"] != reference)]
     span_d = _span_d(patients, visits, endpoints)
     figures = [(f"Kaplan-Meier curves (95 % CI, {KM_CI})", _km_figure(patients, arms, endpoints, span_d)),
@@ -389,7 +391,8 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def write_report(patients: pd.DataFrame, visits: pd.DataFrame, path: str | Path, *, title: str, reference: str,
-                 provenance: Mapping[str, Any], endpoints: Sequence | None = None) -> Path:
+                 provenance: Mapping[str, Any], endpoints: Sequence | None = None,
+                 outcomes: pd.DataFrame | None = None) -> Path:
     """Write the trial report to ``path`` (HTML, self-contained) atomically; return the path.
 
     Sections: patients at randomisation, the outcome table (:func:`outcomes.outcome_table`), Kaplan-Meier
@@ -400,7 +403,8 @@ def write_report(patients: pd.DataFrame, visits: pd.DataFrame, path: str | Path,
     """
     from .._internal.files import atomic_path
 
-    text = report_html(patients, visits, title=title, reference=reference, provenance=provenance, endpoints=endpoints)
+    text = report_html(patients, visits, title=title, reference=reference, provenance=provenance, endpoints=endpoints,
+                       outcomes=outcomes)
     path = Path(path)
     with atomic_path(path) as tmp:
         _write_text(tmp, text)

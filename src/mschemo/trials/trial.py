@@ -45,11 +45,18 @@ class TrialResult:
     visits: pd.DataFrame
     out: Path | None = None
     provenance: dict[str, Any] = field(default_factory=dict)
+    #: the outcome table and the patients table it was worked out from (its model fits take about a
+    #: second at 10,000 patients per arm; the report and the summary both need it)
+    _outcomes: tuple[pd.DataFrame, pd.DataFrame] | None = field(default=None, init=False, repr=False, compare=False)
 
     def outcomes(self) -> pd.DataFrame:
-        """The trial's outcome table by arm against the reference arm."""
-        from .outcomes import outcome_table
-        return outcome_table(self.patients, self.spec.reference_arm, self.spec.all_endpoints())
+        """The trial's outcome table by arm against the reference arm (a copy: change it freely). It is
+        worked out once per patients table (a new ``patients`` gets a new one)."""
+        if self._outcomes is None or self._outcomes[0] is not self.patients:
+            from .outcomes import outcome_table
+            self._outcomes = (self.patients,
+                              outcome_table(self.patients, self.spec.reference_arm, self.spec.all_endpoints()))
+        return self._outcomes[1].copy()
 
     def screening(self) -> dict[str, float]:
         """Candidates screened, and the shares screened out by the eligibility criteria and by the
@@ -64,7 +71,7 @@ class TrialResult:
         from .report import write_report
         return write_report(self.patients, self.visits, path, title=self.spec.name,
                             reference=self.spec.reference_arm, provenance=self.provenance,
-                            endpoints=self.spec.all_endpoints())
+                            endpoints=self.spec.all_endpoints(), outcomes=self.outcomes())
 
 
 def run_trial(spec: TrialSpec, n_per_arm: int | None = None, *, seed: int | None = None, chunk_size: int = 1000,
