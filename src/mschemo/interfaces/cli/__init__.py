@@ -197,9 +197,9 @@ def _stop_on_sigterm() -> None:
 
 
 def _end_stopped_run(signum: int, frame: object) -> None:
-    """The SIGTERM handler (see :func:`_stop_on_sigterm`)."""
+    """The SIGTERM handler (see :func:`_stop_on_sigterm`). It imports nothing new: the signal may come
+    while the run imports a module."""
     import contextlib
-    import multiprocessing
     import os
 
     with contextlib.suppress(Exception):   # e.g. a reentrant write: the signal came while a line was written
@@ -210,7 +210,9 @@ def _end_stopped_run(signum: int, frame: object) -> None:
         os.dup2(null, 2)
     with contextlib.suppress(Exception):
         remove_unsettled()
-        kill(multiprocessing.active_children())
+        multiprocessing = sys.modules.get("multiprocessing")    # not loaded: no worker was started
+        if multiprocessing is not None:
+            kill(multiprocessing.active_children())
     os._exit(128 + signum)
 
 
