@@ -30,6 +30,8 @@ from pathlib import Path
 import pytest
 from clitools import MAX_ERROR_LINE, assert_refused, subprocess_env
 
+from proctools import children, gone_within
+
 # -- building blocks ------------------------------------------------------------------------------
 REG = "12 mg/m2 over 30 min every 91 days x 2"
 SIM = ["simulate", "--drug", "mitox-2y", "--regimen", REG, "--n", "2"]
@@ -496,27 +498,6 @@ def test_a_fresh_copy_of_an_ended_process_is_left_for_now(cli, tmp_path: Path) -
     assert young.exists() and (tmp_path / "x.csv").exists()
 
 
-def _children(pid: int) -> set[int]:
-    """The processes whose parent is ``pid`` (Linux /proc)."""
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.add(int(stat.parent.name))
-    return found
-
-
-def _running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process table in /proc")
 @pytest.mark.parametrize("workers", [1, 2])
 def test_sigterm_removes_the_run_s_temporary_copies(tmp_path: Path, workers: int) -> None:
@@ -530,7 +511,7 @@ def test_sigterm_removes_the_run_s_temporary_copies(tmp_path: Path, workers: int
     started: set[int] = set()
     try:
         for _ in range(600):
-            started = _children(proc.pid)
+            started = children(proc.pid)
             if (any(p.name.startswith(".big.parquet.") for p in tmp_path.iterdir()) and len(started) >= workers - 1
                     or proc.poll() is not None):
                 break
@@ -545,11 +526,7 @@ def test_sigterm_removes_the_run_s_temporary_copies(tmp_path: Path, workers: int
     assert proc.returncode == 128 + signal.SIGTERM, err
     assert err.strip() == "error: stopped by SIGTERM; the unfinished outputs were removed.", err
     assert sorted(p.name for p in tmp_path.iterdir()) == []
-    for _ in range(40):      # killed by the run, or by the kernel when it ended
-        if not any(_running(pid) for pid in started):
-            break
-        time.sleep(0.05)
-    assert not any(_running(pid) for pid in started), started
+    assert gone_within(started, 2.0), started     # killed by the run, or by the kernel as it ended
 
 
 # -- the web API: the same requests, the same bounded sentence, a 4xx status --------------------------

@@ -13,25 +13,9 @@ from pathlib import Path
 import pytest
 
 from mschemo.simulation.cluster import LocalProcesses
+from proctools import gone_within, running
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process table in /proc")
-
-
-def _running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-def _gone_within(pids: list[int], seconds: float) -> bool:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if not any(_running(p) for p in pids):
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def test_an_error_kills_the_workers_without_waiting_for_their_chunks() -> None:
@@ -42,7 +26,7 @@ def test_an_error_kills_the_workers_without_waiting_for_their_chunks() -> None:
         pids = [p.pid for p in pool._pool._processes.values()]
         raise RuntimeError("stop")
     assert time.monotonic() - t0 < 10.0          # not the 30 s of a chunk
-    assert _gone_within(pids, 2.0), pids
+    assert gone_within(pids, 2.0), pids
     end = time.monotonic() + 5.0      # each cancelled, or failed as the pool broke: none left waiting
     while not all(f.done() for f in running) and time.monotonic() < end:
         time.sleep(0.02)
@@ -78,10 +62,10 @@ def test_workers_end_with_a_killed_parent(tmp_path: Path) -> None:
         try:
             assert proc.stdout is not None
             pids = [int(p) for p in proc.stdout.readline().split()]
-            assert len(pids) == 2 and all(_running(p) for p in pids)
+            assert len(pids) == 2 and all(running(p) for p in pids)
             proc.kill()                            # SIGKILL: no handler, no shutdown runs in the parent
             proc.wait(timeout=10)
-            assert _gone_within(pids, 5.0), pids
+            assert gone_within(pids, 5.0), pids
         finally:
             if proc.poll() is None:
                 proc.kill()
