@@ -33,6 +33,29 @@ def test_an_error_kills_the_workers_without_waiting_for_their_chunks() -> None:
     assert all(f.done() for f in running), running
 
 
+def test_an_error_while_a_worker_sends_its_result_lets_the_process_end() -> None:
+    """A worker killed halfway through sending a large result left the pool's thread waiting for the
+    rest of the message, and the interpreter waited for that thread at exit, for ever."""
+    script = textwrap.dedent("""
+        import time
+        from mschemo.simulation.cluster import LocalProcesses
+
+        def big(k):
+            return bytes(150_000_000)
+
+        try:
+            with LocalProcesses(2) as pool:
+                futures = [pool.submit(big, k) for k in range(4)]
+                time.sleep(0.5)      # the first results are on their way
+                raise RuntimeError("stop")
+        except RuntimeError:
+            print("left the pool", flush=True)
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.strip() == "left the pool", proc.stderr[-2000:]
+    assert proc.stderr == "", proc.stderr[-2000:]
+
+
 def test_a_normal_exit_waits_for_the_chunks() -> None:
     with LocalProcesses(2) as pool:
         fut = pool.submit(time.sleep, 0.3)

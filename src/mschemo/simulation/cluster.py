@@ -137,8 +137,15 @@ class LocalProcesses:
         # an error or a signal: the chunks still queued or running are not wanted, and waiting for them
         # could take long (or forever, if the signal landed inside the pool's own bookkeeping)
         processes = list((getattr(self._pool, "_processes", None) or {}).values())
+        writer = getattr(getattr(self._pool, "_result_queue", None), "_writer", None)
         self._pool.shutdown(wait=False, cancel_futures=True)   # first: the pool forgets the queued chunks
         kill(processes)
+        # a worker killed while it sent a chunk's result leaves the pool's thread reading the rest of the
+        # message, and this process holds the pipe's other end: closing it gives that read an end of
+        # file, so the thread stops (else the interpreter would wait for it forever at exit)
+        if writer is not None:
+            with contextlib.suppress(OSError):
+                writer.close()
 
 
 @contextlib.contextmanager
