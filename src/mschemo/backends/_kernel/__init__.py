@@ -14,7 +14,7 @@ on the thread count.
 The kernel is laid out for speed and for a short first compilation. Doses reach it as modal
 increments worked out in NumPy beforehand (``_modal``: boluses, infusion rates, steady states), so it
 only adds vectors. One function walks the patients and their actions and takes the Dormand-Prince
-steps: first the six stage concentrations (:func:`_stage_concs`, two exps per mode, not five), then
+steps: first the six stage concentrations (:func:`_stage_concs`, one exp per mode, not five), then
 each PD block on its own, as blocks share nothing but the concentration. The common block (three
 transit compartments, the drug acting from plasma: every built-in model) steps in
 :func:`_step_chain3` with its states and stage derivatives as scalars, in registers; any other layout
@@ -92,12 +92,14 @@ from .layout import (
     needs_general_path,
     workspace,
 )
+from .pk import _crossing as _crossing
+from .pk import _exp_near0 as _exp_near0
 from .pk import _stage_concs as _stage_concs
 from .pk import advance_modes, conc_and_slope, conc_auc_seg, phi1
-from .transit import _binomial_coefficients as _binomial_coefficients
 from .transit import _f_at_any as _f_at_any
 from .transit import _f_at_chain3 as _f_at_chain3
 from .transit import _feedback as _feedback
+from .transit import _feedback_coefficients as _feedback_coefficients
 from .transit import _feedback_near as _feedback_near
 
 # (imported as themselves: the two forms of a step and of f, the stage concentrations and the two

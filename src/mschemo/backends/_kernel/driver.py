@@ -9,7 +9,7 @@ import numba as nb
 import numpy as np
 
 from .._events import RATE_OFF, RATE_ON, RESET, TIME_EPS
-from .dopri import STAGE_C, _dp_dense, _step_any, _step_chain3
+from .dopri import STAGE_C, _dense_row, _dp_dense, _step_any, _step_chain3
 from .layout import (
     BI_EFFECT,
     BI_NTRANSIT,
@@ -29,7 +29,7 @@ from .layout import (
     i8,
 )
 from .pk import _crossing, _stage_concs, advance_modes, conc_and_slope, conc_auc_seg
-from .transit import _f_at, _switch_index
+from .transit import _any_switch, _f_at, _switch_index
 
 
 @nb.njit(nb.void(F2, i8, f8, f8, F1, F1, I2, nb.boolean), **HELPER)
@@ -123,6 +123,7 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
     n_pd = y0.shape[1]
     n_out = t_out.size
     n_blocks = bint.shape[0]
+    inv_pd = 1.0 / max(1, n_pd)
     n_linear = 0
     for b in range(n_blocks):
         if bint[b, BI_EFFECT] == 0:
@@ -133,7 +134,9 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
     beta = work[n_pk:2 * n_pk]            # modal input rates (mg/d)
     wt = work[2 * n_pk:3 * n_pk]
     seg_g = work[3 * n_pk:4 * n_pk]
-    o = 4 * n_pk
+    eg = work[4 * n_pk:5 * n_pk]          # each mode's term of C at the step's start, g_j exp(lam_j tau)
+    u90 = work[5 * n_pk:6 * n_pk]         # ... and its factor over the step, exp(lam_j h)
+    o = 6 * n_pk
     y = work[o:o + n_pd]
     dtmp = work[o + n_pd:o + 2 * n_pd]
     ys = work[o + 2 * n_pd:o + 3 * n_pd]
@@ -253,6 +256,7 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
                 seg_g[j] = icv_p[j] * (w[j] + q_)
                 c_inf -= icv_p[j] * q_
                 c0 += icv_p[j] * w[j]
+                eg[j] = seg_g[j]
             # 2. outputs at time t (after the actions)
             while i_out < n_out and t_out[i_out] <= t_eps:
                 _record(out_p, i_out, c0, auc, y, w, bint, record_states)
@@ -335,15 +339,25 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
                 # crossing is on the old branch's side there by construction, so stage 5 is not checked)
                 err = 0.0
                 if n_pd > 0:
-                    _stage_concs(tau, tau_new, c_inf, seg_g, lam_p, cst)
-                    for q in range(1, 5 if tau_cross >= 0.0 else 6):
-                        if _switch_index(cst[q], capped, bint, bpar_p) >= 0:
-                            err = -float(q)
-                            break
+                    _stage_concs(tau, tau_new, c_inf, eg, lam_p, cst, u90)
+                    if n_linear > 0:
+                        q_last = 5 if tau_cross >= 0.0 else 6
+                        c_lo = cst[1]
+                        c_hi = cst[1]
+                        for q in range(2, q_last):
+                            c_lo = min(c_lo, cst[q])
+                            c_hi = max(c_hi, cst[q])
+                        # stage by stage only when some stage lies across a cap (rarely)
+                        if _any_switch(c_lo, c_hi, capped, bint, bpar_p):
+                            for q in range(1, q_last):
+                                if _switch_index(cst[q], capped, bint, bpar_p) >= 0:
+                                    err = -float(q)
+                                    break
                 if n_pd > 0 and err == 0.0:
                     # a Dormand-Prince step of each block (blocks share only the concentration): k[0] is f
                     # at y; fills k[1..6] (k[6]: f at the new solution) and ynew (5th order); err is the
-                    # RMS of the embedded error estimate scaled by atol + rtol*|y|
+                    # mean square of the embedded error estimate scaled by atol + rtol*|y|, so the step
+                    # factor is err^(-1/10), the RMS's -1/5 power
                     off = 0
                     for b in range(n_blocks):
                         m = bint[b, BI_SITE] + bint[b, BI_NTRANSIT] + 2
@@ -352,7 +366,7 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
                         else:
                             err += _step_any(y, ynew, ys, k, off, m, h, cst, capped, bint, bpar_p, b, rtol, atol)
                         off += m
-                    err = math.sqrt(err / n_pd)
+                    err = err * inv_pd   # no square root: err > 1 either way, and one operation less to wait on
                 if err < 0.0:
                     hit = np.int64(-err)
                     lo = tau + STAGE_C[hit - 1] * h
@@ -386,7 +400,7 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
                     st = NOT_FINITE
                     break
                 if err > 1.0:
-                    h *= max(0.2, 0.9 * math.exp(-0.2 * math.log(err)))
+                    h *= max(0.2, 0.9 * math.exp(-0.1 * math.log(err)))
                     tau_cross = -1.0
                     n_rej += 1
                     if h < 1e-14 * max(1.0, abs(t)):
@@ -399,15 +413,18 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
                 fresh = True   # the dense-output coefficients of this step are still to work out
                 while i_out < n_out and t_out[i_out] < t_new and t_out[i_out] < t_stop_out:
                     th = (t_out[i_out] - t) / h_eff
-                    _dp_dense(y, h_eff, th, k, dense_idx, dtmp, dq, fresh)
-                    fresh = False
                     tau_o = t_out[i_out] - seg_t0
+                    # exactly: an output's concentration must not depend on which other times are recorded
                     c_o, a_ = conc_auc_seg(c_inf, seg_g, lam_p, tau_o)
                     if record_states:
+                        _dp_dense(y, h_eff, th, k, dense_idx, dtmp, dq, fresh)
                         for j in range(n_pk):
                             wt[j] = w[j]
                         advance_modes(wt, beta, lam_p, tau_o, icv_p)
-                    _record(out_p, i_out, c_o, auc + a_, dtmp, wt, bint, record_states)
+                        _record(out_p, i_out, c_o, auc + a_, dtmp, wt, bint, record_states)
+                    else:   # one call for the row: dense_idx holds each block's count
+                        _dense_row(out_p, i_out, c_o, auc + a_, y, h_eff, th, k, dense_idx, dq, fresh)
+                    fresh = False
                     i_out += 1
                 if state is not None:
                     while next_day < t_new and next_day < t_stop_out and next_day < t_hold:
@@ -418,6 +435,8 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
                         next_day += 1.0
                 if n_pd > 0:
                     n_acc += 1
+                    for j in range(n_pk):   # each mode's term of C, on to the step's end
+                        eg[j] *= u90[j]
                 for i in range(n_pd):
                     y[i] = ynew[i]
                     k[0, i] = k[6, i]
@@ -442,7 +461,7 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
                                 flipped = True
                     if flipped:
                         _f_at(y, tau_new, c_inf, seg_g, lam_p, capped, bint, bpar_p, k, fbk, general)
-                fac = 10.0 if err == 0.0 else min(10.0, max(0.2, 0.9 * math.exp(-0.2 * math.log(err))))
+                fac = 10.0 if err == 0.0 else min(10.0, max(0.2, 0.9 * math.exp(-0.1 * math.log(err))))
                 h = max(h_free, h * fac) if last else h * fac
             if st != OK:
                 break

@@ -83,54 +83,86 @@ def _conc(c_inf, seg_g, lam, tau):
     return c
 
 
-@nb.njit(nb.void(f8, f8, f8, F1, F1, F1), fastmath=FAST, **HELPER)
-def _stage_concs(tau, tau_new, c_inf, seg_g, lam, cst):
+# exp(x) near 0 by its Taylor series: |x| at most EXP_NEAR (see :func:`_exp_near0`)
+EXP_NEAR = 0.125
+
+
+@nb.njit(fastmath=FAST, inline="always", **HELPER)
+def _exp_near0(x):
+    """exp(x): by its Taylor series to x^11 where |x| <= EXP_NEAR (the terms left out are below 3e-18 of
+    the value, so it is as exact as the library's exp, within 2 ulp), else the library's exp. A step's
+    stage concentrations need exp(lam*h/90), which is almost always that small, and the step's
+    stages wait on it: the series is 5 multiply-adds deep (Estrin's scheme), a call to exp longer."""
+    if abs(x) > EXP_NEAR:
+        return math.exp(x)
+    x2 = x * x
+    x4 = x2 * x2
+    q0 = (1.0 + x) + (0.5 + x * (1.0 / 6.0)) * x2
+    q1 = ((1.0 / 24.0) + x * (1.0 / 120.0)) + ((1.0 / 720.0) + x * (1.0 / 5040.0)) * x2
+    q2 = ((1.0 / 40320.0) + x * (1.0 / 362880.0)) + ((1.0 / 3628800.0) + x * (1.0 / 39916800.0)) * x2
+    return (q0 + q1 * x4) + q2 * (x4 * x4)
+
+
+@nb.njit(nb.void(f8, f8, f8, F1, F1, F1, F1), fastmath=FAST, **HELPER)
+def _stage_concs(tau, tau_new, c_inf, eg, lam, cst, u90):
     """The closed-form concentration (mg/L) of each stage of a Dormand-Prince step from segment time
     ``tau`` to ``tau_new``, into cst[1..6] (stage 6, f at the new solution, is at ``tau_new`` too).
+    ``eg`` holds each mode's term at ``tau``, g_j exp(lam_j tau), which the caller carries from step
+    to step: once the step is accepted, eg[j] * u90[j] is the term at ``tau_new`` (u90 is 0 for a
+    mode that has died out).
 
     exp(lam*(tau + c_s*h)) = exp(lam*tau) * u^(90 c_s) with u = exp(lam*h/90), as 90 c_s = 18, 27, 72,
-    80, 90: two exps per mode, not five (relative error below 1e-13).
+    80, 90: one exp per mode, not five (relative error below 1e-13).
     """
     for s in range(1, 6):
         cst[s] = c_inf
-    for j in range(seg_g.size):
-        x = lam[j] * tau
-        if x > -60.0:  # exp(-60) ~ 1e-26: a mode that has died out adds nothing
-            g = seg_g[j] * math.exp(x)
-            u = math.exp(lam[j] * (tau_new - tau) / 90.0)
+    for j in range(eg.size):
+        if lam[j] * tau > -60.0:  # exp(-60) ~ 1e-26: a mode that has died out adds nothing
+            g = eg[j]
+            u = _exp_near0((lam[j] * (1.0 / 90.0)) * (tau_new - tau))
             u2 = u * u
             u4 = u2 * u2
             u9 = u4 * u4 * u
             u18 = u9 * u9
             u72 = u18 * u18 * u18 * u18
+            u90[j] = u72 * u18
             cst[1] += g * u18
             cst[2] += g * (u18 * u9)
             cst[3] += g * u72
             cst[4] += g * (u72 * u4 * u4)
-            cst[5] += g * (u72 * u18)
+            cst[5] += g * u90[j]
+        else:
+            u90[j] = 0.0
     cst[6] = cst[5]
 
 
 @nb.njit(f8(f8, F1, F1, f8, f8, f8, f8, nb.boolean), **HELPER)
 def _crossing(c_inf, seg_g, lam, lo, hi, slope, cap, above_at_lo):
-    """Time in (lo, hi] (segment-relative) where slope*C = cap; returns the last time on lo's side."""
+    """Time in (lo, hi] (segment-relative) where slope*C = cap; returns the last time on lo's side, the
+    bracket closed to 1e-15 (relative, at least 1e-15 d).
+
+    Newton's method inside the bracket (bisection where its point falls outside), each point kept at
+    least half the tolerance inside the bracket's ends: Newton alone approaches the root from one side
+    and left the other end where it was, so the bracket closed only by halving (about 50 evaluations
+    a crossing); the first point past the root now closes it (about 12)."""
+    t = 0.5 * (lo + hi)
     n_iter = 0
-    while n_iter < 200 and hi - lo > 1e-15 * max(1.0, abs(hi)):
+    while n_iter < 200:
+        tol = 1e-15 * max(1.0, abs(hi))
+        if hi - lo <= tol:
+            break
         n_iter += 1
-        mid = 0.5 * (lo + hi)
-        c, dc = conc_and_slope(c_inf, seg_g, lam, mid)
-        # Newton from mid, kept inside the bracket, else bisection
+        c, dc = conc_and_slope(c_inf, seg_g, lam, t)
         g = slope * c - cap
         if (g > 0.0) == above_at_lo:
-            lo = mid
+            lo = t
         else:
-            hi = mid
-        if dc != 0.0:
-            tn = mid - g / (slope * dc)
-            if lo < tn < hi:
-                cn, _ = conc_and_slope(c_inf, seg_g, lam, tn)
-                if ((slope * cn - cap) > 0.0) == above_at_lo:
-                    lo = tn
-                else:
-                    hi = tn
+            hi = t
+        tol = 1e-15 * max(1.0, abs(hi))
+        if hi - lo <= tol:
+            break
+        tn = t - g / (slope * dc) if dc != 0.0 else lo
+        if not lo < tn < hi:
+            tn = 0.5 * (lo + hi)
+        t = min(max(tn, lo + 0.5 * tol), hi - 0.5 * tol)
     return lo

@@ -49,6 +49,23 @@ def _switch_index(c, capped, bint, bpar):
     return -1
 
 
+@nb.njit(nb.boolean(f8, f8, B1, I2, F2), **HELPER)
+def _any_switch(c_lo, c_hi, capped, bint, bpar):
+    """Whether any linear-capped block's branch disagrees with some concentration in [c_lo, c_hi]: one
+    test for all the stages of a step, where :func:`_switch_index` would test each. Exact, as SLOPE*c
+    rounds monotonically in c: its extremes over the stages are at c_lo and c_hi."""
+    for b in range(bint.shape[0]):
+        if bint[b, BI_EFFECT] == 0:
+            g_lo = bpar[b, BP_SLOPE] * c_lo
+            g_hi = bpar[b, BP_SLOPE] * c_hi
+            if capped[b]:
+                if min(g_lo, g_hi) <= bpar[b, BP_CAP]:
+                    return True
+            elif max(g_lo, g_hi) > bpar[b, BP_CAP]:
+                return True
+    return False
+
+
 @nb.njit(fastmath=FAST, inline="always", **HELPER)
 def _effect(c, cd, kind, capped_b, bpar, b):
     """Drug effect of block ``b`` (0..1): ``c`` the plasma concentration, ``cd`` the one the cells see."""
@@ -82,24 +99,30 @@ NEAR = 1.0 / 64.0
 
 
 @nb.njit(fastmath=FAST, inline="always", **HELPER)
-def _feedback_near(x, inv_xref, fbref, cs, circ0, gamma):
-    """(Circ0/x)^gamma from its value ``fbref`` at a nearby xref (1/xref = ``inv_xref``):
-    fbref * (1 + r)^-gamma with r = x/xref - 1, by the binomial series to r^8 (coefficients ``cs``,
-    see :func:`_binomial_coefficients`) when |r| <= NEAR, else exactly by :func:`_feedback`. The
-    caller passes ``inv_xref`` NaN where the series must not be used (gamma outside [0, 1], or xref
-    near the floor). With 0 <= gamma <= 1 every coefficient is at most 1 in size, so the terms left
-    out are below NEAR^9 = 5.5e-17 of the value: as exact as the exp/log form, and cheaper where it
-    counts (pow() at the six stages of a step was 40 % of a solve)."""
+def _feedback_near(x, inv_xref, fc, circ0, gamma):
+    """(Circ0/x)^gamma from its value fbref at a nearby xref (1/xref = ``inv_xref``):
+    fbref * (1 + r)^-gamma with r = x/xref - 1, by the binomial series to r^8 (coefficients ``fc``,
+    fbref already in them, see :func:`_feedback_coefficients`) when |r| <= NEAR, else exactly by
+    :func:`_feedback`. The caller passes ``inv_xref`` NaN where the series must not be used (gamma
+    outside [0, 1], or xref near the floor). With 0 <= gamma <= 1 every coefficient is at most fbref in
+    size, so the terms left out are below NEAR^9 = 5.5e-17 of the value: as exact as the exp/log form,
+    and cheaper where it counts (pow() at the six stages of a step was 40 % of a solve). The series is
+    summed by Estrin's scheme, four multiply-adds deep rather than Horner's eight: every later stage of
+    a step waits on this value."""
     r = x * inv_xref - 1.0
     if abs(r) <= NEAR:
-        c1, c2, c3, c4, c5, c6, c7, c8 = cs
-        return fbref * (1.0 + r * (c1 + r * (c2 + r * (c3 + r * (c4 + r * (c5 + r * (c6 + r * (c7 + r * c8))))))))
+        c0, c1, c2, c3, c4, c5, c6, c7, c8 = fc
+        r2 = r * r
+        r4 = r2 * r2
+        q0 = (c0 + c1 * r) + (c2 + c3 * r) * r2
+        q1 = (c4 + c5 * r) + (c6 + c7 * r) * r2
+        return (q0 + q1 * r4) + c8 * (r4 * r4)
     return _feedback(x, circ0, gamma)
 
 
 @nb.njit(fastmath=FAST, inline="always", **HELPER)
-def _binomial_coefficients(gamma):
-    """binom(-gamma, k) for k = 1..8, the coefficients of the series of (1 + r)^-gamma."""
+def _feedback_coefficients(gamma, fbref):
+    """fbref * binom(-gamma, k) for k = 0..8, the coefficients of the series of fbref * (1 + r)^-gamma."""
     c1 = -gamma
     c2 = c1 * (-gamma - 1.0) * 0.5
     c3 = c2 * (-gamma - 2.0) * (1.0 / 3.0)
@@ -108,7 +131,8 @@ def _binomial_coefficients(gamma):
     c6 = c5 * (-gamma - 5.0) * (1.0 / 6.0)
     c7 = c6 * (-gamma - 6.0) * (1.0 / 7.0)
     c8 = c7 * (-gamma - 7.0) * 0.125
-    return c1, c2, c3, c4, c5, c6, c7, c8
+    return (fbref, fbref * c1, fbref * c2, fbref * c3, fbref * c4, fbref * c5, fbref * c6, fbref * c7,
+            fbref * c8)
 
 
 @nb.njit(fastmath=FAST, **HELPER)
@@ -127,8 +151,10 @@ def _rhs_block(ys, c, capped, bint, bpar, b, off, k, s):
     prol = ys[off]
     circ = ys[off + nt + 1]
     fb = _feedback(prol if bint[b, BI_FEEDBACK] != 0 else circ, bpar[b, BP_CIRC0], bpar[b, BP_GAMMA])
-    # factored, so that a baseline state (e = 0, fb = 1) has derivatives exactly 0 under fused multiply-add
-    k[s, off] = ktr * prol * ((1.0 - e) * fb - 1.0)
+    # ktr*prol*((1 - e)*fb - 1), as one multiply-add after fb: a baseline state (e = 0, fb = 1) still
+    # has a derivative of exactly 0
+    kp = ktr * prol
+    k[s, off] = kp * (1.0 - e) * fb - kp
     for i in range(1, nt + 1):
         k[s, off + i] = ktr * (ys[off + i - 1] - ys[off + i])
     kill = bpar[b, BP_KILL] * cd if bint[b, BI_KILL] != 0 else 0.0
@@ -141,7 +167,8 @@ def _rhs_chain3(p, t1, t2, t3, circ, fb, e, kcd, ktr, kcirc):
     """The transit equations of a block with three transit compartments and no drug-in-cells state, as
     scalars (the same equations as :func:`_rhs_block`): feedback ``fb`` (:func:`_feedback` of the count,
     or of the proliferating pool with BI_FEEDBACK), drug effect ``e``, kill rate ``kcd`` (1/d)."""
-    return (ktr * p * ((1.0 - e) * fb - 1.0), ktr * (p - t1), ktr * (t1 - t2), ktr * (t2 - t3),
+    kp = ktr * p
+    return (kp * (1.0 - e) * fb - kp, ktr * (p - t1), ktr * (t1 - t2), ktr * (t2 - t3),
             kcirc * (t3 - circ) - kcd * circ)
 
 
