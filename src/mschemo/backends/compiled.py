@@ -129,7 +129,7 @@ class Compiled:
         args = (c(lam), icv, initial_transit_states(bint, bpar),
                 acts.off, acts.time, acts.kind, acts.rec, c(action_increments(acts, lam, vinv, ii, lag)),
                 bint, bpar, general, c(problem.t_out), float(self.rtol), float(self.atol), int(self.max_steps),
-                bool(problem.record_states), out, status, steps, None, None, None, None, None)
+                np.empty(0) if problem.record_states else None, out, status, steps, None, None, None, None, None)
         n_pk = lam.shape[1]
         run_in_threads(problem.n, self.n_threads,
                        lambda a, b: solve_population(a, b, *args, *workspace(n_pk, bint, problem.record_states)))

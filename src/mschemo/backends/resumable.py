@@ -140,7 +140,7 @@ class Resumable:
         be = self.backend
         args = (c(self.lam[rows]), c(self.icv[rows]), c(self.y0[rows]), off, a_time, a_kind, a_rec, a_dw,
                 self.bint, c(self.bpar[rows]), general, c(self.problem.t_out), float(be.rtol), float(be.atol),
-                int(be.max_steps), False, self.out, self.status, self.steps,
+                int(be.max_steps), None, self.out, self.status, self.steps,
                 rows, self.hold, self.state, self.ck, c(self.weights[rows]))
         n_watched = max(1, self.n_watched)
         run_in_threads(rows.size, be.n_threads,

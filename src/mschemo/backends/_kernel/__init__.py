@@ -29,7 +29,8 @@ So the transit equations are written twice, as scalars (:func:`_rhs_chain3`) and
 block's feedback from its count (Friberg) or, where the block's BI_FEEDBACK flag is set, from its
 proliferating pool (lymphocytes recovering without overshoot, see models/transit.py). The array
 form has no explicit signature and sits behind ``general is None`` tests, which numba prunes while
-compiling: it is compiled only for a model that needs it. numba's ``inline="always"`` copies the
+compiling: it is compiled only for a model that needs it; so is the recording of every state
+(``record_states`` None, or an array, for the calls that ask for it). numba's ``inline="always"`` copies the
 callee's IR into each call site, and each function is optimised again inside every caller it is
 linked into, so the first compilation grows with both: inlining a whole right-hand side at every
 stage made it three times as long, and the two helpers of the per-output path stay plain calls

@@ -198,11 +198,12 @@ def _step_any(y, ynew, ys, k, off, m, h, cst, capped, bint, bpar, b, rtol, atol)
     return err
 
 
-@nb.njit(nb.void(F1, f8, f8, F2, nb.int64[::1], F1, F2, nb.boolean), fastmath=FAST, **HELPER)
+@nb.njit(fastmath=FAST, **HELPER)
 def _dp_dense(y, h, th, k, idx, out, q, fresh):
     """The 4th-order continuous extension at y(t + th*h), for the states ``idx``, from its coefficients
     q[m, i] = sum_j k[j, i] P[j, m], worked out first when ``fresh`` (once per step, however many
-    outputs fall inside it)."""
+    outputs fall inside it). Compiled only where a call needs it (recorded states, the running minima
+    of a resumed call): no explicit signature, so the common first call does not compile it."""
     if fresh:
         for i in idx:
             for m in range(4):

@@ -29,7 +29,7 @@ from .layout import (
     i8,
 )
 from .pk import _crossing, _stage_concs, advance_modes, conc_and_slope, conc_auc_seg
-from .transit import _any_switch, _f_at, _switch_index
+from .transit import _f_at, _switch_index
 
 
 @nb.njit(nb.void(F2, i8, f8, f8, F1, F1, I2, nb.boolean), **HELPER)
@@ -100,7 +100,9 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
     Per patient i: modes ``lam[i]``, ``icv[i]`` (central concentration per unit of each mode, 1/L),
     initial transit states ``y0[i]``; actions ``a_*[a_off[i]:a_off[i+1]]`` in time order (see
     ``_events.expand_actions``), each with its modal increment ``a_dw`` (mg, or mg/d for a rate).
-    With ``record_states`` the last columns get the modal amounts, then the transit states.
+    ``record_states``: None, or an (empty) array to put the modal amounts, then the transit states, in
+    the last columns; as with ``general``, numba compiles the recording only for a call that asks for it
+    (a shorter first compilation for the common call).
     ``general`` is None when every block has three transit compartments and no drug-in-cells state
     (see :func:`needs_general_path`): numba then compiles only the register path of the step, a
     second of the first compilation; for any other layout pass an empty array. ``work``, ``k``,
@@ -123,7 +125,7 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
     n_pd = y0.shape[1]
     n_out = t_out.size
     n_blocks = bint.shape[0]
-    inv_pd = 1.0 / max(1, n_pd)
+    inv_pd = 1.0 / n_pd if n_pd > 0 else 1.0
     n_linear = 0
     for b in range(n_blocks):
         if bint[b, BI_EFFECT] == 0:
@@ -259,7 +261,7 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
                 eg[j] = seg_g[j]
             # 2. outputs at time t (after the actions)
             while i_out < n_out and t_out[i_out] <= t_eps:
-                _record(out_p, i_out, c0, auc, y, w, bint, record_states)
+                _record(out_p, i_out, c0, auc, y, w, bint, record_states is not None)
                 i_out += 1
             if state is not None:
                 while next_day <= t_eps:
@@ -340,19 +342,10 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
                 err = 0.0
                 if n_pd > 0:
                     _stage_concs(tau, tau_new, c_inf, eg, lam_p, cst, u90)
-                    if n_linear > 0:
-                        q_last = 5 if tau_cross >= 0.0 else 6
-                        c_lo = cst[1]
-                        c_hi = cst[1]
-                        for q in range(2, q_last):
-                            c_lo = min(c_lo, cst[q])
-                            c_hi = max(c_hi, cst[q])
-                        # stage by stage only when some stage lies across a cap (rarely)
-                        if _any_switch(c_lo, c_hi, capped, bint, bpar_p):
-                            for q in range(1, q_last):
-                                if _switch_index(cst[q], capped, bint, bpar_p) >= 0:
-                                    err = -float(q)
-                                    break
+                    for q in range(1, 5 if tau_cross >= 0.0 else 6):
+                        if _switch_index(cst[q], capped, bint, bpar_p) >= 0:
+                            err = -float(q)
+                            break
                 if n_pd > 0 and err == 0.0:
                     # a Dormand-Prince step of each block (blocks share only the concentration): k[0] is f
                     # at y; fills k[1..6] (k[6]: f at the new solution) and ynew (5th order); err is the
@@ -416,12 +409,12 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
                     tau_o = t_out[i_out] - seg_t0
                     # exactly: an output's concentration must not depend on which other times are recorded
                     c_o, a_ = conc_auc_seg(c_inf, seg_g, lam_p, tau_o)
-                    if record_states:
+                    if record_states is not None:
                         _dp_dense(y, h_eff, th, k, dense_idx, dtmp, dq, fresh)
                         for j in range(n_pk):
                             wt[j] = w[j]
                         advance_modes(wt, beta, lam_p, tau_o, icv_p)
-                        _record(out_p, i_out, c_o, auc + a_, dtmp, wt, bint, record_states)
+                        _record(out_p, i_out, c_o, auc + a_, dtmp, wt, bint, True)
                     else:   # one call for the row: dense_idx holds each block's count
                         _dense_row(out_p, i_out, c_o, auc + a_, y, h_eff, th, k, dense_idx, dq, fresh)
                     fresh = False

@@ -164,5 +164,9 @@ def _crossing(c_inf, seg_g, lam, lo, hi, slope, cap, above_at_lo):
         tn = t - g / (slope * dc) if dc != 0.0 else lo
         if not lo < tn < hi:
             tn = 0.5 * (lo + hi)
-        t = min(max(tn, lo + 0.5 * tol), hi - 0.5 * tol)
+        t = tn
+        if t < lo + 0.5 * tol:
+            t = lo + 0.5 * tol
+        if t > hi - 0.5 * tol:
+            t = hi - 0.5 * tol
     return lo

@@ -49,23 +49,6 @@ def _switch_index(c, capped, bint, bpar):
     return -1
 
 
-@nb.njit(nb.boolean(f8, f8, B1, I2, F2), **HELPER)
-def _any_switch(c_lo, c_hi, capped, bint, bpar):
-    """Whether any linear-capped block's branch disagrees with some concentration in [c_lo, c_hi]: one
-    test for all the stages of a step, where :func:`_switch_index` would test each. Exact, as SLOPE*c
-    rounds monotonically in c: its extremes over the stages are at c_lo and c_hi."""
-    for b in range(bint.shape[0]):
-        if bint[b, BI_EFFECT] == 0:
-            g_lo = bpar[b, BP_SLOPE] * c_lo
-            g_hi = bpar[b, BP_SLOPE] * c_hi
-            if capped[b]:
-                if min(g_lo, g_hi) <= bpar[b, BP_CAP]:
-                    return True
-            elif max(g_lo, g_hi) > bpar[b, BP_CAP]:
-                return True
-    return False
-
-
 @nb.njit(fastmath=FAST, inline="always", **HELPER)
 def _effect(c, cd, kind, capped_b, bpar, b):
     """Drug effect of block ``b`` (0..1): ``c`` the plasma concentration, ``cd`` the one the cells see."""
