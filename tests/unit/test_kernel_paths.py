@@ -213,6 +213,20 @@ def test_a_cap_crossing_is_bracketed_to_rounding() -> None:
         checked += 1
 
 
+@pytest.mark.parametrize("power", [2, 3])
+def test_a_crossing_where_the_curve_is_flat_is_still_found(power: int) -> None:
+    """C(t) = (1 - exp(-t))^2 or ^3 (modes and a constant that cancel at t = 0) leaves 0 flat, so with
+    a cap just above 0 Newton's method converges only linearly: the search still ends on the low side,
+    at the crossing t = -log(1 - cap^(1/power)), to the precision the cancelling terms allow (their
+    rounding, about 1e-16, is a part in 1e7 of a cap of 1e-9)."""
+    lam = -np.arange(1.0, power + 1.0)
+    seg_g = np.array([math.comb(power, k) * (-1.0) ** k for k in range(1, power + 1)])
+    for cap in (1e-9, 1e-6, 1e-3, 0.1):
+        t = _cross(1.0, seg_g, lam, 0.0, 2.0, 1.0, cap, False)
+        assert not _side(1.0, seg_g, lam, t, 1.0, cap)
+        assert t == pytest.approx(-math.log(1.0 - cap ** (1.0 / power)), rel=1e-6)
+
+
 @pytest.mark.parametrize("precursor", [False, True], ids=["count-feedback", "precursor-feedback"])
 def test_f_at_a_point_is_the_same_in_both_forms(precursor: bool) -> None:
     """Two blocks (a Friberg-type one with a capped linear effect, a lymphocyte-type one with Emax and

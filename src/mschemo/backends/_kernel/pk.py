@@ -141,12 +141,15 @@ def _crossing(c_inf, seg_g, lam, lo, hi, slope, cap, above_at_lo):
     """Time in (lo, hi] (segment-relative) where slope*C = cap; returns the last time on lo's side, the
     bracket closed to 1e-15 (relative, at least 1e-15 d).
 
-    Newton's method inside the bracket (bisection where its point falls outside), each point kept at
-    least half the tolerance inside the bracket's ends: Newton alone approaches the root from one side
-    and left the other end where it was, so the bracket closed only by halving (about 50 evaluations
-    a crossing); the first point past the root now closes it (about 12)."""
+    Newton's method inside the bracket, each point kept at least half the tolerance inside the
+    bracket's ends: Newton alone approaches the root from one side and left the other end where it
+    was, so the bracket closed only by halving (about 50 evaluations a crossing); the first point past
+    the root now closes it (about 12). Bisection where Newton's point falls outside the bracket, or
+    where its step, longer than the tolerance, is more than half the step before (Newton converging
+    only linearly, as where the concentration's curve is flat at the crossing)."""
     t = 0.5 * (lo + hi)
     n_iter = 0
+    step_before = math.inf
     while n_iter < 200:
         tol = 1e-15 * max(1.0, abs(hi))
         if hi - lo <= tol:
@@ -162,8 +165,12 @@ def _crossing(c_inf, seg_g, lam, lo, hi, slope, cap, above_at_lo):
         if hi - lo <= tol:
             break
         tn = t - g / (slope * dc) if dc != 0.0 else lo
-        if not lo < tn < hi:
+        step = abs(tn - t)
+        if not lo < tn < hi or (step > 0.5 * step_before and step > tol):
             tn = 0.5 * (lo + hi)
+            step_before = math.inf
+        else:
+            step_before = step
         t = tn
         if t < lo + 0.5 * tol:
             t = lo + 0.5 * tol
