@@ -1,6 +1,6 @@
 """One Dormand-Prince 5(4) step of the transit states of a block (Dormand & Prince 1980), in registers
 (:func:`_step_chain3`) or on arrays (:func:`_step_any`), and the 4th-order continuous extension for
-output between steps (:func:`_dp_dense`)."""
+output between steps (:func:`_dense_at`, :func:`_dp_dense`, :func:`_dense_row`)."""
 
 from __future__ import annotations
 
@@ -198,39 +198,37 @@ def _step_any(y, ynew, ys, k, off, m, h, cst, capped, bint, bpar, b, rtol, atol)
     return err
 
 
+@nb.njit(fastmath=FAST, inline="always", **HELPER)
+def _dense_at(y, h, th, k, i, q, fresh):
+    """State ``i`` at y(t + th*h) by the 4th-order continuous extension, from its coefficients
+    q[m, i] = sum_j k[j, i] P[j, m], worked out first when ``fresh`` (once per step, however many
+    outputs fall inside it)."""
+    if fresh:
+        for m in range(4):
+            acc = 0.0
+            for j in range(7):
+                acc += k[j, i] * P[j, m]
+            q[m, i] = acc
+    return y[i] + h * th * (q[0, i] + th * (q[1, i] + th * (q[2, i] + th * q[3, i])))
+
+
 @nb.njit(fastmath=FAST, **HELPER)
 def _dp_dense(y, h, th, k, idx, out, q, fresh):
-    """The 4th-order continuous extension at y(t + th*h), for the states ``idx``, from its coefficients
-    q[m, i] = sum_j k[j, i] P[j, m], worked out first when ``fresh`` (once per step, however many
-    outputs fall inside it). Compiled only where a call needs it (recorded states, the running minima
-    of a resumed call): no explicit signature, so the common first call does not compile it."""
-    if fresh:
-        for i in idx:
-            for m in range(4):
-                acc = 0.0
-                for j in range(7):
-                    acc += k[j, i] * P[j, m]
-                q[m, i] = acc
+    """The continuous extension (:func:`_dense_at`) at y(t + th*h) for the states ``idx``, into ``out``.
+    Compiled only where a call needs it (recorded states, the running minima of a resumed call): no
+    explicit signature, so the common first call does not compile it."""
     for i in idx:
-        out[i] = y[i] + h * th * (q[0, i] + th * (q[1, i] + th * (q[2, i] + th * q[3, i])))
+        out[i] = _dense_at(y, h, th, k, i, q, fresh)
 
 
 @nb.njit(nb.void(F2, i8, f8, f8, F1, f8, f8, F2, nb.int64[::1], F2, nb.boolean), fastmath=FAST, **HELPER)
 def _dense_row(out, i_out, c, auc, y, h, th, k, count_idx, q, fresh):
     """Output row ``i_out`` from within a step of ``h`` days from ``y``, when the states are not
     recorded: conc ``c``, each block's count (its state ``count_idx[b]``) at the step's fraction ``th``
-    by the continuous extension (coefficients worked out first when ``fresh``, as in
-    :func:`_dp_dense`), AUC ``auc``. One call where :func:`_dp_dense` and the driver's ``_record``
+    (:func:`_dense_at`), AUC ``auc``. One call where :func:`_dp_dense` and the driver's ``_record``
     make two: with daily outputs, a tenth of the solve time."""
     n_blocks = count_idx.size
     out[i_out, 0] = c
     for b in range(n_blocks):
-        i = count_idx[b]
-        if fresh:
-            for m in range(4):
-                acc = 0.0
-                for j in range(7):
-                    acc += k[j, i] * P[j, m]
-                q[m, i] = acc
-        out[i_out, 1 + b] = y[i] + h * th * (q[0, i] + th * (q[1, i] + th * (q[2, i] + th * q[3, i])))
+        out[i_out, 1 + b] = _dense_at(y, h, th, k, count_idx[b], q, fresh)
     out[i_out, 1 + n_blocks] = auc
