@@ -407,7 +407,8 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
                 while i_out < n_out and t_out[i_out] < t_new and t_out[i_out] < t_stop_out:
                     th = (t_out[i_out] - t) / h_eff
                     tau_o = t_out[i_out] - seg_t0
-                    # exactly: an output's concentration must not depend on which other times are recorded
+                    # the closed form at each output: carried from output to output it would depend, in its last
+                    # bit, on which other times are recorded
                     c_o, a_ = conc_auc_seg(c_inf, seg_g, lam_p, tau_o)
                     if record_states is not None:
                         _dp_dense(y, h_eff, th, k, dense_idx, dtmp, dq, fresh)
