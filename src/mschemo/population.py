@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from ._internal.rng import patient_rng
+from ._internal.rng import patient_streams
 from ._internal.structured import DataTextError, load_data
 from ._internal.text import listing, quote, shown
 from .errors import PopulationError
@@ -254,8 +254,7 @@ class PopulationSpec:
             keep = [model.parameter_set.iiv_names.index(nm) for nm in etas_names]
             chol = np.linalg.cholesky(omega[np.ix_(keep, keep)]) if keep else chol
         rows = []
-        for i in range(start, start + int(n)):
-            rng = patient_rng(seed, i)
+        for i, rng in zip(range(start, start + int(n)), patient_streams(seed, np.arange(start, start + int(n)))):
             row: dict[str, Any] = {"id": i + 1}
             for c in self.covariates:
                 row[c.name] = c.draw(rng)

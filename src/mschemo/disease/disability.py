@@ -43,7 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._internal.rng import patient_indices, patient_rng
+from .._internal.rng import patient_indices, patient_streams
 from ..errors import PopulationError
 from ..params import ParameterSet, load_parameters
 from ..population import MS_COURSES
@@ -188,8 +188,9 @@ class VisitVariability:
             return before
         lo, hi = self.share / 2.0, 1.0 - self.share / 2.0
         draws: list[np.ndarray] = []
+        streams = patient_streams(self.seed, self.indices, VISIT_STREAM)
         for k in range(len(self.indices)):
-            rng = patient_rng(self.seed, int(self.indices[k]), VISIT_STREAM)
+            rng = streams[k]
             blocks, end = [], 0.0
             while True:
                 u = rng.random((_VISIT_CHUNK, 2))
@@ -328,7 +329,7 @@ def simulate_disability(population, until_d: float, seed: int, relapses: pd.Data
         duration_d = np.full(n, 5.0 * YEAR)
     duration_d = np.asarray(duration_d, dtype=float)
     idx = patient_indices(n, start)
-    rngs = [patient_rng(seed, int(idx[i]), DISABILITY_STREAM) for i in range(n)]
+    rngs = list(patient_streams(seed, idx, DISABILITY_STREAM))
     u = np.array([r.random() for r in rngs])
     prog_day = _conversion_days(model, u, duration_d, sex, course)
     k = model.pira_frailty
@@ -358,8 +359,9 @@ def simulate_disability(population, until_d: float, seed: int, relapses: pd.Data
         if share > 0 and keep_rows.size:
             top = np.zeros(n, dtype=np.int64)
             np.maximum.at(top, rp[keep_rows], number[keep_rows])
-            for i in np.unique(rp[keep_rows]):
-                draws[int(i)] = patient_rng(seed, int(idx[i]), REGRESSION_STREAM).random((int(top[i]), 2))
+            who = np.unique(rp[keep_rows])
+            for i, rng in zip(who, patient_streams(seed, idx[who], REGRESSION_STREAM)):
+                draws[int(i)] = rng.random((int(top[i]), 2))
         for r in keep_rows:
             i = int(rp[r])
             back, delay = 0.0, 0.0

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._internal.rng import patient_indices, patient_rng
+from .._internal.rng import patient_indices, patient_streams
 from .relapse_course import relapse_courses
 from .symptoms import relapse_sites
 
@@ -47,8 +47,8 @@ def prior_relapse_table(population, seed: int, *, start: int | np.ndarray = 0) -
     idx = patient_indices(len(t), start)
     ids = population.ids
     rows = []
-    for i in np.flatnonzero((counts > 0) & (years > 0)):
-        rng = patient_rng(seed, int(idx[i]), HISTORY_STREAM)
+    who = np.flatnonzero((counts > 0) & (years > 0))
+    for i, rng in zip(who, patient_streams(seed, idx[who], HISTORY_STREAM)):
         days = np.sort(-years[i] * YEAR * rng.random(int(counts[i])))
         rows.extend((ids[i], k + 1, float(d)) for k, d in enumerate(days))
     rel = pd.DataFrame(rows, columns=cols)

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from .._internal.rng import patient_indices, patient_rng
+from .._internal.rng import patient_indices, patient_streams
 from ..params import load_parameters
 
 __all__ = ["relapse_courses", "steroid_recovery_factor", "COURSE_STREAM", "STEROID_RULES", "severity_of"]
@@ -117,10 +117,11 @@ def relapse_courses(relapses: pd.DataFrame, population, seed: int, *, start: int
     treated = np.zeros(m, dtype=bool)
     rng = None
     current = -1
+    streams = patient_streams(seed, idx, stream)
     for j in order:
         if pidx[j] != current:
             current = pidx[j]
-            rng = patient_rng(seed, int(idx[current]), stream)
+            rng = streams[int(current)]
         assert rng is not None   # drawn at each patient's first relapse (pidx is never -1)
         u = rng.random()
         r = 0.0 if u < p0 else 0.5 if u < p0 + p_half else 1.0 + 0.5 * _half_steps(rng, rise_extra)

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._internal.rng import patient_indices, patient_rng
+from .._internal.rng import patient_indices, patient_streams
 from ..errors import PopulationError
 from ..params import ParameterSet, load_parameters
 
@@ -229,8 +229,7 @@ def simulate_relapses(population, until_d: float, seed: int, *, model: RelapseMo
     rows = []
     idx = patient_indices(n, start)
     k = model.frailty_k
-    for i in range(n):
-        rng = patient_rng(seed, int(idx[i]), DISEASE_STREAM)
+    for i, rng in enumerate(patient_streams(seed, idx, DISEASE_STREAM)):
         z = rng.gamma(shape[i], scale[i]) if k > 0 else 1.0
         lam0 = base[i] * z
         inverse: Callable[[float], float]

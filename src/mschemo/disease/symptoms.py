@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, ndtri
 
-from .._internal.rng import patient_indices, patient_rng
+from .._internal.rng import patient_indices, patient_streams
 from .._internal.text import quote
 from ..errors import OptionError, PopulationError
 from ..params import load_parameters
@@ -182,8 +182,9 @@ def relapse_sites(relapses: pd.DataFrame, population, seed: int, *, start: int |
     srt = rows[order]
     cut = np.flatnonzero(np.diff(srt)) + 1
     u = np.empty((len(out), 1 + len(SYMPTOMS)))
-    for a, b in zip(np.r_[0, cut], np.r_[cut, len(out)]):
-        u[a:b] = patient_rng(seed, int(idx[srt[a]]), stream).random((b - a, 1 + len(SYMPTOMS)))
+    starts = np.r_[0, cut].astype(np.int64)
+    for a, b, rng in zip(starts, np.r_[cut, len(out)], patient_streams(seed, idx[srt[starts]], stream)):
+        u[a:b] = rng.random((b - a, 1 + len(SYMPTOMS)))
     cum = np.cumsum(m.site_share)
     site = np.minimum(np.searchsorted(cum, u[:, 0], side="right"), len(SITES) - 1)
     has = u[:, 1:] < m.site_symptom[site]
@@ -253,8 +254,8 @@ def symptom_timeline(population, times_d: np.ndarray, edss: np.ndarray, seed: in
     for lo in range(0, n, _BLOCK):
         hi = min(n, lo + _BLOCK)
         z = np.empty((nt + 1, hi - lo, ns))   # row 0: trait u; rows 1..T: innovations -> OU path
-        for j in range(lo, hi):
-            z[:, j - lo, :] = patient_rng(seed, int(idx[j]), SYMPTOM_STREAM).standard_normal((nt + 1, ns))
+        for j, rng in zip(range(lo, hi), patient_streams(seed, idx[lo:hi], SYMPTOM_STREAM)):
+            z[:, j - lo, :] = rng.standard_normal((nt + 1, ns))
         x = z[1:]
         for t in range(1, nt):
             x[t] *= sig[t - 1]

@@ -160,14 +160,14 @@ class Drug:
         from the drug's distributions, patient i from its own stream (root ``seed`` + 7919, child i:
         apart from the streams that drew the cohort itself). ``start``: the run-wide index of the
         table's first patient (a chunk of a larger run)."""
-        from .._internal.rng import patient_rng
+        from .._internal.rng import patient_streams
 
         missing = [c for c in self.covariates if c.name not in population.table.columns]
         if not missing:
             return population
         table = population.table.copy()
         for c in missing:
-            table[c.name] = [c.draw(patient_rng(seed + 7919, start + i)) for i in range(len(table))]
+            table[c.name] = [c.draw(rng) for rng in patient_streams(seed + 7919, range(start, start + len(table)))]
         return Population(table, population.bsa_formula, population.description, population.meta)
 
 

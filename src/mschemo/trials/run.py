@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import pandas as pd
 
+from .._internal.rng import patient_streams
 from ..disease.model import Treatments, attach_disease
 from ..dosing import GIVEN
 from ..population import Population
@@ -189,7 +190,7 @@ def run_chunk(spec: TrialSpec, seed: int, start: int, stop: int) -> tuple[pd.Dat
     ctx = _context(spec)
     j = np.arange(start, stop, dtype=np.int64)
     arms = arm_of(spec, seed, j)
-    rows = [screen(ctx, seed, int(jj), int(a)) for jj, a in zip(j, arms)]
+    rows = [screen(ctx, seed, int(jj), int(a), rng) for jj, a, rng in zip(j, arms, patient_streams(seed, j))]
     pats, visits = [], []
     for k in range(len(spec.arms)):
         sel = np.flatnonzero(arms == k)

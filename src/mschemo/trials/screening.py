@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._internal.rng import patient_rng
+from .._internal.rng import patient_rng, patient_streams
 from ..disease.relapses import RelapseModel
 from ..errors import PopulationError
 from ..population import Population, body_surface_area
@@ -42,12 +42,10 @@ def arm_of(spec: TrialSpec, seed: int, j: np.ndarray) -> np.ndarray:
     b = len(block)
     j = np.asarray(j, dtype=np.int64)
     out = np.empty(j.size, dtype=np.int64)
-    perms: dict[int, np.ndarray] = {}
+    blocks = np.unique(j // b)
+    perms = {int(k): rng.permutation(block) for k, rng in zip(blocks, patient_streams(seed, blocks, RANDOMISATION_STREAM))}
     for n, jj in enumerate(j):
-        k = int(jj) // b
-        if k not in perms:
-            perms[k] = patient_rng(seed, k, RANDOMISATION_STREAM).permutation(block)
-        out[n] = perms[k][int(jj) % b]
+        out[n] = perms[int(jj) // b][int(jj) % b]
     return out
 
 
@@ -175,10 +173,12 @@ def _labs_ok(row: dict[str, Any], drug, spec: TrialSpec, seed: int, j: int, atte
     return True
 
 
-def screen(ctx: Context, seed: int, j: int, arm: int) -> dict[str, Any]:
-    """Baseline of trial patient j: candidates drawn from its stream until one meets the eligibility
-    criteria and the screening labs, then the covariates and random effects of its arm's model."""
-    spec, rng = ctx.spec, patient_rng(seed, j)
+def screen(ctx: Context, seed: int, j: int, arm: int, rng: np.random.Generator | None = None) -> dict[str, Any]:
+    """Baseline of trial patient j: candidates drawn from its stream (``rng``: patient_rng(seed, j),
+    given when worked out together with other patients') until one meets the eligibility criteria
+    and the screening labs, then the covariates and random effects of its arm's model."""
+    spec = ctx.spec
+    rng = patient_rng(seed, j) if rng is None else rng
     drug = ctx.drug_of(arm)
     worsening = sorted({c.field for c in spec.eligibility if c.field in WORSENING_FIELDS})
     out_criteria = out_labs = 0
