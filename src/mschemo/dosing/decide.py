@@ -172,15 +172,13 @@ class Decision:
 # -- checks of one rule ------------------------------------------------------------------------------
 def _covariate_check(r: CovariateRule, reading: Reading | None, date: str) -> Check:
     name, unit, how = _COVARIATES.get(r.covariate, (r.covariate, "", ""))
+    if reading is not None and reading.kind == "simulated":     # the simulated patient's short texts
+        v, lim, vt = reading.value, f"{r.minimum:g}", f"{reading.value:.3g}"
+        ok = v >= r.minimum
+        return Check(r.label, f"{r.covariate} >= {lim}", "covariate", name, "pass" if ok else "fail", v, r.minimum, vt,
+                     ">= " + lim, f"{r.covariate} {vt} >= {lim}" if ok else f"{r.covariate} {vt} is below {lim}", r.action)
     u = f" {unit}" if unit else ""
     common: dict[str, Any] = dict(rule=r.label, kind="covariate", subject=name, limit=r.minimum, action=r.action)
-    if reading is not None and reading.kind == "simulated":
-        v = reading.value
-        if not v >= r.minimum:
-            return Check(name=f"{r.covariate} >= {r.minimum:g}", status="fail", value=v, value_text=f"{v:.3g}",
-                         limit_text=f">= {r.minimum:g}", reason=f"{r.covariate} {v:.3g} is below {r.minimum:g}", **common)
-        return Check(name=f"{r.covariate} >= {r.minimum:g}", status="pass", value=v, value_text=f"{v:.3g}",
-                     limit_text=f">= {r.minimum:g}", reason=f"{r.covariate} {v:.3g} >= {r.minimum:g}", **common)
     title = f"{name} >= {r.minimum:g}{u} before the dose" if unit else f"{name} >= {r.minimum:g}"
     limit = f">= {r.minimum:g}{u}"
     if reading is None:
@@ -209,14 +207,13 @@ def _covariate_check(r: CovariateRule, reading: Reading | None, date: str) -> Ch
 
 def _count_check(r: CountRule, facts: PreDose) -> Check:
     label = count_name(r.output)
-    common: dict[str, Any] = dict(rule=r.label, kind="count", subject=label, limit=r.minimum, action=r.action)
     reading = facts.counts.get(r.output)
-    if reading is not None and reading.kind == "simulated":
-        v = reading.value
-        status = "pass" if v >= r.minimum else "fail"
-        text = f"{label} {v:.2f} >= {r.minimum:g}" if status == "pass" else f"{label} {v:.2f} x10^9/L is below {r.minimum:g}"
-        return Check(name=f"{label} >= {r.minimum:g}", status=status, value=v, value_text=f"{v:.2f}",
-                     limit_text=f">= {r.minimum:g}", reason=text, **common)
+    if reading is not None and reading.kind == "simulated":     # the simulated patient's short texts
+        v, lim, vt = reading.value, f"{r.minimum:g}", f"{reading.value:.2f}"
+        ok = v >= r.minimum
+        return Check(r.label, f"{label} >= {lim}", "count", label, "pass" if ok else "fail", v, r.minimum, vt, ">= " + lim,
+                     f"{label} {vt} >= {lim}" if ok else f"{label} {vt} x10^9/L is below {lim}", r.action)
+    common: dict[str, Any] = dict(rule=r.label, kind="count", subject=label, limit=r.minimum, action=r.action)
     name = f"{label} >= {r.minimum:g} x10^9/L before the dose"
     limit = f">= {r.minimum:g} x10^9/L"
     date, days = facts.date, f"{r.valid_d:g} days"
@@ -253,7 +250,15 @@ def decide(rules: DosingRules, facts: PreDose) -> Decision:
     course = facts.planned
     caps = [r for r in in_force if isinstance(r, CumulativeCap)]
     cap_unit = caps[0].unit if caps else ""
-    before = facts.body.total(facts.given, cap_unit) if caps else 0.0
+    totals: dict[str, float] = {}
+
+    def lifetime(unit: str) -> float:
+        """The lifetime dose before this course, in ``unit`` (summed once per unit)."""
+        if unit not in totals:
+            totals[unit] = facts.body.total(facts.given, unit)
+        return totals[unit]
+
+    before = lifetime(cap_unit) if caps else 0.0
     checks: list[Check] = []
 
     def refuse(action: str, check: Check, reason: str, recheck: float = 0.0, max_reached: bool = False) -> Decision:
@@ -309,7 +314,7 @@ def decide(rules: DosingRules, facts: PreDose) -> Decision:
     for r in caps:
         if not r.applies_to(no):
             continue
-        before = facts.body.total(facts.given, r.unit)
+        before = lifetime(r.unit)
         added = facts.body.convert(course.amount, course.unit, r.unit)
         after = before + added
         where = f"{r.region.upper()} " if r.region else ""
