@@ -243,3 +243,18 @@ def test_bad_reference_and_missing_columns_are_input_errors():
         oc.outcome_table(patients, "drug")
     with pytest.raises(InputError, match="relapses"):
         oc.relapse_rate(patients.drop(columns="relapses"), "placebo")
+
+
+def test_columns_read_the_same_whatever_their_dtype():
+    """Truth: a column read as floats (NumPy's own read directly, others through the nullable Float64)
+    and an arm's rows (a categorical by its codes) are what the generic conversion gives."""
+    columns = [pd.Series([1, 2, 3]), pd.Series([True, False]), pd.Series([1.5, np.nan]), pd.Series(np.array([1, 2], np.uint8)),
+               pd.Series([1, None], dtype="Int64"), pd.Series([True, None], dtype="boolean"), pd.Series([1, None, "2"], dtype=object)]
+    for s in columns:
+        assert np.array_equal(oc._floats(s), s.astype("Float64").to_numpy(dtype=float, na_value=np.nan), equal_nan=True)
+    arms = [pd.Series(pd.Categorical(["a", "b", "a", "b"], categories=["c", "b", "a"])), pd.Series(pd.Categorical([1, 2, 1])),
+            pd.Series(["a", "b", "a"], dtype=object)]
+    for col in arms:
+        table = pd.DataFrame({"arm": col})
+        for arm in ("a", "b", "c", "1", "2"):
+            assert np.array_equal(oc._arm_mask(table, arm), (col.astype(str) == arm).to_numpy())
