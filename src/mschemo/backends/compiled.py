@@ -14,7 +14,7 @@ from ._events import expand_actions
 from ._modal import action_increments
 from .problem import Problem, Solution, modal_decomposition
 
-__all__ = ["Compiled", "block_arrays", "run_in_threads"]
+__all__ = ["Compiled", "block_arrays", "run_in_threads", "share_cores"]
 
 
 def block_arrays(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
@@ -97,9 +97,12 @@ class Compiled:
 
     @property
     def n_threads(self) -> int:
-        """Worker threads: as asked, else the cores this process may use."""
+        """Worker threads: as asked, else this process's share of the cores (:func:`share_cores`), else
+        the cores this process may use."""
         if self.threads:
             return self.threads
+        if _CORE_SHARE is not None:
+            return _CORE_SHARE
         try:
             return max(1, len(os.sched_getaffinity(0)))
         except AttributeError:  # pragma: no cover - not on Linux
@@ -139,6 +142,17 @@ class Compiled:
             pk = slice(first, first + lam.shape[1])
             out[:, :, pk] = np.einsum("pij,ptj->pti", vm, out[:, :, pk])
         return Solution(out, status, steps, cols, self.settings())
+
+
+_CORE_SHARE: int | None = None
+
+
+def share_cores(threads: int | None) -> None:
+    """Threads for a Compiled backend without ``threads`` in this process: a worker process that
+    shares the machine's cores with others sets its share (None: all the cores it may use). Results
+    do not depend on it; only how many of the kernel's threads compete for the cores."""
+    global _CORE_SHARE
+    _CORE_SHARE = None if threads is None else max(1, int(threads))
 
 
 def run_in_threads(n: int, threads: int, call: Callable[[int, int], None]) -> None:

@@ -90,11 +90,24 @@ def local_workers(workers: int | None, n_chunks: int) -> int:
             raise OptionError(f"workers = {workers!r}; give a whole number of processes >= 1, or leave it out for "
                               "one per core.")
         return min(workers, max(1, n_chunks))
+    return max(1, min(_cores(), n_chunks))
+
+
+def _cores() -> int:
+    """The cores this process may use."""
     try:
-        cores = len(os.sched_getaffinity(0))
+        return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, n_chunks))
+        return os.cpu_count() or 1
+
+
+def _worker_start(threads: int) -> None:
+    """A worker process's start: :func:`pool_worker`, then its share of the cores for the compiled
+    kernel's threads (two workers on two cores: one thread each, not two threads each competing)."""
+    pool_worker()
+    from ..backends.compiled import share_cores
+
+    share_cores(threads)
 
 
 class LocalProcesses:
@@ -115,7 +128,7 @@ class LocalProcesses:
             method = "forkserver" if "forkserver" in methods else "spawn"
         self.workers = int(workers)
         self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method),
-                                         initializer=pool_worker)
+                                         initializer=_worker_start, initargs=(max(1, _cores() // self.workers),))
 
     def submit(self, fn: Callable[..., T], *args: Any, pure: bool = False) -> Any:
         return self._pool.submit(fn, *args)
