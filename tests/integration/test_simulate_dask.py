@@ -180,3 +180,14 @@ def test_a_silent_address_stops_the_library_before_any_file(tmp_path, monkeypatc
     with pytest.raises(ms.OptionError, match="dask 3 is not a cluster"):
         ms.simulate(model, regimen, n=3, seed=1, dask=3)
     assert not any(tmp_path.iterdir())
+
+
+def _kernel_threads() -> int:
+    return ms.backends.Compiled().n_threads
+
+
+def test_a_local_cluster_runs_one_kernel_thread_per_worker():
+    """'local' starts a worker process per core: each runs the compiled kernel on one thread (all the
+    cores in each would make the workers compete for them)."""
+    with cluster.connected("local") as client:
+        assert set(client.run(_kernel_threads).values()) == {1}

@@ -65,6 +65,9 @@ def connected(dask: Any) -> Iterator[Any]:
         cluster = LocalCluster(n_workers=max(1, os.cpu_count() or 2), threads_per_worker=1, processes=True,
                                dashboard_address=":0")
         client = Client(cluster)
+        from ..backends.compiled import share_cores
+
+        client.run(share_cores, 1)      # a worker per core: one kernel thread each, as for local processes
     else:
         try:
             client = Client(address, timeout=f"{CONNECT_TIMEOUT_S}s")
