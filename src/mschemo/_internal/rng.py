@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Sequence
 from typing import Any, cast, overload
 
@@ -31,18 +32,19 @@ def patient_rng(seed: int, index: int, stream: int = 0) -> np.random.Generator:
 class PatientStreams(Sequence[np.random.Generator]):
     """The generators ``patient_rng(seed, i, stream)`` of patients ``indices``, item k for
     ``indices[k]``, the same bit for bit: their seeds are worked out together (NumPy's SeedSequence
-    in uint64 array arithmetic), each generator when it is asked for. About 2 us a patient instead
-    of 11 to 17 (a SeedSequence each, most of it in np.errstate); a trial patient draws from about
-    eight streams."""
+    in uint64 array arithmetic), :data:`_BLOCK` patients at a time (memory bounded for any number),
+    each generator when it is asked for. About 2 us a patient instead of 11 to 17 (a SeedSequence
+    each, most of it in np.errstate); a trial patient draws from about eight streams."""
 
     def __init__(self, seed: int, indices: Any, stream: int = 0) -> None:
         self.seed, self.stream = int(seed), int(stream)
         self.indices = np.asarray(indices, dtype=np.int64).reshape(-1)
-        self._words: np.ndarray | None = None
-        if self.indices.size and 0 <= self.seed and self.seed.bit_length() <= _FAST_SEED_BITS and \
-                self.stream >= 0 and 0 <= self.indices.min() and self.indices.max() <= _M32:
-            self._words = np.stack(_state_words(self.seed, [self.indices.astype(np.uint64)],
-                                                _stream_words(self.stream)), axis=1)
+        # a few patients (the arrays' fixed cost, about 0.15 ms, is more than numpy's), indices past 32
+        # bits (over 4 billion patients), negative or very long seeds: numpy's own, patient by patient
+        self._fast = bool(self.indices.size >= _MIN_BATCH and 0 <= self.seed and self.seed.bit_length() <= _FAST_SEED_BITS
+                          and self.stream >= 0 and 0 <= self.indices.min() and self.indices.max() <= _M32)
+        self._block = -1
+        self._words = np.empty((0, 4), dtype=np.uint64)
 
     def __len__(self) -> int:
         return int(self.indices.size)
@@ -55,9 +57,20 @@ class PatientStreams(Sequence[np.random.Generator]):
     def __getitem__(self, k: int | slice) -> np.random.Generator | list[np.random.Generator]:
         if isinstance(k, slice):
             return [self[i] for i in range(*k.indices(len(self)))]
-        if self._words is None:
+        k = operator.index(k)
+        n = len(self)
+        if k < 0:
+            k += n
+        if not 0 <= k < n:
+            raise IndexError(f"patient stream {k} of {n}")
+        if not self._fast:
             return patient_rng(self.seed, int(self.indices[k]), self.stream)
-        return _generator(self._words[k])
+        b = k // _BLOCK
+        if b != self._block:
+            idx = self.indices[b * _BLOCK:(b + 1) * _BLOCK].astype(np.uint64)
+            self._words = np.stack(_state_words(self.seed, [idx], _stream_words(self.stream)), axis=1)
+            self._block = b
+        return _generator(self._words[k - b * _BLOCK])
 
 
 def patient_streams(seed: int, indices: Any, stream: int = 0) -> PatientStreams:
@@ -103,6 +116,8 @@ def _hash_constants(start: int, mult: int, n: int) -> tuple[tuple[int, int], ...
 
 _MIX_CONSTANTS = _hash_constants(_INIT_A, _MULT_A, 1024)
 _FAST_SEED_BITS = 32 * 100        # longer seeds use numpy's SeedSequence patient by patient
+_BLOCK = 8192                     # patients whose seeds are worked out at once (about 1 MB of arrays)
+_MIN_BATCH = 16                   # fewer patients: numpy's SeedSequence for each
 _OUT_CONSTANTS = _hash_constants(_INIT_B, _MULT_B, 8)
 
 
