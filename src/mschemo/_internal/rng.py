@@ -34,7 +34,7 @@ class PatientStreams(Sequence[np.random.Generator]):
     ``indices[k]``, the same bit for bit: their seeds are worked out together (NumPy's SeedSequence
     in uint64 array arithmetic), :data:`_BLOCK` patients at a time (memory bounded for any number),
     each generator when it is asked for. About 2 us a patient instead of 11 to 17 (a SeedSequence
-    each, most of it in np.errstate); a trial patient draws from about eight streams."""
+    each, over a third of it in np.errstate); a trial patient draws from about eight streams."""
 
     def __init__(self, seed: int, indices: Any, stream: int = 0) -> None:
         self.seed, self.stream = int(seed), int(stream)
