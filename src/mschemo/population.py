@@ -254,7 +254,7 @@ class PopulationSpec:
             keep = [model.parameter_set.iiv_names.index(nm) for nm in etas_names]
             chol = np.linalg.cholesky(omega[np.ix_(keep, keep)]) if keep else chol
         rows = []
-        for i, rng in zip(range(start, start + int(n)), patient_streams(seed, np.arange(start, start + int(n)))):
+        for i, rng in enumerate(patient_streams(seed, range(start, start + int(n))), start):
             row: dict[str, Any] = {"id": i + 1}
             for c in self.covariates:
                 row[c.name] = c.draw(rng)

@@ -103,9 +103,9 @@ def _kernel_threads() -> int:
 def test_workers_share_the_cores_among_the_kernels_threads() -> None:
     """Two workers on this machine: each compiled kernel runs on its share of the cores, not on all of
     them (two processes with a thread per core each would compete for the cores); here, all of them."""
-    from mschemo.simulation.cluster import _cores
+    from mschemo._internal.processes import usable_cores
 
     with LocalProcesses(2) as pool:
         shares = {pool.submit(_kernel_threads).result(timeout=60) for _ in range(4)}
-    assert shares == {max(1, _cores() // 2)}
-    assert _kernel_threads() == _cores()
+    assert shares == {max(1, usable_cores() // 2)}
+    assert _kernel_threads() == usable_cores()

@@ -15,12 +15,19 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["exit_with_parent", "pool_worker", "kill"]
+__all__ = ["exit_with_parent", "pool_worker", "kill", "usable_cores"]
 
 #: s: how often a worker without PR_SET_PDEATHSIG checks that its parent still runs
 PARENT_CHECK_S = 0.5
 #: prctl option: the signal this process gets when the thread that started it ends (linux/prctl.h)
 _PR_SET_PDEATHSIG = 1
+
+
+def usable_cores() -> int:
+    """The cores this process may use (its CPU affinity where the platform has one), at least 1."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)   # pragma: no cover - not on Linux
 
 
 def exit_with_parent(parent: int) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from .._internal.processes import usable_cores
 from ..errors import OptionError
 from ._events import expand_actions
 from ._modal import action_increments
@@ -103,10 +103,7 @@ class Compiled:
             return self.threads
         if _CORE_SHARE is not None:
             return _CORE_SHARE
-        try:
-            return max(1, len(os.sched_getaffinity(0)))
-        except AttributeError:  # pragma: no cover - not on Linux
-            return max(1, os.cpu_count() or 1)
+        return usable_cores()
 
     def settings(self) -> dict:
         return {"backend": self.name, "rtol": self.rtol, "atol": self.atol, "threads": self.n_threads,

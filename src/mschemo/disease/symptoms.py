@@ -254,7 +254,7 @@ def symptom_timeline(population, times_d: np.ndarray, edss: np.ndarray, seed: in
     for lo in range(0, n, _BLOCK):
         hi = min(n, lo + _BLOCK)
         z = np.empty((nt + 1, hi - lo, ns))   # row 0: trait u; rows 1..T: innovations -> OU path
-        for j, rng in zip(range(lo, hi), patient_streams(seed, idx[lo:hi], SYMPTOM_STREAM)):
+        for j, rng in enumerate(patient_streams(seed, idx[lo:hi], SYMPTOM_STREAM), lo):
             z[:, j - lo, :] = rng.standard_normal((nt + 1, ns))
         x = z[1:]
         for t in range(1, nt):

@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
-from .._internal.processes import kill, pool_worker
+from .._internal.processes import kill, pool_worker, usable_cores
 from .._internal.text import quote
 from ..errors import OptionError
 
@@ -93,15 +93,7 @@ def local_workers(workers: int | None, n_chunks: int) -> int:
             raise OptionError(f"workers = {workers!r}; give a whole number of processes >= 1, or leave it out for "
                               "one per core.")
         return min(workers, max(1, n_chunks))
-    return max(1, min(_cores(), n_chunks))
-
-
-def _cores() -> int:
-    """The cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
+    return max(1, min(usable_cores(), n_chunks))
 
 
 def _worker_start(threads: int) -> None:
@@ -131,7 +123,7 @@ class LocalProcesses:
             method = "forkserver" if "forkserver" in methods else "spawn"
         self.workers = int(workers)
         self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method),
-                                         initializer=_worker_start, initargs=(max(1, _cores() // self.workers),))
+                                         initializer=_worker_start, initargs=(max(1, usable_cores() // self.workers),))
 
     def submit(self, fn: Callable[..., T], *args: Any, pure: bool = False) -> Any:
         return self._pool.submit(fn, *args)

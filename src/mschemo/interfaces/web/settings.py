@@ -6,11 +6,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields
 
+from ..._internal.processes import usable_cores
+
 __all__ = ["WebSettings"]
-
-
-def _cores() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
@@ -28,8 +26,8 @@ class WebSettings:
     """
 
     max_body_bytes: int = 1_000_000
-    compute_workers: int = field(default_factory=_cores)
-    trial_workers: int = field(default_factory=_cores)
+    compute_workers: int = field(default_factory=usable_cores)
+    trial_workers: int = field(default_factory=usable_cores)
     trial_queue: int = 8
     trial_max_patients: int = 6_000
     simulate_max_patients: int = 2_000
