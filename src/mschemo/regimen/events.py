@@ -322,7 +322,7 @@ def read_event_table(
             except ValueError:
                 cmt = cmt_cell
             else:
-                if c != int(c) or c < 0:
+                if not math.isfinite(c) or c != int(c) or c < 0:
                     raise t.fail(
                         line,
                         "CMT",
