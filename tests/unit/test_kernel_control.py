@@ -1,0 +1,57 @@
+"""The step-size control's power of the error (``_err_pow``), held to exp(-0.1 log(err)).
+
+The factor 0.9 err^(-1/10) (err: the mean square of the scaled error estimate) sets the next step's
+length. The kernel works it out from the bits of err: the exponent's tenths from a table, the
+mantissa's power from a polynomial. The step sizes it gives may differ from the library's in the
+sixth digit; the steps' own error control is unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+import pytest
+
+from mschemo.backends import _kernel as K
+
+
+@nb.njit(cache=False)
+def _powers(x):
+    out = np.empty(x.size)
+    for i in range(x.size):
+        out[i] = K._err_pow(x[i])
+    return out
+
+
+def test_within_1p5e_6_of_exp_log_over_the_normal_floats():
+    rng = np.random.default_rng(20261207)
+    x = np.concatenate([10.0 ** rng.uniform(-307, 308, 500_000),
+                        rng.uniform(0.5, 2.0, 100_000),            # near err = 1, where steps are accepted
+                        [1.0, 2.0, 0.5, 4.0, 1024.0, np.nextafter(1.0, 0.0), np.nextafter(2.0, 0.0), 1e-10, 1e7,
+                         np.finfo(float).tiny, np.finfo(float).max]])
+    rel = np.abs(_powers(x) / np.exp(-0.1 * np.log(x)) - 1.0)
+    assert rel.max() < 1.5e-6, x[np.argmax(rel)]
+
+
+@pytest.mark.parametrize("e", range(-40, 41))
+def test_each_power_of_two_and_its_tenths(e):
+    """Every remainder of the exponent by 10, for negative exponents too (floor division)."""
+    x = np.array([2.0 ** e, 1.5 * 2.0 ** e, np.nextafter(2.0 ** (e + 1), 0.0)])
+    rel = np.abs(_powers(x) / (x ** -0.1) - 1.0)
+    assert rel.max() < 1.5e-6
+
+
+def test_decreasing_across_a_binade():
+    """Monotone where steps are decided: a larger error never gives a longer next step."""
+    x = np.linspace(0.25, 4.0, 200_001)
+    y = _powers(x)
+    assert np.all(np.diff(y) <= 0.0)
+
+
+def test_subnormal_errors_give_a_large_finite_factor():
+    """err below the normal range (an almost exact step): finite and large, so the caller's cap of 10 holds."""
+    y = _powers(np.array([5e-324, 1e-310]))
+    assert np.all(np.isfinite(y)) and np.all(y > 1e30)
+    assert math.isfinite(float(_powers(np.array([np.finfo(float).max]))[0]))
