@@ -6,6 +6,9 @@ once per step: exp(-0.1 * log(err)) took two library calls in a row, about a sev
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import cast
+
 import numba as nb
 import numpy as np
 from llvmlite import ir
@@ -14,21 +17,23 @@ from numba.extending import intrinsic
 from .layout import FAST, HELPER, f8
 
 
-@intrinsic
-def _bits(typingctx, x):
-    """The IEEE 754 bits of a float64, as an int64."""
+def _bits_typer(typingctx, x):
+    """The IEEE 754 bits of a float64, as an int64 (one bit cast)."""
     def codegen(context, builder, signature, args):
         return builder.bitcast(args[0], ir.IntType(64))
     return nb.int64(nb.float64), codegen
 
 
-@intrinsic
-def _from_bits(typingctx, i):
-    """The float64 whose IEEE 754 bits are the int64 ``i``."""
+def _from_bits_typer(typingctx, i):
+    """The float64 whose IEEE 754 bits are the int64 ``i`` (one bit cast)."""
     def codegen(context, builder, signature, args):
         return builder.bitcast(args[0], ir.DoubleType())
     return nb.float64(nb.int64), codegen
 
+
+# numba intrinsics, called with the value alone (the typing context is numba's)
+_bits = cast("Callable[[float], int]", intrinsic(_bits_typer))
+_from_bits = cast("Callable[[int], float]", intrinsic(_from_bits_typer))
 
 # 2^(-j/10), j = 0..9 (numba keeps a global array as a constant)
 _TENTHS = np.array([2.0 ** (-j / 10.0) for j in range(10)])
