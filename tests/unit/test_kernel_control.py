@@ -1,4 +1,5 @@
-"""The step-size control's power of the error (``_err_pow``), held to exp(-0.1 log(err)).
+"""The step-size factor (``_step_factor``) and its power of the error (``_err_pow``), held to
+0.9 exp(-0.1 log(err)).
 
 The factor 0.9 err^(-1/10) (err: the mean square of the scaled error estimate) sets the next step's
 length. The kernel works it out from the bits of err: the exponent's tenths from a table, the
@@ -55,3 +56,21 @@ def test_subnormal_errors_give_a_large_finite_factor():
     y = _powers(np.array([5e-324, 1e-310]))
     assert np.all(np.isfinite(y)) and np.all(y > 1e30)
     assert math.isfinite(float(_powers(np.array([np.finfo(float).max]))[0]))
+
+
+@nb.njit(cache=False)
+def _factors(x):
+    out = np.empty(x.size)
+    for i in range(x.size):
+        out[i] = K._step_factor(x[i])
+    return out
+
+
+def test_step_factor_is_0_9_err_to_the_minus_tenth_within_its_bounds():
+    """0.9 err^(-1/10) between 0.2 and 10; 10 for an error of exactly 0 (Hairer, Norsett & Wanner II.4)."""
+    x = np.concatenate([10.0 ** np.linspace(-12.0, 8.0, 20_001), [0.0, 5e-324]])
+    got = _factors(x)
+    want = np.clip(0.9 * x[:-2] ** -0.1, 0.2, 10.0)
+    np.testing.assert_allclose(got[:-2], want, rtol=1.5e-6)
+    assert got[-2] == 10.0 and got[-1] == 10.0
+    assert got.min() == 0.2 and got.max() == 10.0

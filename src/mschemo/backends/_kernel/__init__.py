@@ -52,7 +52,7 @@ The kernel's modules, by responsibility (the entry points and the block layout a
   concentrations and the time of a cap crossing;
 - :mod:`.transit`: the drug effect, the feedback and the transit right-hand side in its two forms;
 - :mod:`.dopri`: the Dormand-Prince tableau, one step of a block in each form, the dense output;
-- :mod:`.control`: the step-size control's power of the error, err^(-1/10), from the bits of err;
+- :mod:`.control`: the step-size factor, and the power of the error it takes, from the bits of err;
 - :mod:`.driver`: :func:`solve_population`, the loop over patients, actions, steps and outputs.
 
 numba caches a function (``cache=True``) on its own file's source; here every cached function is
@@ -63,6 +63,7 @@ kernel.
 from __future__ import annotations
 
 from .control import _err_pow as _err_pow
+from .control import _step_factor as _step_factor
 from .dopri import _step_any as _step_any
 from .dopri import _step_chain3 as _step_chain3
 from .driver import solve_population

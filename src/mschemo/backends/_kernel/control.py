@@ -1,4 +1,5 @@
-"""The step-size control's power of the error: :func:`_err_pow`, err^(-1/10), from the bits of err.
+"""The step-size factor of the kernel's 5(4) pair (:func:`_step_factor`), with the power of the error
+it takes (:func:`_err_pow`, err^(-1/10), from the bits of err).
 
 The next step waits on this number (its length, and every stage with it), so its latency counts
 once per step: exp(-0.1 * log(err)) took two library calls in a row, about a seventh of a step.
@@ -59,3 +60,12 @@ def _err_pow(err):
     t2 = t * t
     p = ((_M0 + _M1 * t) + (_M2 + _M3 * t) * t2) + (_M4 + _M5 * t) * (t2 * t2)
     return (_TENTHS[e - 10 * k] * _from_bits((1023 - k) << 52)) * p
+
+
+@nb.njit(f8(f8), fastmath=FAST, **HELPER)
+def _step_factor(err):
+    """How much longer (or shorter) the next step is: 0.9 err^(-1/10) within 0.2-10 (Hairer, Norsett &
+    Wanner 1993, II.4), ``err`` the mean square of the step's scaled error estimate; 10 when it is 0."""
+    if err == 0.0:
+        return 10.0
+    return min(10.0, max(0.2, 0.9 * _err_pow(err)))

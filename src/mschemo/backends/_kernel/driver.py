@@ -9,7 +9,7 @@ import numba as nb
 import numpy as np
 
 from .._events import RATE_OFF, RATE_ON, RESET, TIME_EPS
-from .control import _err_pow
+from .control import _step_factor
 from .dopri import STAGE_C, _dense_row, _dp_dense, _step_any, _step_chain3
 from .layout import (
     BI_EFFECT,
@@ -394,7 +394,7 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
                     st = NOT_FINITE
                     break
                 if err > 1.0:
-                    h *= max(0.2, 0.9 * _err_pow(err))
+                    h *= _step_factor(err)
                     tau_cross = -1.0
                     n_rej += 1
                     if h < 1e-14 * max(1.0, abs(t)):
@@ -456,7 +456,7 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
                                 flipped = True
                     if flipped:
                         _f_at(y, tau_new, c_inf, seg_g, lam_p, capped, bint, bpar_p, k, fbk, general)
-                fac = 10.0 if err == 0.0 else min(10.0, max(0.2, 0.9 * _err_pow(err)))
+                fac = _step_factor(err)
                 h = max(h_free, h * fac) if last else h * fac
             if st != OK:
                 break
