@@ -19,11 +19,22 @@ from mschemo.backends import _kernel as K
 
 
 @nb.njit(cache=False)
-def _powers(x):
-    out = np.empty(x.size)
+def _both(x):
+    """_err_pow and _step_factor at each of ``x``."""
+    powers = np.empty(x.size)
+    factors = np.empty(x.size)
     for i in range(x.size):
-        out[i] = K._err_pow(x[i])
-    return out
+        powers[i] = K._err_pow(x[i])
+        factors[i] = K._step_factor(x[i])
+    return powers, factors
+
+
+def _powers(x):
+    return _both(x)[0]
+
+
+def _factors(x):
+    return _both(x)[1]
 
 
 def test_within_1p5e_6_of_exp_log_over_the_normal_floats():
@@ -56,14 +67,6 @@ def test_subnormal_errors_give_a_large_finite_factor():
     y = _powers(np.array([5e-324, 1e-310]))
     assert np.all(np.isfinite(y)) and np.all(y > 1e30)
     assert math.isfinite(float(_powers(np.array([np.finfo(float).max]))[0]))
-
-
-@nb.njit(cache=False)
-def _factors(x):
-    out = np.empty(x.size)
-    for i in range(x.size):
-        out[i] = K._step_factor(x[i])
-    return out
 
 
 def test_step_factor_is_0_9_err_to_the_minus_tenth_within_its_bounds():
