@@ -33,7 +33,10 @@ def _both_paths(y, k0, h, cst, capped, bint, bpar, rtol, atol):
     # the feedback at y, as the kernel keeps it beside k[0]
     fbs = np.array([K._feedback(y[0] if bint[0, K.BI_FEEDBACK] != 0 else y[4], bpar[0, K.BP_CIRC0],
                                 bpar[0, K.BP_GAMMA]), np.nan])
-    err_a = K._step_chain3(y, ynew_a, k_a, 0, h, cst, est, capped, bint, bpar, 0, rtol, atol, fbs)
+    fcg = np.empty(9)   # the series' coefficients, as the kernel works them out once a patient
+    for i, c in enumerate(K._feedback_coefficients(bpar[0, K.BP_GAMMA], 1.0)):
+        fcg[i] = c
+    err_a = K._step_chain3(y, ynew_a, k_a, 0, h, cst, est, capped, bint, bpar, 0, rtol, atol, fbs, fcg)
     err_b = K._step_any(y, ynew_b, ys, k_b, 0, n, h, cst, capped, bint, bpar, 0, rtol, atol)
     return ynew_a, k_a, err_a, ynew_b, k_b, err_b
 
@@ -311,7 +314,7 @@ def test_workspace_points_the_dense_output_at_each_count() -> None:
     bint[1, K.BI_SITE] = 1   # layout: 5 states, then Ce + 4, then 22
     work, k, capped, dense_idx = K.workspace(2, bint, record_states=False)
     np.testing.assert_array_equal(dense_idx, [4, 9, 31])
-    assert work.size == 6 * 2 + 4 * 32 + 14 + 2 * 3 and k.shape == (11, 32)
+    assert work.size == 6 * 2 + 4 * 32 + 14 + (2 + 9) * 3 and k.shape == (11, 32)
     assert capped.shape == (4,) and not capped.any()
     _, _, _, every = K.workspace(2, bint, record_states=True)
     np.testing.assert_array_equal(every, np.arange(32))

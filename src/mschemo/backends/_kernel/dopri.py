@@ -28,7 +28,7 @@ from .layout import (
     f8,
     i8,
 )
-from .transit import _effect, _feedback_coefficients, _feedback_near, _rhs_block, _rhs_chain3
+from .transit import _effect, _feedback_near, _rhs_block, _rhs_chain3
 
 # Dormand-Prince 5(4) tableau
 C2, C3, C4, C5 = 1.0 / 5.0, 3.0 / 10.0, 4.0 / 5.0, 8.0 / 9.0
@@ -70,14 +70,15 @@ def _stage_chain3(p, t1, t2, t3, circ, e, kcd, ktr, kcirc, fp, inv, fc, circ0, g
     return _rhs_chain3(p, t1, t2, t3, circ, fb, e, kcd, ktr, kcirc)
 
 
-@nb.njit(f8(F1, F1, F2, i8, f8, F1, F1, B1, I2, F2, i8, f8, f8, F1), fastmath=FAST, **HELPER)
-def _step_chain3(y, ynew, k, off, h, cst, est, capped, bint, bpar, b, rtol, atol, fbs):
+@nb.njit(f8(F1, F1, F2, i8, f8, F1, F1, B1, I2, F2, i8, f8, f8, F1, F1), fastmath=FAST, **HELPER)
+def _step_chain3(y, ynew, k, off, h, cst, est, capped, bint, bpar, b, rtol, atol, fbs, fcg):
     """One Dormand-Prince step of ``h`` days for block ``b`` with three transit compartments and the
     drug acting from plasma (its 5 states from ``off``), the states and stage derivatives held in
     registers. Stage concentrations ``cst``; ``est`` is workspace (the drug effect of each stage).
     k[0] holds f at the start, and fbs[b] its feedback; fills k[1..6], ``ynew`` and fbs[n_blocks + b]
     (the feedback at ``ynew``, which becomes fbs[b] with k[6] -> k[0] when the step is accepted);
-    returns the sum of the squared scaled error estimates of the block's states."""
+    fcg[9b:9b + 9] holds the block's binomial coefficients (:func:`_feedback_coefficients` with fbref 1),
+    worked out once a patient; returns the sum of the squared scaled error estimates of the block's states."""
     ktr = bpar[b, BP_KTR]
     kcirc = bpar[b, BP_KCIRC]
     circ0 = bpar[b, BP_CIRC0]
@@ -93,7 +94,12 @@ def _step_chain3(y, ynew, k, off, h, cst, est, capped, bint, bpar, b, rtol, atol
     y0, y1, y2, y3, y4 = y[o], y[o1], y[o2], y[o3], y[o4]
     # the stages' feedback from its value at the start (_feedback_near), not six exp/logs per step
     xref = y0 if fp else y4
-    fc = _feedback_coefficients(gamma, fbs[b])
+    # the series' coefficients times the feedback at the start: nine independent products (worked out
+    # here from gamma, they were a chain of sixteen multiplications that the first stage waited on)
+    fbref = fbs[b]
+    g = 9 * b
+    fc = (fbref * fcg[g], fbref * fcg[g + 1], fbref * fcg[g + 2], fbref * fcg[g + 3], fbref * fcg[g + 4],
+          fbref * fcg[g + 5], fbref * fcg[g + 6], fbref * fcg[g + 7], fbref * fcg[g + 8])
     inv = 1.0 / xref if (0.0 <= gamma <= 1.0 and xref > 2.0 * CIRC_FLOOR * circ0) else math.nan
     kr = k[0]
     a0, a1, a2, a3, a4 = kr[o], kr[o1], kr[o2], kr[o3], kr[o4]

@@ -16,6 +16,7 @@ from .layout import (
     BI_NTRANSIT,
     BI_SITE,
     BP_CAP,
+    BP_GAMMA,
     BP_SLOPE,
     F1,
     F2,
@@ -30,7 +31,7 @@ from .layout import (
     i8,
 )
 from .pk import _crossing, _stage_concs, advance_modes, conc_and_slope, conc_auc_seg
-from .transit import _f_at, _switch_index
+from .transit import _f_at, _feedback_coefficients, _switch_index
 
 
 @nb.njit(nb.void(F2, i8, f8, f8, F1, F1, I2, nb.boolean), **HELPER)
@@ -151,6 +152,8 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
     fbs = work[o:o + 2 * n_blocks]        # each block's feedback at y (fbk), then at ynew
     fbk = fbs[:n_blocks]
     o += 2 * n_blocks
+    fcg = work[o:o + 9 * n_blocks]        # each block's binomial coefficients of its feedback series
+    o += 9 * n_blocks
     dq = k[7:]                            # the dense-output coefficients of the step just taken
     mins = work[o:o + 0]                  # the running minima of the watched counts (resuming only)
     blk = work[o:o + 0]
@@ -178,6 +181,10 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
             beta[j] = 0.0
         for i in range(n_pd):
             y[i] = y0[p, i]
+        for b in range(n_blocks):
+            cb = _feedback_coefficients(bpar_p[b, BP_GAMMA], 1.0)
+            for i in range(9):
+                fcg[9 * b + i] = cb[i]
         n_inf = 0   # running infusions
         auc = 0.0
 
@@ -356,7 +363,7 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
                     for b in range(n_blocks):
                         m = bint[b, BI_SITE] + bint[b, BI_NTRANSIT] + 2
                         if general is None or (m == 5 and bint[b, BI_SITE] == 0):
-                            err += _step_chain3(y, ynew, k, off, h, cst, est, capped, bint, bpar_p, b, rtol, atol, fbs)
+                            err += _step_chain3(y, ynew, k, off, h, cst, est, capped, bint, bpar_p, b, rtol, atol, fbs, fcg)
                         else:
                             err += _step_any(y, ynew, ys, k, off, m, h, cst, capped, bint, bpar_p, b, rtol, atol)
                         off += m

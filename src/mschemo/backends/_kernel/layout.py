@@ -55,7 +55,8 @@ def needs_general_path(bint: np.ndarray) -> bool:
 def workspace(n_pk: int, bint: np.ndarray, record_states: bool, n_watched: int = 0) -> tuple:
     """The scratch arrays of one :func:`solve_population` call, allocated here, not in the kernel (each
     allocation site there costs compile time): ``work`` (floats: PK modes and their factors, transit states, stage
-    concentrations and effects, each block's feedback at the step's start and end), ``k`` (11, n_pd):
+    concentrations and effects, each block's feedback at the step's start and end and the binomial
+    coefficients of its series), ``k`` (11, n_pd):
     the 7 stage derivatives, then the 4 dense-output coefficients, ``capped`` (per block: on the capped
     branch of min(SLOPE*C, CAP)) and ``dense_idx``, the states the outputs read between steps (each
     block's count, or every state with ``record_states``). A resumed call (see
@@ -64,6 +65,6 @@ def workspace(n_pk: int, bint: np.ndarray, record_states: bool, n_watched: int =
     n_pd = int(sizes.sum())
     dense_idx = np.arange(n_pd) if record_states else np.cumsum(sizes) - 1
     n_blocks = bint.shape[0]
-    n_work = 6 * n_pk + 4 * n_pd + 14 + 2 * n_blocks + (n_watched + n_blocks if n_watched else 0)
+    n_work = 6 * n_pk + 4 * n_pd + 14 + 11 * n_blocks + (n_watched + n_blocks if n_watched else 0)
     return (np.empty(n_work), np.empty((11, n_pd)), np.zeros(n_blocks + 1, np.bool_),
             np.ascontiguousarray(dense_idx, dtype=np.int64))
