@@ -70,7 +70,12 @@ def _stage_chain3(p, t1, t2, t3, circ, e, kcd, ktr, kcirc, fp, inv, fc, circ0, g
     return _rhs_chain3(p, t1, t2, t3, circ, fb, e, kcd, ktr, kcirc)
 
 
-@nb.njit(f8(F1, F1, F2, i8, f8, F1, F1, B1, I2, F2, i8, f8, f8, F1, F1), fastmath=FAST, **HELPER)
+# forceinline: LLVM inlines the step into the driver (its one call site), which saves passing eleven
+# arrays field by field at every step and lets the optimiser work across the call: 9 % less time on
+# mitox-2y, the same results bit for bit, and about 0.2 s more first compilation (numba's own
+# inline="always" copies the function's IR into the caller instead: the same speed, 1.1 s more, and
+# different roundings)
+@nb.njit(f8(F1, F1, F2, i8, f8, F1, F1, B1, I2, F2, i8, f8, f8, F1, F1), fastmath=FAST, forceinline=True, **HELPER)
 def _step_chain3(y, ynew, k, off, h, cst, est, capped, bint, bpar, b, rtol, atol, fbs, fcg):
     """One Dormand-Prince step of ``h`` days for block ``b`` with three transit compartments and the
     drug acting from plasma (its 5 states from ``off``), the states and stage derivatives held in
