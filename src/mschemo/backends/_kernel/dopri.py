@@ -232,7 +232,7 @@ def _dp_dense(y, h, th, k, idx, out, q, fresh):
         out[i] = _dense_at(y, h, th, k, i, q, fresh)
 
 
-@nb.njit(nb.void(F2, i8, f8, f8, F1, f8, f8, F2, nb.int64[::1], F2, nb.boolean), fastmath=FAST, **HELPER)
+@nb.njit(nb.void(F2, i8, f8, f8, F1, f8, f8, F2, nb.int64[::1], F2, nb.boolean), fastmath=FAST, forceinline=True, **HELPER)
 def _dense_row(out, i_out, c, auc, y, h, th, k, count_idx, q, fresh):
     """Output row ``i_out`` from within a step of ``h`` days from ``y``, when the states are not
     recorded: conc ``c``, each block's count (its state ``count_idx[b]``) at the step's fraction ``th``

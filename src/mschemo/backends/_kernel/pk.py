@@ -39,7 +39,7 @@ def advance_modes(w, beta, lam, tau, icv):
     return auc
 
 
-@nb.njit(PAIR(f8, F1, F1, f8), fastmath=FAST, **HELPER)
+@nb.njit(PAIR(f8, F1, F1, f8), fastmath=FAST, forceinline=True, **HELPER)
 def conc_auc_seg(c_inf, seg_g, lam, tau):
     """Concentration at tau and its integral over [0, tau] within a segment."""
     c = c_inf
