@@ -46,7 +46,7 @@ _MANTISSA = (1 << 52) - 1
 _ONE = 1023 << 52
 
 
-@nb.njit(f8(f8), fastmath=FAST, **HELPER)
+@nb.njit(f8(f8), fastmath=FAST, forceinline=True, **HELPER)
 def _err_pow(err):
     """err^(-1/10) for a normal float err > 0, within 1.5e-6 (relative): the step factor of a 5(4)
     pair is 0.9 err^(-1/10) when err is the mean square of the scaled error (the RMS to the -1/5).
@@ -62,7 +62,7 @@ def _err_pow(err):
     return (_TENTHS[e - 10 * k] * _from_bits((1023 - k) << 52)) * p
 
 
-@nb.njit(f8(f8), fastmath=FAST, **HELPER)
+@nb.njit(f8(f8), fastmath=FAST, forceinline=True, **HELPER)
 def _step_factor(err):
     """How much longer (or shorter) the next step is: 0.9 err^(-1/10) within 0.2-10 (Hairer, Norsett &
     Wanner 1993, II.4), ``err`` the mean square of the step's scaled error estimate; 10 when it is 0."""

@@ -103,7 +103,7 @@ def _exp_near0(x):
     return (q0 + q1 * x4) + q2 * (x4 * x4)
 
 
-@nb.njit(nb.void(f8, f8, f8, F1, F1, F1, F1), fastmath=FAST, **HELPER)
+@nb.njit(nb.void(f8, f8, f8, F1, F1, F1, F1), fastmath=FAST, forceinline=True, **HELPER)
 def _stage_concs(tau, tau_new, c_inf, eg, lam, cst, u90):
     """The closed-form concentration (mg/L) of each stage of a Dormand-Prince step from segment time
     ``tau`` to ``tau_new``, into cst[1..6] (stage 6, f at the new solution, is at ``tau_new`` too).

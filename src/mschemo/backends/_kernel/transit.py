@@ -38,7 +38,7 @@ from .layout import (
 from .pk import _conc
 
 
-@nb.njit(i8(f8, B1, I2, F2), **HELPER)
+@nb.njit(i8(f8, B1, I2, F2), forceinline=True, **HELPER)
 def _switch_index(c, capped, bint, bpar):
     """First linear-capped block whose branch disagrees with concentration c, else -1."""
     for b in range(bint.shape[0]):
