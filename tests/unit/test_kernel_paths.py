@@ -15,7 +15,9 @@ import numba as nb
 import numpy as np
 import pytest
 
+import mschemo as ms
 from mschemo.backends import _kernel as K
+from mschemo.backends.problem import build_problem
 
 
 @nb.njit(cache=False)
@@ -334,3 +336,19 @@ def test_recording_the_states_leaves_the_other_columns_bit_for_bit() -> None:
     assert len(states.columns) > len(plain.columns)
     for column in plain.columns:
         np.testing.assert_array_equal(states.column(column), plain.column(column))
+
+
+def test_a_patient_out_of_steps_leaves_nan_where_it_did_not_reach() -> None:
+    """A patient out of steps (here within its first course) has NaN at every output it did not
+    reach, and before that the values of a full solve."""
+    ex = ms.load_example("mitox-2y", n=4, seed=3)
+    problem = build_problem(ex.model, ex.regimen, ex.population, ex.output.times_d())
+    full = ms.backends.Compiled().solve(problem)
+    short = ms.backends.Compiled(max_steps=15).solve(problem)
+    assert list(short.status) == [K.MAX_STEPS] * 4
+    reached = ~np.isnan(short.values).any(axis=2)
+    last = reached.sum(axis=1)
+    assert np.all(last >= 1) and np.all(last < 30)       # the first day or so, then NaN to the end
+    for p in range(4):
+        assert reached[p, :last[p]].all() and np.isnan(short.values[p, last[p]:]).all()
+        np.testing.assert_array_equal(short.values[p, :last[p]], full.values[p, :last[p]])
