@@ -36,8 +36,7 @@ def _both_paths(y, k0, h, cst, capped, bint, bpar, rtol, atol):
     fbs = np.array([K._feedback(y[0] if bint[0, K.BI_FEEDBACK] != 0 else y[4], bpar[0, K.BP_CIRC0],
                                 bpar[0, K.BP_GAMMA]), np.nan])
     fcg = np.empty(9)   # the series' coefficients, as the kernel works them out once a patient
-    for i, c in enumerate(K._feedback_coefficients(bpar[0, K.BP_GAMMA], 1.0)):
-        fcg[i] = c
+    K._feedback_coefficients(bpar[0, K.BP_GAMMA], fcg, 0)
     err_a = K._step_chain3(y, ynew_a, k_a, 0, h, cst, est, capped, bint, bpar, 0, rtol, atol, fbs, fcg)
     err_b = K._step_any(y, ynew_b, ys, k_b, 0, n, h, cst, capped, bint, bpar, 0, rtol, atol)
     return ynew_a, k_a, err_a, ynew_b, k_b, err_b
@@ -256,7 +255,11 @@ def test_f_at_a_point_is_the_same_in_both_forms(precursor: bool) -> None:
 def _near(x, xref, circ0, gamma, use):
     """The feedback at x from its exact value at xref by the series (_feedback_near)."""
     inv = 1.0 / xref if use else math.nan
-    return K._feedback_near(x, inv, K._feedback_coefficients(gamma, K._feedback(xref, circ0, gamma)), circ0, gamma)
+    c = np.empty(9)
+    K._feedback_coefficients(gamma, c, 0)
+    f = K._feedback(xref, circ0, gamma)
+    fc = (f * c[0], f * c[1], f * c[2], f * c[3], f * c[4], f * c[5], f * c[6], f * c[7], f * c[8])
+    return K._feedback_near(x, inv, fc, circ0, gamma)
 
 
 @nb.njit(cache=False)
@@ -352,3 +355,23 @@ def test_a_patient_out_of_steps_leaves_nan_where_it_did_not_reach() -> None:
     for p in range(4):
         assert reached[p, :last[p]].all() and np.isnan(short.values[p, last[p]:]).all()
         np.testing.assert_array_equal(short.values[p, :last[p]], full.values[p, :last[p]])
+
+
+@nb.njit(cache=False)
+def _coefficients(gamma):
+    c = np.empty(9)
+    K._feedback_coefficients(gamma, c, 0)
+    return c
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.17, 0.2, 0.5, 1.0, 1.7])
+def test_the_feedback_series_coefficients_are_the_binomials(gamma: float) -> None:
+    """The coefficients of (1 + r)^-gamma: binom(-gamma, k) = prod_{j<k} (-gamma - j) / (j + 1), k = 0..8,
+    here in exact rational arithmetic."""
+    from fractions import Fraction
+
+    exact, c = [], Fraction(1)
+    for j in range(9):
+        exact.append(float(c))
+        c *= (-Fraction(gamma) - j) / (j + 1)
+    np.testing.assert_allclose(_coefficients(gamma), exact, rtol=1e-14, atol=0.0)

@@ -82,7 +82,7 @@ def _step_chain3(y, ynew, k, off, h, cst, est, capped, bint, bpar, b, rtol, atol
     registers. Stage concentrations ``cst``; ``est`` is workspace (the drug effect of each stage).
     k[0] holds f at the start, and fbs[b] its feedback; fills k[1..6], ``ynew`` and fbs[n_blocks + b]
     (the feedback at ``ynew``, which becomes fbs[b] with k[6] -> k[0] when the step is accepted);
-    fcg[9b:9b + 9] holds the block's binomial coefficients (:func:`_feedback_coefficients` with fbref 1),
+    fcg[9b:9b + 9] holds the block's binomial coefficients (:func:`_feedback_coefficients`),
     worked out once a patient; returns the sum of the squared scaled error estimates of the block's states."""
     ktr = bpar[b, BP_KTR]
     kcirc = bpar[b, BP_KCIRC]

@@ -182,9 +182,7 @@ def solve_population(first, last, lam, icv, y0, a_off, a_time, a_kind, a_rec, a_
         for i in range(n_pd):
             y[i] = y0[p, i]
         for b in range(n_blocks):
-            cb = _feedback_coefficients(bpar_p[b, BP_GAMMA], 1.0)
-            for i in range(9):
-                fcg[9 * b + i] = cb[i]
+            _feedback_coefficients(bpar_p[b, BP_GAMMA], fcg, 9 * b)
         n_inf = 0   # running infusions
         auc = 0.0
 

@@ -49,7 +49,10 @@ def _switch_index(c, capped, bint, bpar):
     return -1
 
 
-@nb.njit(fastmath=FAST, inline="always", **HELPER)
+# _effect and _feedback_near: compiled once with their own signatures and inlined by LLVM (forceinline),
+# not copied into each caller's IR by numba (inline="always"), which made the step's compilation 0.1 s
+# longer and its callers' too; the same code in the end
+@nb.njit(f8(f8, f8, i8, nb.boolean, F2, i8), fastmath=FAST, forceinline=True, **HELPER)
 def _effect(c, cd, kind, capped_b, bpar, b):
     """Drug effect of block ``b`` (0..1): ``c`` the plasma concentration, ``cd`` the one the cells see."""
     if kind == 0:
@@ -81,7 +84,7 @@ def _feedback(circ, circ0, gamma):
 NEAR = 1.0 / 64.0
 
 
-@nb.njit(fastmath=FAST, inline="always", **HELPER)
+@nb.njit(f8(f8, f8, nb.types.UniTuple(f8, 9), f8, f8), fastmath=FAST, forceinline=True, **HELPER)
 def _feedback_near(x, inv_xref, fc, circ0, gamma):
     """(Circ0/x)^gamma from its value fbref at a nearby xref (1/xref = ``inv_xref``):
     fbref * (1 + r)^-gamma with r = x/xref - 1, by the binomial series to r^8 (coefficients ``fc``,
@@ -103,19 +106,17 @@ def _feedback_near(x, inv_xref, fc, circ0, gamma):
     return _feedback(x, circ0, gamma)
 
 
-@nb.njit(fastmath=FAST, inline="always", **HELPER)
-def _feedback_coefficients(gamma, fbref):
-    """fbref * binom(-gamma, k) for k = 0..8, the coefficients of the series of fbref * (1 + r)^-gamma."""
-    c1 = -gamma
-    c2 = c1 * (-gamma - 1.0) * 0.5
-    c3 = c2 * (-gamma - 2.0) * (1.0 / 3.0)
-    c4 = c3 * (-gamma - 3.0) * 0.25
-    c5 = c4 * (-gamma - 4.0) * 0.2
-    c6 = c5 * (-gamma - 5.0) * (1.0 / 6.0)
-    c7 = c6 * (-gamma - 6.0) * (1.0 / 7.0)
-    c8 = c7 * (-gamma - 7.0) * 0.125
-    return (fbref, fbref * c1, fbref * c2, fbref * c3, fbref * c4, fbref * c5, fbref * c6, fbref * c7,
-            fbref * c8)
+@nb.njit(nb.void(f8, F1, i8), **HELPER)
+def _feedback_coefficients(gamma, out, o):
+    """binom(-gamma, k) for k = 0..8 into out[o:o + 9]: the coefficients of the series of (1 + r)^-gamma,
+    which a step multiplies by the feedback at its start (:func:`_feedback_near`). The driver works them
+    out once a patient, by calling this function: numba's inlining of a callee (inline="always") into
+    the driver made its compilation 0.3-0.4 s longer."""
+    c = 1.0
+    out[o] = c
+    for i in range(1, 9):
+        c = c * (-gamma - (i - 1)) * (1.0 / i)
+        out[o + i] = c
 
 
 @nb.njit(fastmath=FAST, **HELPER)
