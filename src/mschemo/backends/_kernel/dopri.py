@@ -99,8 +99,9 @@ def _step_chain3(y, ynew, k, off, h, cst, est, capped, bint, bpar, b, rtol, atol
     y0, y1, y2, y3, y4 = y[o], y[o1], y[o2], y[o3], y[o4]
     # the stages' feedback from its value at the start (_feedback_near), not six exp/logs per step
     xref = y0 if fp else y4
-    # the series' coefficients times the feedback at the start: nine independent products (worked out
-    # here from gamma, they were a chain of sixteen multiplications that the first stage waited on)
+    # the series' coefficients (the driver's, once a patient) times the feedback at the start: nine
+    # independent products, where working them out here from gamma was a chain of sixteen
+    # multiplications that the first stage waited on
     fbref = fbs[b]
     g = 9 * b
     fc = (fbref * fcg[g], fbref * fcg[g + 1], fbref * fcg[g + 2], fbref * fcg[g + 3], fbref * fcg[g + 4],
