@@ -102,7 +102,7 @@ def rosenbrock_step(t: float, y: np.ndarray, h: float) -> tuple[np.ndarray, np.n
 
 
 def adaptive(step: Callable[[float, np.ndarray, float], tuple[np.ndarray, np.ndarray]], y0: np.ndarray,
-             order: int) -> tuple[np.ndarray, np.ndarray, int]:
+             order: int, rtol: float = RTOL, atol: float = ATOL) -> tuple[np.ndarray, np.ndarray, int]:
     """A method's steps (``step(t, y, h)``: the new state and its error estimate) from T0 to T1 with
     the kernel's step-size control: RMS error scaled by ATOL + RTOL*|y|, factor 0.9 err^(-1/order)
     within 0.2-10. Returns the step ends, the states there and the rejected steps."""
@@ -111,7 +111,7 @@ def adaptive(step: Callable[[float, np.ndarray, float], tuple[np.ndarray, np.nda
     while t < T1 - 1e-12:
         h = min(h, T1 - t)
         yn, e = step(t, y, h)
-        err = float(np.sqrt(np.mean((e / (ATOL + RTOL * np.maximum(abs(y), abs(yn)))) ** 2)))
+        err = float(np.sqrt(np.mean((e / (atol + rtol * np.maximum(abs(y), abs(yn)))) ** 2)))
         if err <= 1.0:
             t, y = t + h, yn
             ts.append(t)
@@ -162,6 +162,36 @@ def lawson_step(t: float, y: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarr
     return ys[6], err
 
 
+# Tsitouras 5(4) (Tsitouras 2011, Comput Math Appl 62:770-775, Table 1): like Dormand-Prince, seven stages
+# with the last one the next step's first, 5th order propagated and an embedded 4th-order estimate;
+# its coefficients satisfy only the first column simplifying assumption, which buys smaller error
+# coefficients and a slightly longer real stability interval
+TS_A = np.zeros((7, 7))
+TS_A[1, :1] = [0.161]
+TS_A[2, :2] = [-0.008480655492356989, 0.335480655492357]
+TS_A[3, :3] = [2.8971530571054935, -6.359448489975075, 4.3622954328695815]
+TS_A[4, :4] = [5.325864828439257, -11.748883564062828, 7.4955393428898365, -0.09249506636175525]
+TS_A[5, :5] = [5.86145544294642, -12.92096931784711, 8.159367898576159, -0.071584973281401, -0.028269050394068383]
+TS_A[6, :6] = [0.09646076681806523, 0.01, 0.4798896504144996, 1.379008574103742, -3.290069515436081,
+               2.324710524099774]
+# the 5th-order weights minus the 4th-order ones: the error estimate
+TS_E = np.array([-0.00178001105222577714, -0.0008164344596567469, 0.007880878010261995, -0.1447110071732629,
+                 0.5823571654525552, -0.45808210592918697, 1.0 / 66.0])
+
+
+def erk_step(a: np.ndarray, e: np.ndarray) -> Callable[[float, np.ndarray, float], tuple[np.ndarray, np.ndarray]]:
+    """A step of the explicit pair with seven stages ``a`` (row 7: the 5th-order weights, its stage the
+    next step's first) and error weights ``e``: the new state and its error estimate."""
+    c = a.sum(axis=1)
+
+    def step(t: float, y: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray]:
+        k: list[np.ndarray] = []
+        for i in range(7):
+            k.append(f(t + c[i] * h, y + h * sum((a[i, j] * k[j] for j in range(i)), np.zeros(5))))
+        return y + h * sum(a[6, j] * k[j] for j in range(6)), h * sum(e[j] * k[j] for j in range(7))
+    return step
+
+
 def main() -> None:
     y1 = solve_ivp(lambda t, y: f(max(t, T_INF), y), (T_INF, T0), np.full(5, CIRC0), method="Radau",
                    rtol=1e-12, atol=1e-14).y[:, -1]
@@ -175,6 +205,14 @@ def main() -> None:
     ts, ys, rejected = adaptive(rosenbrock_step, y1, 4)
     err = np.max(np.abs(ys.T - ref.sol(ts)) / np.abs(ref.sol(ts)))
     rows.append(("Rosenbrock 4 (Shampine)", len(ts) - 1, 3 * (len(ts) - 1 + rejected), int((ts > 30).sum()), err))
+    ts, ys, rejected = adaptive(erk_step(TS_A, TS_E), y1, 5)
+    err = np.max(np.abs(ys.T - ref.sol(ts)) / np.abs(ref.sol(ts)))
+    rows.append(("Tsitouras 5(4)", len(ts) - 1, 6 * (len(ts) - 1 + rejected) + 1, int((ts > 30).sum()), err))
+    # its error estimate is less cautious than Dormand-Prince's: at the same error, a tighter tolerance
+    ts, ys, rejected = adaptive(erk_step(TS_A, TS_E), y1, 5, 0.6 * RTOL, 0.6 * ATOL)
+    err = np.max(np.abs(ys.T - ref.sol(ts)) / np.abs(ref.sol(ts)))
+    rows.append(("Tsitouras 5(4), rtol 6e-7", len(ts) - 1, 6 * (len(ts) - 1 + rejected) + 1, int((ts > 30).sum()),
+                 err))
     ts, ys, rejected = adaptive(lawson_step, y1, 5)
     err = np.max(np.abs(ys.T - ref.sol(ts)) / np.abs(ref.sol(ts)))
     rows.append(("Lawson Dormand-Prince 5(4)", len(ts) - 1, 6 * (len(ts) - 1 + rejected) + 1, int((ts > 30).sum()), err))
@@ -207,6 +245,20 @@ def quiet_weeks() -> None:
           + ", ".join(f"{e / KTR:.3f}" for e in sorted(ev, key=lambda e: e.real)))
     print(f"Dormand-Prince 5(4) is stable on the real axis to {real_bound:.2f}; every eigenvalue stays "
           f"inside for steps up to {h_max:.2f} d ({h_max * KTR:.2f} / ktr)")
+    # Any explicit pair that propagates a 5th-order solution with six evaluations of f a step (both pairs
+    # here) has the stability function 1 + z + ... + z^5/120 + alpha z^6: one free coefficient, alpha =
+    # b A^5 1 (Dormand-Prince 1/600); where it ends on the real axis, and the longest stable step of the
+    # typical patient's quiet weeks, by alpha
+    print("stability by the one free coefficient of a 6-evaluation 5th-order pair, R(z) = T5(z) + alpha z^6:")
+    print(f"{'alpha':>10s} {'real bound':>11s} {'stable step':>12s}")
+    ts_alpha = float(TS_A[6] @ np.linalg.matrix_power(TS_A, 5) @ np.ones(7))
+    for alpha, name in ((1 / 600, "Dormand-Prince"), (ts_alpha, "Tsitouras"), (0.0012, ""), (0.001, ""),
+                        (0.0009, ""), (0.0008, ""), (0.0007, ""), (0.0005, "")):
+        def r(z: complex, alpha: float = alpha) -> complex:
+            return sum(z ** k / np.prod(np.arange(1, k + 1)) for k in range(6)) + alpha * z ** 6
+        bound = next(x for x in np.arange(-0.01, -8.0, -0.001) if abs(r(x)) > 1)
+        step = next(h for h in np.arange(0.01, 10.0, 0.005) if max(abs(r(h * e)) for e in ev) > 1)
+        print(f"{alpha:10.6f} {bound:11.2f} {step:10.2f} d  {name}")
     ex = ms.load_example("mitox-2y", n=50)
     print(f"{'rtol':>6s} {'mean step, days 100-181':>24s} {'rejected':>9s}")
     for rtol in (1e-4, 1e-5, 1e-6, 1e-7, 1e-8):
