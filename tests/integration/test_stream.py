@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import mschemo as ms
-from mschemo.simulation.stream import estimate_bytes, simulate_to
+from mschemo.simulation.stream import STREAM_BYTES_PER_VALUE, estimate_bytes, simulate_to, stream_chunk_size
 
 
 @pytest.fixture(scope="module", params=["mitoxantrone", "cyclophosphamide", "cladribine"])
@@ -117,6 +117,35 @@ def test_a_killed_run_leaves_no_file_at_the_target(tmp_path):
 def test_the_memory_estimate_grows_with_the_result():
     assert estimate_bytes(1_000_000, 731, 5) > 50 * 2**30
     assert estimate_bytes(100, 731, 5) < 20 * 2**20
+
+
+def test_chunks_in_flight_fit_in_memory_on_any_number_of_cores():
+    """Each worker holds its chunks in flight, so a chunk is cut smaller where the workers would otherwise
+    take more than half the machine: 2 years of daily counts (732 x 7 values a patient) on 64 cores
+    with 128 GB, where 64 chunks of 10,000 patients would plan 131 GB."""
+    values = 732 * 7
+    assert stream_chunk_size(10_000, 2, values, memory=24 * 10**9) == 10_000      # this size of machine: as asked
+    small = stream_chunk_size(10_000, 64, values, memory=128 * 10**9)
+    assert small == 128 * 10**9 // 2 // (64 * values * STREAM_BYTES_PER_VALUE) == 4879
+    assert 64 * small * values * STREAM_BYTES_PER_VALUE <= 64 * 10**9 < 64 * (small + 1) * values * STREAM_BYTES_PER_VALUE
+    assert stream_chunk_size(10_000, 8, values, memory=16 * 10**9) == small     # the same memory a core
+    assert stream_chunk_size(10_000, 1_000, values, memory=2**20) == 1           # never fewer than one patient
+
+
+def test_a_run_with_chunks_cut_to_fit_writes_the_same_file(in_memory, tmp_path, monkeypatch):
+    """On a machine whose memory fits only a few patients a chunk, the chunks are cut to that size, and
+    the file is the one a run with its chunks as asked writes (each patient is the same in any chunk)."""
+    import mschemo.simulation.stream as stream
+
+    drug, mem = in_memory
+    per_patient = 2 * 732 * (len(drug.model.outputs) + 4) * STREAM_BYTES_PER_VALUE    # two workers
+    monkeypatch.setattr(stream, "machine_memory_bytes", lambda: 2 * 5 * per_patient)   # half of it: 5 patients
+    out = tmp_path / "cut.parquet"
+    st = simulate_to(out, drug, n=23, seed=4, until="2 years", chunk_size=1000, disease=True, disease_until="3 years",
+                     workers=2)
+    assert st.provenance["chunk_size"] == 5
+    pd.testing.assert_frame_equal(pd.read_parquet(out), mem.to_pandas(), check_exact=True)
+    pd.testing.assert_frame_equal(st.summary(), mem.summary())
 
 
 # -- the command line -----------------------------------------------------------------------------------

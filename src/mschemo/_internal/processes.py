@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["exit_with_parent", "pool_worker", "kill", "usable_cores"]
+__all__ = ["exit_with_parent", "machine_memory_bytes", "pool_worker", "kill", "usable_cores"]
 
 #: s: how often a worker without PR_SET_PDEATHSIG checks that its parent still runs
 PARENT_CHECK_S = 0.5
@@ -28,6 +28,14 @@ def usable_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return max(1, len(os.sched_getaffinity(0)))
     return max(1, os.cpu_count() or 1)   # pragma: no cover - not on Linux
+
+
+def machine_memory_bytes() -> int:
+    """This machine's physical memory (bytes); 16 GiB where the platform does not say."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):   # pragma: no cover - not POSIX
+        return 16 * 2**30
 
 
 def exit_with_parent(parent: int) -> None:

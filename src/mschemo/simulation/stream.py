@@ -25,19 +25,21 @@ import numpy as np
 import pandas as pd
 
 from .._internal.files import TableSink
+from .._internal.processes import machine_memory_bytes
 from .._internal.progress import ProgressCallback, progress_callback
 from .._internal.rng import root_seed
 from ..drugs import Drug
 from ..errors import OptionError
 from ..models.chain import ChainedModel
+from ..output import OutputTimes
 from ..population import Population, PopulationSpec
 from ..results import add_decision_counts, count_decisions, count_summary
 from .adaptive import DECISION_COLUMNS
 from .chunks import ChunkedRun
-from .cluster import chunk_client, describe, in_order
+from .cluster import chunk_client, describe, in_order, local_workers
 from .dispatch import _as_model, simulate
 
-__all__ = ["simulate_to", "StreamedResult", "estimate_bytes"]
+__all__ = ["simulate_to", "StreamedResult", "estimate_bytes", "stream_chunk_size"]
 
 #: bytes a result needs per value held in memory, the tidy table written from it included: measured
 #: with `mschemo simulate --drug mitox-2y ... --until "2 years" --out F.parquet`, 732 times x 5 outputs:
@@ -45,9 +47,35 @@ __all__ = ["simulate_to", "StreamedResult", "estimate_bytes"]
 BYTES_PER_VALUE = 16
 
 
+#: the share of this machine's memory a run may plan to take: an in-memory result (beyond it the
+#: command line asks for a streamed run), or a streamed run's chunks in flight (beyond it they are cut smaller)
+MEMORY_SHARE = 0.5
+
+#: bytes a streamed run holds per value of its table (a patient's output times x its columns) for each
+#: chunk in flight on this machine: the worker process that computes it (its result, the table cut
+#: from it, the disease read from it, the copy sent here) and this process, which holds up to
+#: CHUNKS_PER_WORKER finished chunks a worker until it has written them. Measured with
+#: `mschemo simulate --drug mitoxantrone --n 200000 --until "2 years" --out F.parquet --stream` on 2
+#: cores (chunks of 10,000 patients, 7 columns x 732 times): each worker's peak resident set 1.38-1.42
+#: GB, 0.24 GB of it before its first chunk, so 23 bytes a value; this process 1.16 GB (0.25 GB
+#: before), 9 bytes a value of a worker's chunks at most. Rounded up: 24 + 2 x 8.
+STREAM_BYTES_PER_VALUE = 40
+
+
 def estimate_bytes(n_patients: int, n_times: int, n_columns: int) -> int:
     """About how much memory an in-memory result of this size needs, with its table (bytes)."""
     return int(n_patients) * int(n_times) * int(n_columns) * BYTES_PER_VALUE
+
+
+def stream_chunk_size(chunk_size: int, workers: int, values_per_patient: int, memory: int | None = None) -> int:
+    """The patients a streamed run puts in a chunk: ``chunk_size``, or fewer where ``workers`` worker
+    processes, each with its chunks in flight (:data:`STREAM_BYTES_PER_VALUE` for each of a patient's
+    ``values_per_patient`` table values), would take more than :data:`MEMORY_SHARE` of ``memory``
+    (bytes; default this machine's). The results do not depend on it: each patient's are the same in
+    any chunk."""
+    memory = machine_memory_bytes() if memory is None else memory
+    per_patient = max(1, int(workers)) * max(1, int(values_per_patient)) * STREAM_BYTES_PER_VALUE
+    return max(1, min(int(chunk_size), int(MEMORY_SHARE * memory) // per_patient))
 
 
 @dataclass
@@ -216,6 +244,9 @@ def simulate_to(
     baselines: dict[str, list] = {}
     first: dict[str, Any] | None = None
     until_d = None
+    if dask is None:    # the chunks in flight are on this machine: none so large that they would not fit
+        # (the workers as many as smaller chunks could bring, at most one a patient)
+        chunk_size = stream_chunk_size(chunk_size, local_workers(workers, total), _table_values(mdl, output, until))
     with chunk_client(dask, workers, -(-total // chunk_size)) as (client, _):   # first: a bad address leaves no file
         callback = progress_callback(progress, total)
         sink = TableSink(path)
@@ -331,6 +362,18 @@ class _StreamChunk:
                            "count_outputs": list(res.count_outputs), "provenance": dict(res.provenance),
                            "model": res.model}
         return piece
+
+
+def _table_values(model: ChainedModel, output: Any, until: float | str | None) -> int:
+    """About how many values a patient adds to a streamed run's table: its output times x the columns
+    (id, time, the model's outputs, the AUC and a derived count)."""
+    try:
+        n_times = OutputTimes.parse(output, until).times_d().size
+    except OptionError:
+        # assumption: 732 times (2 years of daily outputs, the default workload) where the run's end is not
+        # given: a plain regimen's run then ends 13 weeks after its last dose, which only the regimen knows
+        n_times = 732
+    return n_times * (len(model.outputs) + 4)
 
 
 def _compact_nadirs(nadirs: pd.DataFrame) -> pd.DataFrame:

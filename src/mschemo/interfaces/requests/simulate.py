@@ -4,7 +4,6 @@ whole before anything runs, then resolved into a :class:`SimulationJob` (or an
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypedDict
@@ -172,27 +171,17 @@ class SimulateRequest(Request):
         return UntreatedJob(pop, seed_used, label, until_d, djob)
 
 
-#: the share of this machine's memory an in-memory result may take before the run asks for --stream
-MEMORY_SHARE = 0.5
-
-
-def _memory_bytes() -> int:
-    try:
-        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-    except (ValueError, OSError, AttributeError):   # pragma: no cover - not POSIX
-        return 16 * 2**30
-
-
 def _fits_in_memory(job: SimulationJob, req: SimulateRequest, sp: Spelling) -> None:
     """Stop before the run, with one sentence, when the result would not fit in memory (estimated from
     patients x output times x columns); the fix is a streamed run into a file."""
-    from ...simulation.stream import estimate_bytes
+    from ..._internal.processes import machine_memory_bytes
+    from ...simulation.stream import MEMORY_SHARE, estimate_bytes
 
     until = getattr(job.output, "until", None)
     every = float(getattr(job.output, "every", 1.0) or 1.0)
     n_times = int(float(until) / every) + 1 if until is not None else int(731 / every) + 1   # default: about 2 years
     need = estimate_bytes(job.total, n_times, len(job.model.outputs) + 1)
-    have = _memory_bytes()
+    have = machine_memory_bytes()
     if need <= MEMORY_SHARE * have:
         return
     gib = lambda b: f"{b / 2**30:,.0f} GiB"  # noqa: E731
