@@ -30,3 +30,29 @@ def test_first_minima_is_argmin_range_by_range() -> None:
         rows_a, a_a, b_a = (np.array(v, dtype=np.int64) for v in (rows, a, b))
         np.testing.assert_array_equal(first_minima(vals, rows_a, a_a, b_a), _one_by_one(vals, rows_a, a_a, b_a))
     assert first_minima(np.zeros((2, 3)), *(np.empty(0, dtype=np.int64),) * 3).size == 0
+
+
+def test_the_intervals_of_all_patients_at_once_are_each_patients_own() -> None:
+    """_interval_table (every patient's dosing intervals at once) gives what _interval_bounds gives patient
+    by patient: doses unsorted, repeated, on the grid's first time, between its times, past its end, or
+    none at all, on grids that start at day 0 or later."""
+    from mschemo.results import _interval_bounds, _interval_table
+
+    rng = np.random.default_rng(11)
+    for trial in range(300):
+        t = np.unique(np.round(rng.uniform(0.0, 60.0, int(rng.integers(1, 12))), 0))
+        if trial % 3 == 0:
+            t = np.concatenate([[0.0], t[t > 0]])
+        n = int(rng.integers(1, 6))
+        days = [np.round(rng.uniform(-5.0, 70.0, int(rng.integers(0, 6))), 0) for _ in range(n)]
+        for d in days:
+            if d.size and rng.random() < 0.3:
+                d[0] = t[0]                     # a dose on the grid's first time
+            if d.size > 1 and rng.random() < 0.3:
+                d[1] = d[0]                     # the same day twice
+        days = [d[d >= 0] for d in days]
+        expected = [(i, *row) for i, d in enumerate(days) for row in _interval_bounds(d, t)]
+        who = np.repeat(np.arange(n), [d.size for d in days])
+        got = _interval_table(who, np.concatenate(days), n, t)
+        assert [tuple(x) for x in zip(*(a.tolist() for a in got))] == [
+            (i, k, a, b, s, e) for i, k, a, b, s, e in expected]
