@@ -211,21 +211,23 @@ class SimulationResult:
     def grades(self) -> pd.DataFrame:
         """Worst CTCAE v5.0 grade per patient and count (over the output grid), with the nadir,
         its day and the days spent at grade >= 3 (on the grid)."""
-        rows = []
+        cols = ["id", "output", "ctcae_term", "worst_grade", "nadir_1e9_per_L", "nadir_day", "days_grade_3_or_worse"]
+        frames = []
         dt = np.gradient(self.times_d) if self.times_d.size > 1 else np.ones(1)
+        every = np.arange(self.n_patients)
         for out in self.count_outputs:
             kind = out.split("_")[0]
             if kind not in CTCAE_TERMS:
                 continue
             vals = self.column(out)
             g = ctcae_grade(vals, kind)
-            worst = g.max(axis=1)
             j = vals.argmin(axis=1)
-            for i in range(self.n_patients):
-                rows.append((self.ids[i], kind, CTCAE_TERMS[kind], int(worst[i]), float(vals[i, j[i]]),
-                             float(self.times_d[j[i]]), float(np.sum(dt[g[i] >= 3]))))
-        return pd.DataFrame(rows, columns=["id", "output", "ctcae_term", "worst_grade", "nadir_1e9_per_L", "nadir_day",
-                                           "days_grade_3_or_worse"])
+            # each patient's days summed on their own, as np.sum sums them (its pairwise order, bit for bit)
+            days = np.array([np.sum(dt[g[i] >= 3]) for i in range(self.n_patients)], dtype=float)
+            frames.append(pd.DataFrame({"id": self.ids, "output": kind, "ctcae_term": CTCAE_TERMS[kind],
+                                        "worst_grade": g.max(axis=1), "nadir_1e9_per_L": vals[every, j],
+                                        "nadir_day": self.times_d[j], "days_grade_3_or_worse": days}))
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
 
     def summary(self) -> pd.DataFrame:
         """Population summary per count output: median and 5-95 % of the baseline, of the first and the
