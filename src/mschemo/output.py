@@ -78,6 +78,15 @@ class OutputTimes:
         if self.times is None and (self.until is not None or default_until is not None):
             self._grid(default_until)
 
+    def count(self, default_until: float) -> int:
+        """How many output times there are, ending at ``default_until`` (days) where no end is given:
+        what an estimate of a run's memory needs before the run, when its end depends on its doses.
+
+        >>> OutputTimes(every=7.0).count(731.0), OutputTimes(every=7.0, until=14.0).count(731.0)
+        (106, 3)
+        """
+        return int(self.times_d(default_until).size)
+
     def times_d(self, default_until: float | None = None) -> np.ndarray:
         if self.times is not None:
             t = np.asarray(self.times, dtype=float)

@@ -47,6 +47,10 @@ __all__ = ["simulate_to", "StreamedResult", "estimate_bytes", "stream_chunk_size
 BYTES_PER_VALUE = 16
 
 
+#: days: the end assumed, in an estimate of a run's memory, where none is given (assumption: 2 years, the
+#: default workload's; a plain regimen's run ends 13 weeks after its last dose, which only the regimen knows)
+ESTIMATE_UNTIL_D = 731.0
+
 #: the share of this machine's memory a run may plan to take: an in-memory result (beyond it the
 #: command line asks for a streamed run), or a streamed run's chunks in flight (beyond it they are cut smaller)
 MEMORY_SHARE = 0.5
@@ -367,13 +371,7 @@ class _StreamChunk:
 def _table_values(model: ChainedModel, output: Any, until: float | str | None) -> int:
     """About how many values a patient adds to a streamed run's table: its output times x the columns
     (id, time, the model's outputs, the AUC and a derived count)."""
-    try:
-        n_times = OutputTimes.parse(output, until).times_d().size
-    except OptionError:
-        # assumption: 732 times (2 years of daily outputs, the default workload) where the run's end is not
-        # given: a plain regimen's run then ends 13 weeks after its last dose, which only the regimen knows
-        n_times = 732
-    return n_times * (len(model.outputs) + 4)
+    return OutputTimes.parse(output, until).count(ESTIMATE_UNTIL_D) * (len(model.outputs) + 4)
 
 
 def _compact_nadirs(nadirs: pd.DataFrame) -> pd.DataFrame:

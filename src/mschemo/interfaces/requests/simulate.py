@@ -175,11 +175,10 @@ def _fits_in_memory(job: SimulationJob, req: SimulateRequest, sp: Spelling) -> N
     """Stop before the run, with one sentence, when the result would not fit in memory (estimated from
     patients x output times x columns); the fix is a streamed run into a file."""
     from ..._internal.processes import machine_memory_bytes
-    from ...simulation.stream import MEMORY_SHARE, estimate_bytes
+    from ...output import OutputTimes
+    from ...simulation.stream import ESTIMATE_UNTIL_D, MEMORY_SHARE, estimate_bytes
 
-    until = getattr(job.output, "until", None)
-    every = float(getattr(job.output, "every", 1.0) or 1.0)
-    n_times = int(float(until) / every) + 1 if until is not None else int(731 / every) + 1   # default: about 2 years
+    n_times = OutputTimes.parse(job.output, None).count(ESTIMATE_UNTIL_D)
     need = estimate_bytes(job.total, n_times, len(job.model.outputs) + 1)
     have = machine_memory_bytes()
     if need <= MEMORY_SHARE * have:
