@@ -388,20 +388,11 @@ def _intervals_of(who: np.ndarray, starts: np.ndarray, number_from: np.ndarray, 
 
 def _interval_bounds(doses: np.ndarray, t: np.ndarray) -> list[tuple[int, int, int, float, float]]:
     """(interval number, a, b, start, end): grid index ranges [a, b) of the dosing intervals; the
-    last one includes the end; interval 0 is the time before the first dose, if any."""
-    starts = np.unique(doses[doses <= t[-1]]) if doses.size else np.empty(0)
-    first = 1
-    if starts.size == 0 or starts[0] > t[0]:
-        starts = np.concatenate([[t[0]], starts])   # before the first dose: interval 0
-        first = 0
-    out = []
-    for k, s in enumerate(starts):
-        e = starts[k + 1] if k + 1 < starts.size else np.inf
-        a = int(np.searchsorted(t, s, side="left"))
-        b = int(np.searchsorted(t, e, side="left")) if np.isfinite(e) else t.size
-        if b > a:
-            out.append((k + first, a, b, float(s), float(e if np.isfinite(e) else t[-1])))
-    return out
+    last one includes the end; interval 0 is the time before the first dose, if any (one patient's
+    :func:`_interval_table`)."""
+    doses = np.asarray(doses, dtype=float)
+    _, k, a, b, start, end = _interval_table(np.zeros(doses.size, dtype=np.int64), doses, 1, t)
+    return list(zip(k.tolist(), a.tolist(), b.tolist(), start.tolist(), end.tolist()))
 
 
 def _fmt(q: np.ndarray, digits: int = 2) -> str:

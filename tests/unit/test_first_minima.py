@@ -32,10 +32,29 @@ def test_first_minima_is_argmin_range_by_range() -> None:
     assert first_minima(np.zeros((2, 3)), *(np.empty(0, dtype=np.int64),) * 3).size == 0
 
 
+def _one_patients_intervals(doses, t):
+    """The definition, one patient at a time: (interval number, a, b, start, end) from each dose day
+    (once, up to the grid's end) to the next, the last to the grid's end; interval 0 from the grid's
+    first time where no dose is on it or before it."""
+    starts = np.unique(doses[doses <= t[-1]]) if doses.size else np.empty(0)
+    first = 1
+    if starts.size == 0 or starts[0] > t[0]:
+        starts = np.concatenate([[t[0]], starts])
+        first = 0
+    out = []
+    for k, s in enumerate(starts):
+        e = starts[k + 1] if k + 1 < starts.size else np.inf
+        a = int(np.searchsorted(t, s, side="left"))
+        b = int(np.searchsorted(t, e, side="left")) if np.isfinite(e) else t.size
+        if b > a:
+            out.append((k + first, a, b, float(s), float(e if np.isfinite(e) else t[-1])))
+    return out
+
+
 def test_the_intervals_of_all_patients_at_once_are_each_patients_own() -> None:
-    """_interval_table (every patient's dosing intervals at once) gives what _interval_bounds gives patient
+    """_interval_table (every patient's dosing intervals at once) gives what the definition gives patient
     by patient: doses unsorted, repeated, on the grid's first time, between its times, past its end, or
-    none at all, on grids that start at day 0 or later."""
+    none at all, on grids that start at day 0 or later; _interval_bounds is its one-patient case."""
     from mschemo.results import _interval_bounds, _interval_table
 
     rng = np.random.default_rng(11)
@@ -51,7 +70,8 @@ def test_the_intervals_of_all_patients_at_once_are_each_patients_own() -> None:
             if d.size > 1 and rng.random() < 0.3:
                 d[1] = d[0]                     # the same day twice
         days = [d[d >= 0] for d in days]
-        expected = [(i, *row) for i, d in enumerate(days) for row in _interval_bounds(d, t)]
+        expected = [(i, *row) for i, d in enumerate(days) for row in _one_patients_intervals(d, t)]
+        assert [_interval_bounds(d, t) for d in days] == [_one_patients_intervals(d, t) for d in days]
         who = np.repeat(np.arange(n), [d.size for d in days])
         got = _interval_table(who, np.concatenate(days), n, t)
         assert [tuple(x) for x in zip(*(a.tolist() for a in got))] == [
